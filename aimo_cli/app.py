@@ -1,0 +1,102 @@
+"""The root Typer app and the one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+import typer
+
+from . import __version__
+from .context import AppContext, Options
+from .errors import AimoError, ExitCode
+
+HELP = """aimo manages the AI side of WordPress 7: provider keys, Settings → Connectors, model preferences.
+
+Exit codes: 0 ok, 1 unexpected, 2 usage, 3 configuration, 4 authentication, 5 remote, 6 refused by a safety rule,
+7 drift or failed checks, 130 interrupted.
+"""
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"aimo {__version__}\n")
+        raise typer.Exit(0)
+
+
+def build_app() -> typer.Typer:
+    from .commands import keys, site
+
+    app = typer.Typer(
+        name="aimo",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: $AIMO_CONFIG or ~/.config/aimo/aimo.toml).", metavar="FILE"),
+        debug: bool = typer.Option(False, "--debug", help="Log requests (secrets redacted) and show tracebacks."),
+        ca_bundle: Optional[str] = typer.Option(None, "--ca-bundle", help="Trust this CA bundle for TLS (verification stays on).", metavar="FILE"),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only results and errors."),
+        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ) -> None:
+        ctx.obj = AppContext(Options(config=config, debug=debug, ca_bundle=ca_bundle, quiet=quiet))
+
+    app.add_typer(keys.app, name="keys")
+    app.add_typer(site.app, name="site")
+    return app
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code. No traceback escapes unless --debug."""
+    from .redact import redact
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("AIMO_DEBUG") == "1"
+    try:
+        from typer._click.exceptions import ClickException, UsageError  # Typer 0.28 vendors Click
+
+        app = build_app()
+        try:
+            result = app(args=args, prog_name="aimo", standalone_mode=False)
+        except typer.Exit as exc:
+            return int(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("\nInterrupted.\n")
+            return int(ExitCode.INTERRUPTED)
+        except ClickException as exc:
+            exc.show()
+            return int(ExitCode.USAGE) if isinstance(exc, UsageError) else int(ExitCode.UNEXPECTED)
+        return int(result) if isinstance(result, int) else 0
+    except AimoError as exc:
+        sys.stderr.write("Error: " + redact(exc.message) + "\n")
+        if exc.hint:
+            sys.stderr.write("Hint: " + redact(exc.hint) + "\n")
+        if debug:
+            _traceback(redact)
+        return int(exc.code)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nInterrupted.\n")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        sys.stderr.write(f"Error: unexpected {type(exc).__name__}: {redact(str(exc))}\n")
+        if debug:
+            _traceback(redact)
+        else:
+            sys.stderr.write("Hint: rerun with --debug for a traceback, and report it if it persists.\n")
+        return int(ExitCode.UNEXPECTED)
+
+
+def _traceback(redact) -> None:
+    import traceback
+
+    sys.stderr.write(redact(traceback.format_exc()))

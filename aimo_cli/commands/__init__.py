@@ -1,0 +1,1 @@
+"""Thin command modules: parse, call a service, render. No heavy import at module level."""

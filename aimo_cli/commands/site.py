@@ -1,0 +1,102 @@
+"""aimo site: WordPress site profiles (URL, user, application password)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
+
+app = typer.Typer(help="Add, test, list and remove WordPress sites.", no_args_is_help=True)
+
+SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A short name for the site, e.g. blog.", metavar="NAME"),
+    url: str = typer.Argument(..., help="The site's home URL.", metavar="URL"),
+    user: str = typer.Option(..., "--user", "-u", help="An Administrator's login or email."),
+    stdin: bool = typer.Option(False, "--stdin", help="Read the application password from standard input."),
+    group: Optional[str] = typer.Option(None, "--group", "-g", help="Put the site in a group (for fleet commands)."),
+    default: bool = typer.Option(False, "--default", help="Make it the default site."),
+    allow_insecure_http: bool = typer.Option(False, "--allow-insecure-http", help="Allow plain http to a non-loopback host."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Store without contacting the site."),
+) -> None:
+    """Add (or replace) a site: discover its REST API, check the application password, store it."""
+    from ..services import sites
+
+    actx = app_ctx(ctx)
+    sites.check_name(name)
+    sites.normalise_url(url, allow_insecure_http=allow_insecure_http)  # fail before prompting
+    password = read_secret(f"Application password for {user} at {url}: ", stdin)
+    report = sites.add_site(
+        actx, name, url, user, password, group=group, allow_insecure_http=allow_insecure_http, make_default=default, verify=not no_verify
+    )
+    if report:
+        _render_report(actx, report)
+    actx.out.line(f"Added site {name}.")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
+    """List configured sites."""
+    from ..services import sites
+
+    actx = app_ctx(ctx)
+    rows = sites.list_sites(actx)
+    mode = output_format(json, fmt)
+    if mode == "json":
+        actx.out.json(rows)
+        return
+    actx.out.table(
+        ["name", "url", "user", "group", "default", "password"],
+        [[r["name"], r["url"], r["user"], r["group"] or "", "*" if r["default"] else "", "stored" if r["password_stored"] else "MISSING"] for r in rows],
+        fmt=mode,
+    )
+
+
+@app.command("rm")
+def rm(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", metavar="NAME")) -> None:
+    """Remove a site profile and its stored application password."""
+    from ..services import sites
+
+    actx = app_ctx(ctx)
+    sites.remove_site(actx, name)
+    actx.out.line(f"Removed site {name}.")
+
+
+@app.command("use")
+def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", metavar="NAME")) -> None:
+    """Make a site the default for commands that take [SITE]."""
+    from ..services import sites
+
+    actx = app_ctx(ctx)
+    sites.use_site(actx, name)
+    actx.out.line(f"Default site: {name}.")
+
+
+@app.command("test")
+def test(ctx: typer.Context, name: Optional[str] = SITE_ARG, json: bool = JSON_OPT) -> None:
+    """Check a site: reachable, REST root, credentials, manage_options, WordPress 7+, connector settings."""
+    from ..errors import ExitCode
+    from ..services import sites
+
+    actx = app_ctx(ctx)
+    report = sites.test_site(actx, name)
+    if json:
+        actx.out.json(report.as_dict())
+    else:
+        _render_report(actx, report)
+    if report.failed:
+        raise typer.Exit(int(ExitCode.DRIFT))
+
+
+def _render_report(actx, report) -> None:
+    marks = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
+    actx.out.table(["check", "status", "detail"], [[c.id, marks[c.status], c.message] for c in report.checks], title=f"{report.site} ({report.url})")
+    for c in report.checks:
+        if c.hint and c.status in ("warn", "fail"):
+            actx.out.info(f"Hint ({c.id}): {c.hint}")

@@ -1,0 +1,319 @@
+"""WordPress site profiles: add (discover + authenticate), list, remove, default, test; and REST clients for them."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from ..core.secrets import validate_url
+from ..errors import AimoError, AuthError, ConfigError, ExitCode, SafetyError, UsageError
+from ..stores.secrets import site_entry
+from ..stores.settings import SiteConfig, delete_in, set_in
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MIN_WP = (7, 0)
+
+
+def check_name(name: str) -> str:
+    if not _NAME_RE.match(name or ""):
+        raise UsageError(
+            f"invalid site name {name!r}",
+            "Use letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit), e.g. blog or shop-eu.",
+        )
+    return name
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    url = (url or "").strip()
+    reason = validate_url(url)
+    if reason:
+        raise UsageError(f"site URL {url!r} {reason}", "Give the site's home URL, e.g. https://blog.example.com.")
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise UsageError("the site URL must not contain a user name or password", "Give the user with --user; the application password is prompted for.")
+    if parts.query or parts.fragment:
+        raise UsageError(f"the site URL must not carry a query or fragment ({url})", "Give the site's home URL only.")
+    if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname) and not allow_insecure_http:
+        raise SafetyError(
+            f"refusing plain http for {parts.hostname}: the application password would cross the network in clear text",
+            "Use https://, or pass --allow-insecure-http if you really mean it (a loopback host is always allowed).",
+        )
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
+
+
+def get_site(ctx, name: str | None = None) -> SiteConfig:
+    settings = ctx.settings()
+    sites = settings.sites()
+    if not name:
+        name = settings.default_site
+        if not name:
+            if len(sites) == 1:
+                return next(iter(sites.values()))
+            if not sites:
+                raise ConfigError("no WordPress site is configured", "Add one: aimo site add NAME URL --user USER")
+            raise UsageError("several sites are configured and none is the default", "Name the site, or set one: aimo site use NAME")
+    if name not in sites:
+        known = ", ".join(sorted(sites)) or "none"
+        raise ConfigError(f"no site named {name!r} (configured: {known})", "See aimo site list, or add it: aimo site add NAME URL --user USER")
+    return sites[name]
+
+
+def client_for(ctx, site: SiteConfig, *, timeout: float | None = None, transport=None):
+    from ..wordpress.client import DEFAULT_TIMEOUT, RestRoot, WordPressClient
+
+    if urlsplit(site.url).scheme == "http" and not is_loopback_host(urlsplit(site.url).hostname) and not site.extra.get("allow_insecure_http"):
+        raise SafetyError(
+            f"site {site.name} uses plain http to a non-loopback host",
+            f"Change its URL to https (aimo site add {site.name} https://… --user {site.user}).",
+        )
+    password = ctx.secrets.get(site_entry(site.name))
+    if not password:
+        raise AuthError(
+            f"no application password is stored for site {site.name}",
+            f"Store it again: aimo site add {site.name} {site.url} --user {site.user}",
+        )
+    root = RestRoot.parse(site.rest_root or site.url.rstrip("/") + "/wp-json/")
+    return WordPressClient(
+        root,
+        site.user,
+        password,
+        verify=ctx.tls_verify(site.ca_bundle),
+        debug=ctx.debug_log if ctx.options.debug else None,
+        timeout=timeout or DEFAULT_TIMEOUT,
+        transport=transport,
+    )
+
+
+@dataclass
+class Check:
+    id: str
+    status: str  # ok | warn | fail | skip
+    message: str
+    hint: str | None = None
+
+
+@dataclass
+class SiteReport:
+    site: str
+    url: str
+    checks: list[Check] = field(default_factory=list)
+    user: dict = field(default_factory=dict)
+    connector_settings: list[str] = field(default_factory=list)
+    wordpress_version: str | None = None
+    bridge: bool = False
+    rest_root: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(c.status == "fail" for c in self.checks)
+
+    def as_dict(self) -> dict:
+        return {
+            "site": self.site,
+            "url": self.url,
+            "wordpress_version": self.wordpress_version,
+            "bridge": self.bridge,
+            "rest_root": self.rest_root,
+            "connector_settings": self.connector_settings,
+            "checks": [c.__dict__ for c in self.checks],
+        }
+
+
+def _whoami(client) -> dict:
+    """users/me tells 'not logged in' (401) apart from 'not allowed' (403), which /wp/v2/settings cannot."""
+    try:
+        me = client.get("/wp/v2/users/me", {"context": "edit"})
+    except AuthError as exc:
+        raise AuthError(
+            f"{client.site} does not accept the credentials of this site profile ({exc.message.split('(')[-1].rstrip(')')})",
+            "Check the user name and create a new application password in wp-admin → Users → Profile, then run aimo site add again.",
+        ) from None
+    return me if isinstance(me, dict) else {}
+
+
+def _require_admin(client, me: dict) -> None:
+    caps = me.get("capabilities") or {}
+    if not caps.get("manage_options"):
+        roles = ", ".join(me.get("roles") or []) or "no role"
+        raise AuthError(
+            f"user {me.get('slug') or me.get('name') or '?'} ({roles}) on {client.site} lacks the manage_options capability",
+            "aimo needs an Administrator's application password: use an admin user, or grant manage_options.",
+        )
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    nums = re.findall(r"\d+", text.split("-")[0])
+    return tuple(int(n) for n in nums[:3]) if nums else None
+
+
+def connector_settings(settings: dict) -> list[str]:
+    return sorted(k for k in settings if k.startswith("connectors_") and k.endswith("_api_key"))
+
+
+def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, password: str | None = None) -> SiteReport:
+    """Reachability, REST root, credentials, manage_options, WordPress ≥ 7.0, visible connector settings."""
+    from ..wordpress.discovery import discover, fetch_wordpress_version
+
+    site = site or get_site(ctx, name)
+    report = SiteReport(site.name, site.url)
+    verify = ctx.tls_verify(site.ca_bundle)
+    index = discover(site.url, verify=verify, debug=ctx.debug_log if ctx.options.debug else None)
+    report.checks.append(Check("reachable", "ok", f"{site.url} answers; REST root {index.root}"))
+    report.bridge = index.has_bridge
+    report.rest_root = str(index.root)
+    if password is not None:
+        from ..wordpress.client import WordPressClient
+
+        client = WordPressClient(index.root, site.user, password, verify=verify, debug=ctx.debug_log if ctx.options.debug else None)
+    else:
+        client = client_for(ctx, SiteConfig(**{**site.__dict__, "rest_root": str(index.root)}))
+    with client:
+        me = _whoami(client)
+        report.user = {"id": me.get("id"), "slug": me.get("slug"), "roles": me.get("roles") or []}
+        report.checks.append(Check("credentials", "ok", f"logged in as {me.get('slug') or site.user}"))
+        _require_admin(client, me)
+        report.checks.append(Check("manage_options", "ok", "the user can manage options"))
+        settings = client.get("/wp/v2/settings")
+        if not isinstance(settings, dict):
+            raise AimoError(f"{client.site}: /wp/v2/settings did not answer a JSON object", "Check the site's REST API.", code=ExitCode.REMOTE)
+        version = fetch_wordpress_version(client, index.home)
+    report.wordpress_version = version
+    parsed = parse_version(version)
+    if parsed is None:
+        report.checks.append(Check("wordpress_version", "warn", "WordPress version not published by the site (generator tag removed)", "aimo bridge status reports it once the bridge is active."))
+    elif parsed < MIN_WP:
+        report.checks.append(Check("wordpress_version", "fail", f"WordPress {version} has no Connectors API (7.0 or later is needed)", "Update WordPress to 7.0 or later."))
+    else:
+        report.checks.append(Check("wordpress_version", "ok", f"WordPress {version}"))
+    report.connector_settings = connector_settings(settings)
+    if report.connector_settings:
+        report.checks.append(Check("connectors", "ok", f"{len(report.connector_settings)} connector setting(s) visible: " + ", ".join(report.connector_settings)))
+    else:
+        report.checks.append(
+            Check(
+                "connectors",
+                "warn",
+                "no connector settings are visible over REST (no AI provider is registered in the AI Client)",
+                "Install and activate the aimo bridge: aimo bridge install / aimo bridge activate, then aimo mode managed.",
+            )
+        )
+    report.checks.append(
+        Check("bridge", "ok" if report.bridge else "warn", "aimo bridge active (aimo/v1)" if report.bridge else "aimo bridge not active", None if report.bridge else "aimo bridge zip, upload it in wp-admin → Plugins, then aimo bridge activate")
+    )
+    return report
+
+
+def add_site(
+    ctx,
+    name: str,
+    url: str,
+    user: str,
+    password: str,
+    *,
+    group: str | None = None,
+    allow_insecure_http: bool = False,
+    make_default: bool = False,
+    verify: bool = True,
+) -> SiteReport | None:
+    """Discover and authenticate first; only then store the profile and the application password."""
+    import tomlkit
+
+    check_name(name)
+    url = normalise_url(url, allow_insecure_http=allow_insecure_http)
+    user = (user or "").strip()
+    if not user:
+        raise UsageError("no user given", "Pass --user USER (the WordPress login or email of an Administrator).")
+    password = " ".join(password.split()) if password else ""
+    if not password:
+        raise UsageError("no application password given", "Create one in wp-admin → Users → Profile → Application Passwords.")
+    if group is not None:
+        check_name(group)
+    site = SiteConfig(name=name, url=url, user=user, group=group, extra={"allow_insecure_http": True} if allow_insecure_http else {})
+    report = None
+    if verify:
+        report = test_site(ctx, site=site, password=password)
+    rest_root = report.rest_root if report is not None else None
+    table = tomlkit.table()
+    table["url"] = url
+    table["user"] = user
+    if group:
+        table["group"] = group
+    if rest_root:
+        table["rest_root"] = rest_root
+    if allow_insecure_http:
+        table["allow_insecure_http"] = True
+    ctx.secrets.set(site_entry(name), password)
+    with ctx.settings_store.edit() as settings:
+        if "sites" not in settings.doc:
+            settings.doc["sites"] = tomlkit.table(is_super_table=True)
+        settings.doc["sites"][name] = table
+        if make_default or not settings.default_site:
+            settings.doc["default_site"] = name
+            _move_default_first(settings.doc)
+    return report
+
+
+def _move_default_first(doc) -> None:
+    """Keep `default_site` above the tables (TOML requires top-level keys before any table)."""
+    if list(doc.keys())[0] == "default_site":
+        return
+    value = doc["default_site"]
+    del doc["default_site"]
+    items = [(k, doc[k]) for k in list(doc.keys())]
+    for k, _ in items:
+        del doc[k]
+    doc["default_site"] = value
+    for k, v in items:
+        doc[k] = v
+
+
+def remove_site(ctx, name: str) -> None:
+    with ctx.settings_store.edit() as settings:
+        if name not in settings.sites():
+            raise ConfigError(f"no site named {name!r}", "See aimo site list.")
+        delete_in(settings.doc, ("sites", name))
+        if settings.default_site == name:
+            del settings.doc["default_site"]
+    ctx.secrets.delete(site_entry(name))
+
+
+def use_site(ctx, name: str) -> None:
+    with ctx.settings_store.edit() as settings:
+        if name not in settings.sites():
+            known = ", ".join(sorted(settings.sites())) or "none"
+            raise ConfigError(f"no site named {name!r} (configured: {known})", "See aimo site list.")
+        set_in(settings.doc, ("default_site",), name)
+        _move_default_first(settings.doc)
+
+
+def list_sites(ctx) -> list[dict]:
+    settings = ctx.settings()
+    default = settings.default_site
+    out = []
+    for site in settings.sites().values():
+        out.append(
+            {
+                "name": site.name,
+                "url": site.url,
+                "user": site.user,
+                "group": site.group,
+                "default": site.name == default,
+                "password_stored": bool(ctx.secrets.get(site_entry(site.name))),
+            }
+        )
+    return out

@@ -1,0 +1,1 @@
+"""Local state: the settings file, the secret store, sync state and caches."""

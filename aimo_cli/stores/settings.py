@@ -1,0 +1,209 @@
+"""The settings file (aimo.toml): sites, providers, WordPress model preferences. Never a secret.
+
+Edited through tomlkit so the admin's comments and ordering survive; written atomically (0600) under a lock so two
+aimo processes cannot interleave. A malformed file is reported with file, line and column (exit 3) and left untouched.
+
+Layout:
+    default_site = "blog"
+    [sites.blog]        url, user, optional group, rest_root (discovered), ca_bundle
+    [providers.ID]      optional base_url, enabled, no_sampling_prefixes (anthropic)
+    [wordpress.models]  text, image  ("provider:model")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+import contextlib
+
+from ..errors import ConfigError
+from .fileio import atomic_write, locked
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    name: str
+    url: str
+    user: str
+    group: str | None = None
+    rest_root: str | None = None
+    ca_bundle: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    id: str
+    base_url: str | None = None
+    enabled: bool = True
+    no_sampling_prefixes: tuple[str, ...] | None = None
+
+
+def _parse(path: Path, text: str):
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        line, col = getattr(exc, "line", "?"), getattr(exc, "col", "?")
+        reason = str(exc).split(" at line")[0]
+        raise ConfigError(
+            f"{path}:{line}:{col}: the settings file is not valid TOML ({reason})",
+            f"Fix that line in {path} (aimo left the file untouched).",
+        ) from None
+
+
+class Settings:
+    """A typed, validating view over the TOML document."""
+
+    def __init__(self, path: Path, doc) -> None:
+        self.path = path
+        self.doc = doc
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def _table(self, *keys: str) -> dict:
+        node: Any = self.doc
+        trail = []
+        for key in keys:
+            trail.append(key)
+            node = node.get(key) if hasattr(node, "get") else None
+            if node is None:
+                return {}
+            if not isinstance(node, dict):
+                raise ConfigError(
+                    f"{self.path}: `{'.'.join(trail)}` must be a table, not {type(node).__name__}",
+                    f"Edit {self.path} and make [{'.'.join(trail)}] a table.",
+                )
+        return node
+
+    def _str(self, table: dict, key: str, where: str, required: bool = False) -> str | None:
+        value = table.get(key)
+        if value is None:
+            if required:
+                raise ConfigError(f"{self.path}: `{where}.{key}` is missing", f"Add {key} = \"…\" under [{where}] in {self.path}.")
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(f"{self.path}: `{where}.{key}` must be a string", f"Quote the value of {key} under [{where}].")
+        return str(value)
+
+    @property
+    def default_site(self) -> str | None:
+        value = self.doc.get("default_site")
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{self.path}: `default_site` must be a string", "Write default_site = \"NAME\".")
+        return str(value) if value else None
+
+    def sites(self) -> dict[str, SiteConfig]:
+        out: dict[str, SiteConfig] = {}
+        for name, table in self._table("sites").items():
+            where = f"sites.{name}"
+            if not isinstance(table, dict):
+                raise ConfigError(f"{self.path}: `{where}` must be a table", f"Write it as [{where}] with url and user.")
+            known = {"url", "user", "group", "rest_root", "ca_bundle"}
+            out[str(name)] = SiteConfig(
+                name=str(name),
+                url=self._str(table, "url", where, required=True) or "",
+                user=self._str(table, "user", where, required=True) or "",
+                group=self._str(table, "group", where),
+                rest_root=self._str(table, "rest_root", where),
+                ca_bundle=self._str(table, "ca_bundle", where),
+                extra={k: v for k, v in table.items() if k not in known},
+            )
+        return out
+
+    def groups(self) -> dict[str, list[str]]:
+        groups: dict[str, list[str]] = {}
+        for site in self.sites().values():
+            if site.group:
+                groups.setdefault(site.group, []).append(site.name)
+        return groups
+
+    def provider(self, provider_id: str) -> ProviderConfig:
+        table = self._table("providers", provider_id)
+        where = f"providers.{provider_id}"
+        enabled = table.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{self.path}: `{where}.enabled` must be true or false", f"Write enabled = true under [{where}].")
+        prefixes = table.get("no_sampling_prefixes")
+        if prefixes is not None and (not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes)):
+            raise ConfigError(f"{self.path}: `{where}.no_sampling_prefixes` must be a list of strings", "Write it as [\"claude-opus-4-7\", …].")
+        return ProviderConfig(
+            id=provider_id,
+            base_url=self._str(table, "base_url", where),
+            enabled=bool(enabled),
+            no_sampling_prefixes=tuple(str(p) for p in prefixes) if prefixes is not None else None,
+        )
+
+    def wordpress_models(self) -> dict[str, str]:
+        table = self._table("wordpress", "models")
+        return {k: str(v) for k, v in table.items() if k in ("text", "image") and isinstance(v, str) and v}
+
+    def validate(self) -> None:
+        """Touch every section so a type error surfaces now, as a ConfigError."""
+        self.default_site
+        self.sites()
+        from ..core.providers import PROVIDER_IDS
+
+        for pid in self._table("providers"):
+            if pid not in PROVIDER_IDS:
+                raise ConfigError(
+                    f"{self.path}: [providers.{pid}] names an unknown provider",
+                    "Valid ids: " + ", ".join(PROVIDER_IDS) + ".",
+                )
+            self.provider(pid)
+        self.wordpress_models()
+
+
+class SettingsStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read_text(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self.path}: the settings file is not UTF-8 text", f"Fix or move {self.path} aside.") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read the settings file {self.path}: {exc.strerror}", "Check its permissions.") from None
+
+    def load(self) -> Settings:
+        return Settings(self.path, _parse(self.path, self._read_text()))
+
+    @contextlib.contextmanager
+    def edit(self) -> Iterator[Settings]:
+        """Lock, re-read, let the caller change the document, validate, write atomically. Nothing is written on error."""
+        with locked(self.path):
+            settings = Settings(self.path, _parse(self.path, self._read_text()))
+            yield settings
+            settings.validate()
+            import tomlkit
+
+            atomic_write(self.path, tomlkit.dumps(settings.doc))
+
+
+def set_in(doc, keys: tuple[str, ...], value: Any) -> None:
+    """Set doc[k1][k2]…=value, creating (non-inline) tables on the way."""
+    import tomlkit
+
+    node = doc
+    for key in keys[:-1]:
+        if key not in node:
+            node[key] = tomlkit.table()
+        node = node[key]
+    node[keys[-1]] = value
+
+
+def delete_in(doc, keys: tuple[str, ...]) -> bool:
+    node = doc
+    for key in keys[:-1]:
+        if key not in node:
+            return False
+        node = node[key]
+    if keys[-1] in node:
+        del node[keys[-1]]
+        return True
+    return False

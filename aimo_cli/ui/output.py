@@ -1,0 +1,90 @@
+"""Output helpers. Every line aimo prints goes through `redact` first.
+
+On a terminal, tables are drawn with Rich (imported only then); piped output is plain, tab-free aligned text that
+scripts can read, and `--json` is always available for machines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Iterable, Sequence, TextIO
+
+from ..redact import redact
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Output:
+    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None, *, quiet: bool = False) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+        self.quiet = quiet
+
+    @property
+    def stdout(self) -> TextIO:
+        return self._stdout or sys.stdout
+
+    @property
+    def stderr(self) -> TextIO:
+        return self._stderr or sys.stderr
+
+    @property
+    def rich_ok(self) -> bool:
+        return _isatty(self.stdout) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+    def line(self, text: str = "") -> None:
+        self.stdout.write(redact(text) + "\n")
+
+    def info(self, text: str) -> None:
+        """Progress and notes: stderr, so stdout stays clean for pipes."""
+        if not self.quiet:
+            self.stderr.write(redact(text) + "\n")
+
+    def warn(self, text: str) -> None:
+        self.stderr.write("Warning: " + redact(text) + "\n")
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        self.stderr.write("Error: " + redact(message) + "\n")
+        if hint:
+            self.stderr.write("Hint: " + redact(hint) + "\n")
+
+    def json(self, data: Any) -> None:
+        self.stdout.write(redact(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+
+    def table(self, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None, fmt: str = "auto") -> None:
+        rows = [["" if c is None else str(c) for c in row] for row in rows]
+        if fmt == "csv":
+            import csv
+
+            writer = csv.writer(self.stdout, lineterminator="\n")
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([redact(c) for c in row])
+            return
+        if fmt == "auto" and self.rich_ok:
+            from rich.console import Console
+            from rich.table import Table
+
+            table = Table(title=title, header_style="bold", show_lines=False)
+            for col in columns:
+                table.add_column(col)
+            for row in rows:
+                table.add_row(*[redact(c) for c in row])
+            Console(file=self.stdout).print(table)
+            return
+        widths = [len(c) for c in columns]
+        for row in rows:
+            for i, cell in enumerate(row):
+                widths[i] = max(widths[i], len(cell))
+        if title:
+            self.line(title)
+        self.line("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
+        for row in rows:
+            self.line("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())

@@ -1,0 +1,255 @@
+"""A small WordPress REST client over httpx.
+
+Explicit timeouts; bounded retries for idempotent requests (connect errors, 502/503/504, 429 honouring Retry-After);
+TLS verification on; every failure mapped to an AimoError carrying the site's own error code and message; a --debug
+log that never shows the Authorization header or a key (everything passes through `redact`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .. import redact
+from ..errors import AuthError, RemoteError
+
+DEFAULT_TIMEOUT = 15.0
+CONNECT_TIMEOUT = 5.0
+RETRY_STATUSES = {429, 502, 503, 504}
+MAX_RETRY_AFTER = 30.0
+
+
+@dataclass(frozen=True)
+class RestRoot:
+    """Where a site's REST API lives: a path root (`…/wp-json/`) or the query form (`…/?rest_route=`)."""
+
+    base: str
+    query_style: bool = False
+
+    @classmethod
+    def parse(cls, value: str) -> "RestRoot":
+        if "rest_route=" in value:
+            return cls(value.split("rest_route=")[0].rstrip("?&"), True)
+        return cls(value if value.endswith("/") else value + "/", False)
+
+    def url_and_params(self, route: str, params: dict | None) -> tuple[str, dict]:
+        route = "/" + route.lstrip("/")
+        params = dict(params or {})
+        if self.query_style:
+            params = {"rest_route": route, **params}
+            return self.base, params
+        return self.base + route.lstrip("/"), params
+
+    def __str__(self) -> str:
+        return self.base + ("?rest_route=" if self.query_style else "")
+
+
+@dataclass(frozen=True)
+class RestResponse:
+    status: int
+    data: Any
+    headers: dict[str, str]
+
+
+def _site_label(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+def _wp_error(data: Any) -> tuple[str, str]:
+    if isinstance(data, dict):
+        return str(data.get("code") or ""), str(data.get("message") or "")
+    return "", ""
+
+
+def _retry_after(value: str | None, attempt: int) -> float:
+    if value:
+        try:
+            return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+        except ValueError:
+            pass
+        from email.utils import parsedate_to_datetime
+
+        try:
+            delta = parsedate_to_datetime(value).timestamp() - time.time()
+            return min(max(delta, 0.0), MAX_RETRY_AFTER)
+        except (TypeError, ValueError):
+            pass
+    return min(0.5 * (2**attempt), 8.0)
+
+
+class WordPressClient:
+    def __init__(
+        self,
+        root: RestRoot,
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        retries: int = 2,
+        debug: Callable[[str], None] | None = None,
+        transport=None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        import httpx
+
+        redact.register(password)
+        self.root = root
+        self.site = _site_label(root.base)
+        self.retries = retries
+        self._debug = debug
+        self._sleep = sleep
+        self.request_count = 0
+        auth = httpx.BasicAuth(user, password) if user and password else None
+        self._http = httpx.Client(
+            auth=auth,
+            timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
+            verify=verify,
+            follow_redirects=True,
+            headers={"User-Agent": f"aimo/{_version()}", "Accept": "application/json"},
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "WordPressClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _log(self, text: str) -> None:
+        if self._debug:
+            self._debug(text)
+
+    # -- requests ------------------------------------------------------------------------------------------------
+    def get(self, route: str, params: dict | None = None, **kw) -> Any:
+        return self.request("GET", route, params=params, **kw).data
+
+    def post(self, route: str, body: Any = None, params: dict | None = None, **kw) -> Any:
+        return self.request("POST", route, params=params, body=body, **kw).data
+
+    def request(
+        self,
+        method: str,
+        route: str,
+        *,
+        params: dict | None = None,
+        body: Any = None,
+        retry: bool | None = None,
+        expect_json: bool = True,
+    ) -> RestResponse:
+        import httpx
+
+        url, query = self.root.url_and_params(route, params)
+        idempotent = method in ("GET", "HEAD", "OPTIONS") if retry is None else retry
+        attempts = (self.retries if idempotent else 0) + 1
+        label = f"{method} {route}"
+        for attempt in range(attempts):
+            self.request_count += 1
+            self._log(f"→ {method} {url} params={query} body={_preview(body)}")
+            started = time.monotonic()
+            try:
+                resp = self._http.request(method, url, params=query, json=body if body is not None else None)
+            except httpx.TimeoutException:
+                if attempt + 1 < attempts:
+                    self._sleep(_retry_after(None, attempt))
+                    continue
+                raise RemoteError(
+                    f"{self.site} did not answer {label} in time",
+                    "Check that the site is up; a slow site may need a retry later.",
+                ) from None
+            except httpx.ConnectError as exc:
+                if attempt + 1 < attempts:
+                    self._sleep(_retry_after(None, attempt))
+                    continue
+                raise _connect_error(self.site, exc) from None
+            except httpx.HTTPError as exc:
+                raise RemoteError(f"{self.site}: {label} failed: {type(exc).__name__}: {exc}", "Rerun with --debug for details.") from None
+            self._log(f"← {resp.status_code} {resp.headers.get('content-type', '')} in {time.monotonic() - started:.2f}s: {resp.text[:400]}")
+            if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+                self._sleep(_retry_after(resp.headers.get("retry-after"), attempt))
+                continue
+            return self._finish(resp, label, expect_json)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _finish(self, resp, label: str, expect_json: bool) -> RestResponse:
+        data: Any = None
+        text = resp.text
+        parsed = False
+        if text.strip():
+            try:
+                data = json.loads(text)
+                parsed = True
+            except ValueError:
+                parsed = False
+        headers = {k.lower(): v for k, v in resp.headers.items()}
+        status = resp.status_code
+        if 200 <= status < 300:
+            if expect_json and not parsed:
+                raise _not_json(self.site, label, resp)
+            return RestResponse(status, data, headers)
+        code, message = _wp_error(data)
+        detail = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+        if status == 401:
+            raise AuthError(f"{self.site} refused the credentials for {label} ({detail})", "Check the user and application password: aimo site test.")
+        if status == 403:
+            raise AuthError(
+                f"{self.site} denied {label} ({detail})",
+                "The user needs the manage_options capability (an Administrator).",
+            )
+        if not parsed and status >= 400 and "html" in headers.get("content-type", ""):
+            raise _not_json(self.site, label, resp)
+        error = RemoteError(f"{self.site}: {label} failed ({detail})", _hint_for(status, code))
+        error.status = status  # type: ignore[attr-defined]
+        error.wp_code = code  # type: ignore[attr-defined]
+        raise error
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _preview(body: Any) -> str:
+    if body is None:
+        return "-"
+    return json.dumps(body, default=str)[:400]
+
+
+def _hint_for(status: int, code: str) -> str:
+    if code == "rest_no_route":
+        return "The route does not exist on this site: is the plugin that provides it (the aimo bridge?) active?"
+    if status == 429:
+        return "The site is rate-limiting aimo; wait and retry."
+    if status >= 500:
+        return "The site failed on its side; check its PHP error log and retry."
+    return "Rerun with --debug to see the request and the site's answer."
+
+
+def _not_json(site: str, label: str, resp) -> RemoteError:
+    ctype = resp.headers.get("content-type", "unknown")
+    kind = "HTML" if "html" in ctype.lower() or resp.text.lstrip().startswith("<") else f"non-JSON ({ctype})"
+    return RemoteError(
+        f"{site} answered {label} with {kind} instead of JSON (HTTP {resp.status_code})",
+        "A login page, firewall, cache or maintenance page may be in front of the REST API; check the site URL.",
+    )
+
+
+def _connect_error(site: str, exc: Exception) -> RemoteError:
+    text = str(exc)
+    lowered = text.lower()
+    if "name or service not known" in lowered or "nodename nor servname" in lowered or "temporary failure in name resolution" in lowered or "getaddrinfo" in lowered:
+        return RemoteError(f"{site}: the host name does not resolve", "Check the site URL for typos (aimo site list).")
+    if "certificate" in lowered or "ssl" in lowered:
+        return RemoteError(
+            f"{site}: TLS verification failed ({text})",
+            "Fix the site's certificate, or trust its CA with --ca-bundle FILE (verification is never turned off).",
+        )
+    return RemoteError(f"cannot reach {site} ({text or type(exc).__name__})", "Check that the site is up and the URL is right.")
