@@ -13,8 +13,21 @@ _AUTH_RE = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(basic|bearer)\
 _MIN_LEN = 6  # shorter values would redact ordinary words; nothing real is that short
 
 
+def _secret_part(value: str) -> str | None:
+    """A server URL (Ollama's credential) is not secret, but a password inside it is."""
+    if value.startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
+        try:
+            return urlsplit(value).password
+        except ValueError:
+            return value
+    return value
+
+
 def register(*values: str | None) -> None:
     for value in values:
+        value = _secret_part(value) if value else value
         if value and len(value) >= _MIN_LEN:
             _SECRETS.add(value)
             # app passwords are also accepted without their display spaces
