@@ -90,6 +90,9 @@ def wp_site() -> WPSite:
     info = json.loads((state / "site.json").read_text())
     secrets_registry.register(info["admin_app_password"])
     secrets_registry.register(info["editor_app_password"])
+    for extra in ("admin_password", "editor_password"):
+        if info.get(extra):
+            secrets_registry.register(info[extra])
     return WPSite(
         url=info["url"],
         wp_path=Path(info["wp_path"]),
