@@ -51,6 +51,16 @@ def build_app() -> typer.Typer:
 
     app.add_typer(keys.app, name="keys")
     app.add_typer(site.app, name="site")
+    from .commands import connectors as connectors_cmd
+    from .commands import mode as mode_cmd
+    from .commands import sync as sync_cmd
+
+    app.add_typer(connectors_cmd.app, name="connectors")
+    app.command("mode")(mode_cmd.mode)
+    app.add_typer(sync_cmd.app, name="sync")
+    from .commands import completion as completion_cmd
+
+    app.add_typer(completion_cmd.app, name="completion")
     return app
 
 

@@ -132,8 +132,16 @@ def check_pool(info: ProviderInfo, text: str) -> list[str]:
 def store(ctx, provider_id: str, text: str) -> Credential:
     info = provider_info(provider_id)
     pool = check_pool(info, text)
+    old = parse_pool(ctx.secrets.get(provider_entry(info.id)) or "")
+    if old and old[0] != pool[0]:
+        # kept so that a key WordPress wipes can be put back, and for `aimo keys rotate`
+        ctx.secrets.set(previous_entry(info.id), old[0])
     ctx.secrets.set(provider_entry(info.id), "\n".join(pool))
     return Credential(info.id, ctx.secrets.backend.name, tuple(pool))
+
+
+def previous_entry(provider_id: str) -> str:
+    return "previous/" + provider_id
 
 
 def remove(ctx, provider_id: str) -> bool:

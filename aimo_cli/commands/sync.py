@@ -1,0 +1,91 @@
+"""aimo sync: compare and move connector keys between the local store and WordPress sites."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from ._common import JSON_OPT, app_ctx
+
+app = typer.Typer(help="Compare (status), push and pull connector keys, for one site or a fleet.", no_args_is_help=True)
+
+SITES_ARG = typer.Argument(None, help="Site names (default: the default site).", metavar="[SITE]...")
+GROUP_OPT = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP")
+ALL_OPT = typer.Option(False, "--all", help="Every configured site.")
+PROVIDER_OPT = typer.Option(None, "--provider", "-p", help="Only this provider (repeatable).", metavar="ID")
+JOBS_OPT = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", min=1, max=256)
+DRY_OPT = typer.Option(False, "--dry-run", "-n", help="Print the plan; write nothing.")
+PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or remote.", metavar="SIDE")
+
+
+def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, json, title: str) -> None:
+    from ..services import fleet, sync_render
+
+    actx = app_ctx(ctx)
+    picked = fleet.select_sites(actx, sites, group, all_sites)
+    outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title)
+    raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=title))
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    sites: Optional[List[str]] = SITES_ARG,
+    group: Optional[str] = GROUP_OPT,
+    all_sites: bool = ALL_OPT,
+    provider: Optional[List[str]] = PROVIDER_OPT,
+    jobs: int = JOBS_OPT,
+    json: bool = JSON_OPT,
+) -> None:
+    """Three-way comparison of local keys, the site and the last sync; exit 7 when anything drifts."""
+    from ..services import sync
+
+    actx = app_ctx(ctx)
+    sync.pick_providers(provider)
+    _run(ctx, lambda site: sync.status_site(actx, site, provider), sites, group, all_sites, jobs, json, "sync status")
+
+
+@app.command("push")
+def push(
+    ctx: typer.Context,
+    sites: Optional[List[str]] = SITES_ARG,
+    group: Optional[str] = GROUP_OPT,
+    all_sites: bool = ALL_OPT,
+    provider: Optional[List[str]] = PROVIDER_OPT,
+    jobs: int = JOBS_OPT,
+    dry_run: bool = DRY_OPT,
+    prefer: Optional[str] = PREFER_OPT,
+    force: bool = typer.Option(False, "--force", help="Push even where the site reads the key from an env var or constant."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip the local check of each key with its provider."),
+    json: bool = JSON_OPT,
+) -> None:
+    """Push changed local keys to the sites: one write per site, validated first, read back after."""
+    from ..services import sync
+
+    actx = app_ctx(ctx)
+    sync.pick_providers(provider)
+    sync.check_prefer(prefer)
+    verifier = sync.Verifier(actx, enabled=not no_verify)
+    job = lambda site: sync.push_site(actx, site, provider, prefer=prefer, force=force, dry_run=dry_run, verifier=verifier)  # noqa: E731
+    _run(ctx, job, sites, group, all_sites, jobs, json, "sync push")
+
+
+@app.command("pull")
+def pull(
+    ctx: typer.Context,
+    sites: Optional[List[str]] = SITES_ARG,
+    group: Optional[str] = GROUP_OPT,
+    all_sites: bool = ALL_OPT,
+    provider: Optional[List[str]] = PROVIDER_OPT,
+    dry_run: bool = DRY_OPT,
+    prefer: Optional[str] = PREFER_OPT,
+    json: bool = JSON_OPT,
+) -> None:
+    """Pull keys changed on a site (through the aimo bridge) into the local store; never an empty one."""
+    from ..services import sync
+
+    actx = app_ctx(ctx)
+    sync.pick_providers(provider)
+    sync.check_prefer(prefer)
+    _run(ctx, lambda site: sync.pull_site(actx, site, provider, prefer=prefer, dry_run=dry_run), sites, group, all_sites, 1, json, "sync pull")

@@ -1,0 +1,364 @@
+"""Two-way sync of connector keys between the local store and WordPress sites (DESIGN §5).
+
+One site costs one read (the bridge's status route, or /wp/v2/settings without the bridge) and at most one write
+(every changed key in one request: the bridge's safe write, or /wp/v2/settings). The planner in core/sync.py makes
+every decision; this module only gathers the three states and carries out the plan.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from ..core.providers import PROVIDER_IDS, PROVIDERS
+from ..core.secrets import BULLET, fingerprint, looks_masked, mask_tail, parse_pool, wp_mask
+from ..core.sync import DRIFT, Action, BaseRecord, Decision, RemoteKey, Status, plan_pull, plan_push
+from ..errors import AimoError, AuthError, ExitCode, RemoteError, UsageError
+from ..stores.secrets import provider_entry
+from ..stores.settings import SiteConfig
+from ..stores.state import SyncState
+from . import credentials
+
+
+@dataclass
+class RemoteView:
+    via_bridge: bool
+    keys: dict[str, RemoteKey]
+    status: dict | None = None  # the bridge's status document, when present
+
+    @property
+    def mode(self) -> str | None:
+        return (self.status or {}).get("mode")
+
+
+@dataclass
+class ProviderResult:
+    provider: str
+    status: str
+    action: str
+    reason: str
+    outcome: str = ""  # stored | rejected | restored | wiped | pulled | unchanged | skipped | dry-run | refused | conflict
+
+
+@dataclass
+class SiteSync:
+    site: str
+    via_bridge: bool
+    results: list[ProviderResult] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        outcomes = {r.outcome for r in self.results}
+        if outcomes & {"rejected", "wiped"}:
+            return int(ExitCode.AUTH)
+        if "refused" in outcomes:
+            return int(ExitCode.REFUSED)
+        if outcomes & {"conflict", "drift"}:
+            return int(ExitCode.DRIFT)
+        return 0
+
+    def as_dict(self) -> dict:
+        return {"site": self.site, "via_bridge": self.via_bridge, "requests": self.requests, "exit_code": self.exit_code, "providers": [r.__dict__ for r in self.results]}
+
+
+# -- reading the remote side ---------------------------------------------------------------------------------------
+
+
+def remote_from_settings(settings: dict) -> dict[str, RemoteKey]:
+    keys = {}
+    for pid in PROVIDER_IDS:
+        name = PROVIDERS[pid].setting_name
+        value = settings.get(name)
+        keys[pid] = RemoteKey(pid, name in settings, value if isinstance(value, str) else "", None, "unknown" if name in settings else "none")
+    return keys
+
+
+def remote_from_status(status: dict) -> dict[str, RemoteKey]:
+    by_id = {c.get("id"): c for c in status.get("connectors") or [] if isinstance(c, dict)}
+    keys = {}
+    for pid in PROVIDER_IDS:
+        c = by_id.get(pid)
+        if not c:
+            keys[pid] = RemoteKey(pid, False)
+            continue
+        fp = str(c.get("fingerprint") or "")
+        tail = str(c.get("mask_tail") or "")
+        source = str(c.get("key_source") or "none")
+        present_in_db = bool(fp)
+        keys[pid] = RemoteKey(
+            pid,
+            bool(c.get("provider_registered")),
+            (BULLET * 4 + tail) if present_in_db else "",
+            fp if present_in_db else None,
+            source,
+        )
+    return keys
+
+
+def read_remote(client) -> RemoteView:
+    from ..wordpress import bridge as bridge_api
+
+    try:
+        status = bridge_api.status(client)
+    except RemoteError as exc:
+        if getattr(exc, "wp_code", "") != "rest_no_route" and getattr(exc, "status", 0) != 404:
+            raise
+        settings = client.get("/wp/v2/settings")
+        if not isinstance(settings, dict):
+            raise RemoteError(f"{client.site}: /wp/v2/settings did not answer a JSON object", "Check the site's REST API.") from None
+        return RemoteView(False, remote_from_settings(settings))
+    return RemoteView(True, remote_from_status(status), status)
+
+
+# -- the local side ------------------------------------------------------------------------------------------------
+
+
+def local_first(ctx, provider_id: str) -> str:
+    return credentials.resolve(ctx, provider_id).first
+
+
+def pick_providers(providers: list[str] | None) -> list[str]:
+    if not providers:
+        return list(PROVIDER_IDS)
+    return [credentials.provider_info(p).id for p in dict.fromkeys(providers)]
+
+
+class Verifier:
+    """Validate each key once per run with the provider adapter (shared by every site of a fleet run)."""
+
+    def __init__(self, ctx, enabled: bool = True) -> None:
+        self.ctx = ctx
+        self.enabled = enabled
+        self._memo: dict[tuple[str, str], tuple[bool | None, str]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, provider_id: str, key: str) -> tuple[bool | None, str]:
+        """(True, "") valid; (False, reason) rejected; (None, reason) could not tell (unreachable from here)."""
+        if not self.enabled:
+            return None, "not verified (--no-verify)"
+        memo_key = (provider_id, fingerprint(key))
+        with self._lock:
+            if memo_key in self._memo:
+                return self._memo[memo_key]
+        from ..providers import make_adapter
+
+        cred = credentials.Credential(provider_id, "check", (key,))
+        try:
+            adapter = make_adapter(self.ctx, provider_id, credential=cred)
+            try:
+                adapter.verify_key(key)
+            finally:
+                adapter.close()
+            result: tuple[bool | None, str] = (True, "")
+        except AuthError as exc:
+            result = (False, exc.message)
+        except AimoError as exc:
+            result = (None, exc.message)
+        with self._lock:
+            self._memo[memo_key] = result
+        return result
+
+
+# -- push ----------------------------------------------------------------------------------------------------------
+
+
+def push_site(
+    ctx,
+    site: SiteConfig,
+    providers: list[str] | None = None,
+    *,
+    prefer: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    verifier: Verifier | None = None,
+) -> SiteSync:
+    from .sites import client_for
+
+    state = SyncState(ctx.state_dir)
+    pids = pick_providers(providers)
+    verifier = verifier or Verifier(ctx)
+    with client_for(ctx, site) as client:
+        remote = read_remote(client)
+        base = state.load(site.name)
+        result = SiteSync(site.name, remote.via_bridge)
+        batch: dict[str, str] = {}
+        records: dict[str, BaseRecord] = {}
+        for pid in pids:
+            local = local_first(ctx, pid)
+            d = plan_push(pid, local, remote.keys[pid], base.get(pid), prefer=prefer, force=force)
+            pr = ProviderResult(pid, d.status.value, d.action.value, d.reason)
+            result.results.append(pr)
+            if d.status is Status.IN_SYNC and pid not in base:
+                records[pid] = BaseRecord.of(local)
+            if d.action is Action.PUSH:
+                if dry_run:
+                    pr.outcome = "dry-run"
+                    continue
+                ok, why = verifier.check(pid, d.send)
+                if ok is False:
+                    pr.outcome, pr.reason = "rejected", f"rejected by {PROVIDERS[pid].name} before sending: {why}"
+                    continue
+                if ok is None and why and verifier.enabled:
+                    pr.reason += f" (not verified from here: {why})"
+                batch[pid] = d.send  # type: ignore[assignment]
+            else:
+                pr.outcome = {Action.REFUSE: "refused", Action.CONFLICT: "conflict", Action.NONE: "unchanged"}.get(d.action, "drift" if d.status in DRIFT else "skipped")
+        if batch:
+            if remote.via_bridge:
+                _write_via_bridge(client, batch, result, records)
+            else:
+                _write_via_settings(ctx, client, batch, remote, result, records)
+        result.requests = client.request_count
+    state.record(site.name, records)
+    return result
+
+
+def _write_via_bridge(client, batch: dict[str, str], result: SiteSync, records: dict[str, BaseRecord]) -> None:
+    from ..wordpress import bridge as bridge_api
+
+    answer = bridge_api.put_credentials(client, batch)
+    by_pid = {r.provider: r for r in result.results}
+    for pid, key in batch.items():
+        res = (answer or {}).get(pid) or {}
+        status = res.get("status")
+        pr = by_pid[pid]
+        if status in ("stored", "unchanged") and res.get("fingerprint") == fingerprint(key):
+            pr.outcome = "stored" if status == "stored" else "unchanged"
+            records[pid] = BaseRecord.of(key)
+        elif status == "rejected":
+            pr.outcome, pr.reason = "rejected", f"WordPress rejected the key (the site kept its previous one): {res.get('reason') or 'no reason given'}"
+        else:
+            pr.outcome, pr.reason = "rejected", f"the bridge did not confirm the key (status {status!r})"
+
+
+def _write_via_settings(ctx, client, batch: dict[str, str], remote: RemoteView, result: SiteSync, records: dict[str, BaseRecord]) -> None:
+    """Core's settings route: it validates each key with a live call and stores '' on ANY failure — so read the
+    answer back, and put back the previous key when aimo knows it."""
+    body = {PROVIDERS[pid].setting_name: key for pid, key in batch.items()}
+    for value in body.values():  # the planner guarantees it; this is the last line of defence
+        if not value or looks_masked(value):
+            raise AssertionError("refusing to send an empty or masked value")
+    answer = client.post("/wp/v2/settings", body)
+    by_pid = {r.provider: r for r in result.results}
+    restore: dict[str, str] = {}
+    for pid, key in batch.items():
+        got = (answer or {}).get(PROVIDERS[pid].setting_name)
+        pr = by_pid[pid]
+        if got == wp_mask(key):
+            pr.outcome = "stored"
+            records[pid] = BaseRecord.of(key)
+            continue
+        pr.outcome = "wiped"
+        pr.reason = "WordPress rejected the key and emptied the connector (its live check failed: bad key, provider unreachable from the site, or timeout)"
+        previous = known_previous(ctx, pid, remote.keys[pid])
+        if previous:
+            restore[PROVIDERS[pid].setting_name] = previous
+    if restore:
+        again = client.post("/wp/v2/settings", restore)
+        for pid in batch:
+            name = PROVIDERS[pid].setting_name
+            if name in restore:
+                pr = by_pid[pid]
+                if (again or {}).get(name) == wp_mask(restore[name]):
+                    pr.outcome = "restored"
+                    pr.reason += "; the previous key was put back"
+                    records[pid] = BaseRecord.of(restore[name])
+                else:
+                    pr.reason += "; putting the previous key back failed too"
+
+
+def known_previous(ctx, provider_id: str, remote: RemoteKey) -> str | None:
+    """A key aimo holds that matches what the site had before the write (pool lines, or the replaced key)."""
+    if not remote.present:
+        return None
+    candidates = list(credentials.resolve(ctx, provider_id).pool)
+    prev = ctx.secrets.get(credentials.previous_entry(provider_id))
+    if prev:
+        candidates += parse_pool(prev)
+    for value in candidates:
+        if remote.matches(value):
+            return value
+    return None
+
+
+# -- pull ----------------------------------------------------------------------------------------------------------
+
+
+def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, prefer: str | None = None, dry_run: bool = False) -> SiteSync:
+    from ..wordpress import bridge as bridge_api
+    from .sites import client_for
+
+    state = SyncState(ctx.state_dir)
+    pids = pick_providers(providers)
+    records: dict[str, BaseRecord] = {}
+    with client_for(ctx, site) as client:
+        remote = read_remote(client)
+        base = state.load(site.name)
+        result = SiteSync(site.name, remote.via_bridge)
+        for pid in pids:
+            local_cred = credentials.resolve(ctx, pid)
+            d = plan_pull(pid, local_cred.first, remote.keys[pid], base.get(pid), prefer=prefer, can_fetch=remote.via_bridge)
+            pr = ProviderResult(pid, d.status.value, d.action.value, d.reason)
+            result.results.append(pr)
+            if d.status is Status.IN_SYNC and pid not in base:
+                records[pid] = BaseRecord.of(local_cred.first)
+            if d.action is not Action.PULL:
+                pr.outcome = {Action.CONFLICT: "conflict", Action.NONE: "unchanged"}.get(d.action, "drift" if d.status in DRIFT else "skipped")
+                continue
+            if local_cred.source == "env":
+                pr.outcome, pr.reason = "skipped", f"the local key comes from {PROVIDERS[pid].env_var}; unset it to pull into the store"
+                continue
+            if dry_run:
+                pr.outcome = "dry-run"
+                continue
+            key = bridge_api.get_credential(client, pid)
+            if not key or looks_masked(key) or not remote.keys[pid].matches(key):
+                pr.outcome, pr.reason = "skipped", "the site returned no usable key (empty, masked, or not the one its status reported)"
+                continue
+            store_first_line(ctx, pid, key)
+            pr.outcome = "pulled"
+            records[pid] = BaseRecord.of(key)
+        result.requests = client.request_count
+    state.record(site.name, records)
+    return result
+
+
+def store_first_line(ctx, provider_id: str, key: str) -> None:
+    """Make `key` the first line of the local pool; keep the other lines; remember the replaced key."""
+    entry = provider_entry(provider_id)
+    pool = parse_pool(ctx.secrets.get(entry) or "")
+    if pool and pool[0] != key:
+        ctx.secrets.set(credentials.previous_entry(provider_id), pool[0])
+    pool = [key] + [k for k in pool if k != key]
+    credentials.check_pool(PROVIDERS[provider_id], "\n".join(pool))
+    ctx.secrets.set(entry, "\n".join(pool))
+
+
+# -- status --------------------------------------------------------------------------------------------------------
+
+
+def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> SiteSync:
+    from .sites import client_for
+
+    state = SyncState(ctx.state_dir)
+    with client_for(ctx, site) as client:
+        remote = read_remote(client)
+        requests = client.request_count
+    base = state.load(site.name)
+    result = SiteSync(site.name, remote.via_bridge, requests=requests)
+    for pid in pick_providers(providers):
+        local = local_first(ctx, pid)
+        d = plan_push(pid, local, remote.keys[pid], base.get(pid))
+        drifted = d.status in DRIFT or (d.status is Status.NOT_REGISTERED and bool(local))
+        outcome = "drift" if drifted else ""
+        result.results.append(ProviderResult(pid, d.status.value, d.action.value, d.reason, outcome))
+    return result
+
+
+def check_prefer(prefer: str | None) -> str | None:
+    if prefer is None:
+        return None
+    if prefer not in ("local", "remote"):
+        raise UsageError(f"--prefer takes local or remote, not {prefer!r}", "e.g. --prefer local")
+    return prefer

@@ -1,0 +1,61 @@
+"""Rendering of sync results for one site or a fleet (tables on a TTY, plain when piped, JSON on request)."""
+
+from __future__ import annotations
+
+from .fleet import SiteOutcome, fleet_exit_code
+
+_SHOW_ALWAYS = {"stored", "rejected", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run"}
+
+
+def site_code(outcome: SiteOutcome) -> int:
+    if not outcome.ok:
+        return outcome.code
+    return outcome.value.exit_code
+
+
+def render(actx, outcomes: list[SiteOutcome], *, json: bool, title: str) -> int:
+    out = actx.out
+    codes = [site_code(o) for o in outcomes]
+    if json:
+        out.json(
+            {
+                "sites": [
+                    (o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": o.code}) for o in outcomes
+                ],
+                "exit_code": _overall(outcomes, codes),
+            }
+        )
+        return _overall(outcomes, codes)
+    for o in outcomes:
+        if not o.ok:
+            continue
+        res = o.value
+        rows = [[r.provider, r.status, r.outcome or "-", r.reason] for r in res.results if r.outcome in _SHOW_ALWAYS or r.status not in ("both empty",)]
+        via = "aimo bridge" if res.via_bridge else "core settings (no bridge)"
+        out.table(["provider", "state", "result", "detail"], rows, title=f"{title}: {res.site} (via {via})")
+    if len(outcomes) > 1 or any(not o.ok for o in outcomes):
+        out.table(
+            ["site", "result", "detail"],
+            [[o.site, "ok" if c == 0 else f"exit {c}", (o.error or "") if not o.ok else _summary(o.value)] for o, c in zip(outcomes, codes)],
+            title=f"{title}: {len(outcomes)} site(s)",
+        )
+    failed = [o.site for o, c in zip(outcomes, codes) if c != 0]
+    if failed:
+        for o in outcomes:
+            if not o.ok and o.hint:
+                out.info(f"Hint ({o.site}): {o.hint}")
+        out.info("Retry: " + " ".join(failed))
+    return _overall(outcomes, codes)
+
+
+def _overall(outcomes: list[SiteOutcome], codes: list[int]) -> int:
+    failed = [SiteOutcome(o.site, False, c) for o, c in zip(outcomes, codes) if c != 0]
+    return fleet_exit_code(failed)
+
+
+def _summary(res) -> str:
+    counts: dict[str, int] = {}
+    for r in res.results:
+        if r.outcome and r.outcome != "unchanged":
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to do"
