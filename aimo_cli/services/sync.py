@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..core.secrets import BULLET, fingerprint, looks_masked, mask_tail, parse_pool, wp_mask
-from ..core.sync import DRIFT, Action, BaseRecord, Decision, RemoteKey, Status, plan_pull, plan_push
+from ..core.sync import DRIFT, Action, BaseRecord, RemoteKey, Status, classify, plan_pull, plan_push
 from ..errors import AimoError, AuthError, ExitCode, RemoteError, UsageError
 from ..stores.secrets import provider_entry
 from ..stores.settings import SiteConfig
@@ -172,7 +172,9 @@ def push_site(
     force: bool = False,
     dry_run: bool = False,
     verifier: Verifier | None = None,
+    only_where_remote_is: str | None = None,
 ) -> SiteSync:
+    """Push local keys to one site. `only_where_remote_is` (rotation): touch a provider only where the site holds that key."""
     from .sites import client_for
 
     state = SyncState(ctx.state_dir)
@@ -186,7 +188,13 @@ def push_site(
         records: dict[str, BaseRecord] = {}
         for pid in pids:
             local = local_first(ctx, pid)
-            d = plan_push(pid, local, remote.keys[pid], base.get(pid), prefer=prefer, force=force)
+            rk = remote.keys[pid]
+            if only_where_remote_is is not None and not rk.matches(only_where_remote_is) and not rk.matches(local):
+                result.results.append(ProviderResult(pid, classify(local, rk, base.get(pid)).value, "none", "the site does not hold the old key; left alone", "skipped"))
+                continue
+            if only_where_remote_is is not None and rk.matches(only_where_remote_is):
+                base[pid] = BaseRecord.of(only_where_remote_is)  # the site still has the key we are replacing
+            d = plan_push(pid, local, rk, base.get(pid), prefer=prefer, force=force)
             pr = ProviderResult(pid, d.status.value, d.action.value, d.reason)
             result.results.append(pr)
             if d.status is Status.IN_SYNC and pid not in base:

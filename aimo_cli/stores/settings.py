@@ -42,7 +42,7 @@ class ProviderConfig:
 
 def _parse(path: Path, text: str):
     import tomlkit
-    from tomlkit.exceptions import ParseError
+    from tomlkit.exceptions import ParseError, TOMLKitError
 
     try:
         return tomlkit.parse(text)
@@ -52,6 +52,11 @@ def _parse(path: Path, text: str):
         raise ConfigError(
             f"{path}:{line}:{col}: the settings file is not valid TOML ({reason})",
             f"Fix that line in {path} (aimo left the file untouched).",
+        ) from None
+    except (TOMLKitError, ValueError) as exc:  # e.g. a key defined twice
+        raise ConfigError(
+            f"{path}: the settings file is not valid TOML ({exc})",
+            f"Fix {path} (aimo left the file untouched).",
         ) from None
 
 
