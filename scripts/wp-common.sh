@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables are used by the scripts that source this
 # Shared by scripts/wordpress-up, scripts/wordpress-down and scripts/wp-php (sourced, not run).
 #
 # Everything the test site owns lives in one state dir so several checkouts (or CI jobs) never mix:
@@ -81,20 +81,39 @@ own_pid() {
   [[ -f $WP_RUN/$name.pid ]] || return 0
   pid=$(<"$WP_RUN/$name.pid")
   [[ $pid =~ ^[0-9]+$ ]] || return 0
-  [[ -r /proc/$pid/cmdline ]] || return 0
-  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$WP_STATE/" || return 0
-  echo "$pid"
+  proc_has_arg "$pid" "*$(printf '%q' "$WP_STATE")/*" && echo "$pid"
+  return 0
+}
+
+# proc_has_arg PID GLOB: does one of the process's arguments match GLOB? (pure bash: a
+# `tr | grep -q` pipeline can fail under pipefail when grep exits first)
+proc_has_arg() {
+  local a args=()
+  mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
+  for a in "${args[@]}"; do
+    # shellcheck disable=SC2053 # $2 is a glob on purpose
+    [[ $a == $2 ]] && return 0
+  done
+  return 1
 }
 
 # php -S processes of this state dir, found by their exact router path (catches workers whose
 # master is gone). Each PID is then killed individually.
 php_server_pids() {
-  local d pid
+  local d
   for d in /proc/[0-9]*; do
-    pid=${d#/proc/}
-    tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qxF -- "$WP_ROUTER" && echo "$pid"
+    proc_has_arg "${d#/proc/}" "$(printf '%q' "$WP_ROUTER")" && echo "${d#/proc/}"
   done
   return 0
+}
+
+# A process that has exited but not been reaped yet (a zombie: its parent is now PID 1, which may reap
+# late) counts as gone.
+running() {
+  local stat
+  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
 }
 
 wait_gone() { # wait_gone SECONDS PID...
@@ -102,27 +121,30 @@ wait_gone() { # wait_gone SECONDS PID...
   shift
   while :; do
     alive=()
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+    for p in "$@"; do running "$p" && alive+=("$p"); done
     ((${#alive[@]} == 0)) && return 0
     ((SECONDS >= deadline)) && { kill -KILL "${alive[@]}" 2>/dev/null || true; return 0; }
     sleep 0.1
   done
 }
 
-# php -S with PHP_CLI_SERVER_WORKERS forks workers that survive a SIGTERM to the master, so stop
-# the master's process group (it was started with setsid: pgid == pid), its children and any
-# straggler still running our router, each by PID.
+pgid_of() { # process group of PID (from /proc: procps may not be installed)
+  local stat
+  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 0
+  read -ra stat <<<"${stat##*) }" # state ppid pgrp ...
+  echo "${stat[2]}"
+}
+
+# php -S with PHP_CLI_SERVER_WORKERS forks workers that survive a SIGTERM to the master, so stop the
+# master's process group (started with setsid: pgid == pid, which also catches anything a request
+# spawned) and every process running our router (master and workers, even orphaned ones), by PID.
 stop_php() {
   local pid pids=()
   pid=$(own_pid php)
-  if [[ -n $pid ]]; then
-    pids+=("$pid")
-    mapfile -t -O ${#pids[@]} pids < <(pgrep -P "$pid" || true)
-    if [[ $(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ') == "$pid" ]]; then
-      kill -TERM -- "-$pid" 2>/dev/null || true
-    fi
+  mapfile -t pids < <(php_server_pids)
+  if [[ -n $pid && $(pgid_of "$pid") == "$pid" ]]; then
+    kill -TERM -- "-$pid" 2>/dev/null || true
   fi
-  mapfile -t -O ${#pids[@]} pids < <(php_server_pids)
   if ((${#pids[@]})); then
     kill -TERM "${pids[@]}" 2>/dev/null || true
     wait_gone 5 "${pids[@]}"
