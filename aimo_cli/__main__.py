@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
+    if "_AIMO_COMPLETE" in os.environ:  # a TAB: answer from the generated tree, nothing heavy (DESIGN §8)
+        from .completion import main as complete
+
+        sys.exit(complete())
+
     from .app import run
 
     code = run()
