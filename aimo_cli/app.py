@@ -26,7 +26,7 @@ def _version(value: bool) -> None:
 
 
 def build_app() -> typer.Typer:
-    from .commands import keys, site
+    from .commands import ask, keys, models, site
 
     app = typer.Typer(
         name="aimo",
@@ -51,6 +51,8 @@ def build_app() -> typer.Typer:
 
     app.add_typer(keys.app, name="keys")
     app.add_typer(site.app, name="site")
+    app.add_typer(models.app, name="models")
+    app.command("ask")(ask.ask)
     from .commands import connectors as connectors_cmd
     from .commands import mode as mode_cmd
     from .commands import sync as sync_cmd
@@ -61,6 +63,12 @@ def build_app() -> typer.Typer:
     from .commands import completion as completion_cmd
 
     app.add_typer(completion_cmd.app, name="completion")
+    from .commands import bridge as bridge_cmd
+
+    app.add_typer(bridge_cmd.app, name="bridge")
+    from .commands import doctor as doctor_cmd
+
+    app.command("doctor")(doctor_cmd.doctor)
     return app
 
 

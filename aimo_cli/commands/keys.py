@@ -101,3 +101,54 @@ def backend(ctx: typer.Context, json: bool = JSON_OPT) -> None:
         actx.out.json({"backend": b.name, "description": b.describe()})
     else:
         actx.out.line(f"{b.name}: {b.describe()}")
+
+
+@app.command("rotate")
+def rotate(
+    ctx: typer.Context,
+    provider: str = PROVIDER_ARG,
+    sites: Optional[List[str]] = typer.Argument(None, help="Sites to update (default: every configured site).", metavar="[SITE]..."),
+    group: Optional[str] = typer.Option(None, "--group", "-g", help="Only sites in this group.", metavar="GROUP"),
+    stdin: bool = typer.Option(False, "--stdin", help="Read the new key from standard input."),
+    jobs: int = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", min=1, max=256),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip the local check of the new key."),
+    json: bool = JSON_OPT,
+) -> None:
+    """Replace a key: validate the new one, store it, push it to every site holding the old one, verify each."""
+    from ..services import credentials, fleet, sync_render
+    from ..services import rotate as rotate_svc
+
+    actx = app_ctx(ctx)
+    info = credentials.provider_info(provider)
+    targets = fleet.select_sites(actx, sites, group, not sites and not group) if actx.settings().sites() else []
+    outcomes, _, name = rotate_svc.rotate(actx, info.id, read_secret(f"New {info.name} key: ", stdin), targets, jobs=jobs, verify=not no_verify)
+    if not json:
+        actx.out.line(f"Stored the new {name} key locally (the old one is kept as the previous key).")
+    if outcomes:
+        raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=f"rotate {info.id}"))
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    providers: Optional[List[str]] = typer.Argument(None, help="Provider id(s) (default: every provider with a key).", metavar="[ID...]"),
+    json: bool = JSON_OPT,
+) -> None:
+    """Check keys against their providers (exit 4 if a key is rejected, 5 if a provider is unreachable)."""
+    from ..errors import AuthError
+    from ..services import credentials, verify as verify_svc
+
+    actx = app_ctx(ctx)
+    ids = [credentials.provider_info(p).id for p in providers or []]
+    outcomes = verify_svc.verify_providers(actx, ids or None)
+    if not outcomes:
+        raise AuthError("no provider credential is stored", "Add one: aimo keys set ID")
+    if json:
+        actx.out.json([o.as_dict() for o in outcomes])
+    else:
+        actx.out.table(["provider", "key", "result", "detail"], [[o.provider, o.display or "(not set)", o.status, o.message] for o in outcomes])
+    statuses = {o.status for o in outcomes}
+    if statuses & {"rejected", "missing"}:
+        raise typer.Exit(4)
+    if "unreachable" in statuses:
+        raise typer.Exit(5)

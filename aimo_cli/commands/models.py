@@ -1,0 +1,96 @@
+"""aimo models: the model catalog (live lists, cached, with a curated fallback)."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
+
+app = typer.Typer(help="List, refresh and inspect the models of your providers.", no_args_is_help=True)
+
+COLUMNS = ["provider", "model", "kind", "context", "retires", "source"]
+
+
+def _row(e) -> list:
+    retires = (e.deprecation or "") + (f" \u2192 {e.successor}" if e.successor else "")
+    return [e.provider, e.id, e.kind, e.context_window or "", retires, e.source]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    kind: Optional[str] = typer.Option(None, "--type", help="Only text or image models.", metavar="text|image"),
+    provider: Optional[str] = typer.Option(None, "--provider", help="Only this provider.", metavar="ID"),
+    all_: bool = typer.Option(False, "--all", help="Include providers that are not connected (curated lists)."),
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
+) -> None:
+    """List models of connected providers (a key present and last verified ok); --all for every provider."""
+    from ..services.models import list_models
+
+    actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
+    entries, listings, ids = list_models(actx, kind=kind, provider=provider, include_all=all_)
+    for listing in listings:
+        if listing.note:
+            actx.out.info(f"{listing.provider}: {listing.note}")
+    if not ids:
+        actx.out.info("No connected providers. Verify keys with `aimo keys verify`, or show every provider with --all.")
+    if mode == "json":
+        actx.out.json([e.to_dict() for e in entries])
+        return
+    actx.out.table(COLUMNS, [_row(e) for e in entries], fmt=mode)
+
+
+@app.command("refresh")
+def refresh(
+    ctx: typer.Context,
+    providers: Optional[List[str]] = typer.Argument(None, help="Provider ids (default: every provider with a key).", metavar="[ID...]"),
+    force: bool = typer.Option(False, "--force", help="Accept a much smaller list, and retry Ollama during its cooldown."),
+    json: bool = JSON_OPT,
+) -> None:
+    """Fetch live model lists now (concurrently) and update the cache and the completion index."""
+    from ..services.credentials import provider_info
+    from ..services.models import Catalog
+    from ..ui.progress import provider_progress
+
+    actx = app_ctx(ctx)
+    ids = [provider_info(p).id for p in providers or []]
+    catalog = Catalog(actx)
+    try:
+        with provider_progress(actx.out, len(ids) or 10, "Fetching model lists") as advance:
+            outcomes = catalog.refresh(ids, force=force, on_done=advance)
+    finally:
+        catalog.close()
+    if json:
+        actx.out.json([o.__dict__ for o in outcomes])
+    else:
+        actx.out.table(["provider", "result", "models", "detail"], [[o.provider, o.status, o.count, o.message] for o in outcomes])
+    if not outcomes:
+        actx.out.info("No provider has a credential. Add one with `aimo keys set ID`.")
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(5)
+
+
+@app.command("show")
+def show(ctx: typer.Context, ref: str = typer.Argument(..., help="PROVIDER:MODEL, e.g. groq:openai/gpt-oss-120b.", metavar="ID:MODEL"), json: bool = JSON_OPT) -> None:
+    """Show what aimo knows about one model (kind, context window, retirement, successor, source)."""
+    from ..errors import UsageError
+    from ..services.models import Catalog
+
+    actx = app_ctx(ctx)
+    catalog = Catalog(actx)
+    try:
+        entry = catalog.find(ref)
+    finally:
+        catalog.close()
+    if entry is None:
+        raise UsageError(f"no model {ref!r} in the catalog", f"See the list: aimo models list --all --provider {ref.split(':', 1)[0]}")
+    if json:
+        actx.out.json(entry.to_dict())
+        return
+    for label, value in (("model", entry.ref), ("name", entry.name), ("kind", entry.kind), ("context", entry.context_window), ("retires", entry.deprecation), ("successor", entry.successor), ("source", entry.source)):
+        if value:
+            actx.out.line(f"{label + ':':10} {value}")
