@@ -1,0 +1,75 @@
+"""Rendering of a doctor report: a Rich tree on a TTY, grouped plain text when piped, JSON, JUnit XML, quiet mode."""
+
+from __future__ import annotations
+
+from ..core import checks as C
+from ..redact import redact
+
+_MARK = {C.OK: "ok", C.WARN: "warn", C.FAIL: "FAIL", C.SKIP: "skip"}
+_STYLE = {C.OK: "green", C.WARN: "yellow", C.FAIL: "bold red", C.SKIP: "dim"}
+_ICON = {C.OK: "✓", C.WARN: "!", C.FAIL: "✗", C.SKIP: "-"}
+
+
+def _groups(checks):
+    groups: dict[str, list] = {}
+    for c in checks:
+        groups.setdefault(c.group, []).append(c)
+    return groups
+
+
+def summary_line(report) -> str:
+    n = C.counts(report.checks)
+    strict = " (--strict: warnings fail)" if report.strict else ""
+    return f"{n['ok']} ok, {n['warn']} warning(s), {n['fail']} failed, {n['skip']} skipped{strict}: exit {report.exit_code}"
+
+
+def write_junit(report, path: str) -> None:
+    from ..stores.fileio import atomic_write
+    from pathlib import Path
+
+    atomic_write(Path(path), redact(C.to_junit(report.checks, strict=report.strict)))
+
+
+def render(out, report, *, json: bool = False, quiet: bool = False) -> None:
+    if json:
+        out.json(report.as_dict())
+        return
+    if quiet:
+        for c in report.checks:
+            if c.fails(report.strict):
+                out.line(f"{c.group}: {c.id}: {_MARK[c.status]}: {c.message}" + (f" (hint: {c.hint})" if c.hint else ""))
+        return
+    if out.rich_ok:
+        _rich(out, report)
+    else:
+        _plain(out, report)
+    for note in report.notes:
+        out.info(note)
+
+
+def _plain(out, report) -> None:
+    for group, items in _groups(report.checks).items():
+        out.line(group)
+        for c in items:
+            out.line(f"  {_MARK[c.status]:<4}  {c.id}: {c.message}")
+            if c.hint and c.status in (C.WARN, C.FAIL):
+                out.line(f"        hint: {c.hint}")
+    out.line(summary_line(report))
+
+
+def _rich(out, report) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    tree = Tree("[bold]aimo doctor[/bold]")
+    for group, items in _groups(report.checks).items():
+        worst = C.FAIL if any(c.status == C.FAIL for c in items) else C.WARN if any(c.status == C.WARN for c in items) else C.OK
+        branch = tree.add(f"[{_STYLE[worst]}]{escape(group)}[/]")
+        for c in items:
+            leaf = branch.add(f"[{_STYLE[c.status]}]{_ICON[c.status]} {escape(c.id)}[/] {escape(redact(c.message))}")
+            if c.hint and c.status in (C.WARN, C.FAIL):
+                leaf.add(f"[cyan]hint:[/] {escape(redact(c.hint))}")
+    console = Console(file=out.stdout)
+    console.print(tree)
+    console.print(escape(summary_line(report)))
