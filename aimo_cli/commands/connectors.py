@@ -13,13 +13,19 @@ SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", m
 
 
 @app.command("list")
-def list_(ctx: typer.Context, site: Optional[str] = SITE_ARG, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
+def list_(
+    ctx: typer.Context,
+    site: Optional[str] = SITE_ARG,
+    no_check: bool = typer.Option(False, "--no-check", help="Skip the site's live key checks (shows the last known state)."),
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
+) -> None:
     """One row per provider: registered by whom, key source, local vs remote, WordPress's Connected / Set up."""
     from ..services import modes, sites
 
     actx = app_ctx(ctx)
     target = sites.get_site(actx, site)
-    view = modes.connectors_overview(actx, target)
+    view = modes.connectors_overview(actx, target, check=not no_check)
     mode = output_format(json, fmt)
     if mode == "json":
         actx.out.json(view)

@@ -94,3 +94,35 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help="PROVIDER:MODEL
     for label, value in (("model", entry.ref), ("name", entry.name), ("kind", entry.kind), ("context", entry.context_window), ("retires", entry.deprecation), ("successor", entry.successor), ("source", entry.source)):
         if value:
             actx.out.line(f"{label + ':':10} {value}")
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    kind: str = typer.Argument(..., help="text or image.", metavar="KIND"),
+    ref: str = typer.Argument(..., help="PROVIDER:MODEL of a connected provider.", metavar="ID:MODEL"),
+    site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
+) -> None:
+    """Make WordPress AI prefer this model for text or image features (tried first)."""
+    from ..services import preferences, sites
+
+    actx = app_ctx(ctx)
+    preferences.check_kind(kind)
+    result = preferences.set_preference(actx, sites.get_site(actx, site), kind, ref)
+    for w in result["warnings"]:
+        actx.out.warn(w)
+    actx.out.line(f"{result['site']}: WordPress AI {kind} model → {result['model']}")
+
+
+@app.command("auto")
+def auto(
+    ctx: typer.Context,
+    kind: str = typer.Argument(..., help="text or image.", metavar="KIND"),
+    site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
+) -> None:
+    """Clear the preference: WordPress AI picks the model itself (Automatic)."""
+    from ..services import preferences, sites
+
+    actx = app_ctx(ctx)
+    result = preferences.set_preference(actx, sites.get_site(actx, site), preferences.check_kind(kind), None)
+    actx.out.line(f"{result['site']}: WordPress AI {kind} model → Automatic")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
-from ..errors import ConfigError, RemoteError, SafetyError, UsageError
+from ..errors import ConfigError, SafetyError, UsageError
 from ..stores.settings import SiteConfig
 from ..stores.state import SyncState
 from . import credentials
@@ -33,10 +33,8 @@ def get_status(ctx, site: SiteConfig, client=None, *, check: bool = False) -> di
     def go(c):
         try:
             return bridge_api.status(c, check=check)
-        except RemoteError as exc:
-            if getattr(exc, "wp_code", "") == "rest_no_route" or getattr(exc, "status", 0) == 404:
-                raise _needs_bridge(site) from None
-            raise
+        except bridge_api.BridgeMissing:
+            raise _needs_bridge(site) from None
 
     if client is not None:
         return go(client)
@@ -68,16 +66,14 @@ def set_mode(ctx, site: SiteConfig, mode: str, *, take_over: bool = False, clien
     def go(c) -> ModeChange:
         try:
             answer = bridge_api.set_mode(c, mode, take_over=take_over)
-        except RemoteError as exc:
-            if getattr(exc, "status", 0) == 409:
-                manager = (getattr(exc, "data", None) or {}).get("manager") or exc.message
-                raise SafetyError(
-                    f"another plugin manages the Connectors on {site.name}: {manager}",
-                    f"Take over (it is switched to observe; its keys are untouched): aimo mode managed {site.name} --take-over",
-                ) from None
-            if getattr(exc, "wp_code", "") == "rest_no_route" or getattr(exc, "status", 0) == 404:
-                raise _needs_bridge(site) from None
-            raise
+        except bridge_api.BridgeConflict as exc:
+            raise SafetyError(
+                f"{exc.manager or 'another plugin'} manages the Connectors on {site.name}",
+                f"Take over (it is switched to observe; its keys are untouched): aimo connectors takeover {site.name}"
+                f" (or aimo mode managed {site.name} --take-over)",
+            ) from None
+        except bridge_api.BridgeMissing:
+            raise _needs_bridge(site) from None
         return ModeChange(site.name, answer.get("previous"), answer.get("mode", mode), list(answer.get("demoted") or []))
 
     if client is not None:
@@ -86,13 +82,13 @@ def set_mode(ctx, site: SiteConfig, mode: str, *, take_over: bool = False, clien
         return go(c)
 
 
-def connectors_overview(ctx, site: SiteConfig) -> dict:
+def connectors_overview(ctx, site: SiteConfig, *, check: bool = True) -> dict:
     """One row per provider: who registered it, key source, local vs remote, WordPress's own state."""
     from . import sync
     from .sites import client_for
 
     with client_for(ctx, site) as client:
-        remote = sync.read_remote(client)
+        remote = sync.read_remote(client, check=check)
     base = SyncState(ctx.state_dir).load(site.name)
     status = remote.status or {}
     by_id = {c.get("id"): c for c in status.get("connectors") or [] if isinstance(c, dict)}

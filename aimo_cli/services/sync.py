@@ -50,7 +50,7 @@ class SiteSync:
     @property
     def exit_code(self) -> int:
         outcomes = {r.outcome for r in self.results}
-        if outcomes & {"rejected", "wiped"}:
+        if outcomes & {"rejected", "wiped", "restored"}:
             return int(ExitCode.AUTH)
         if "refused" in outcomes:
             return int(ExitCode.REFUSED)
@@ -96,14 +96,13 @@ def remote_from_status(status: dict) -> dict[str, RemoteKey]:
     return keys
 
 
-def read_remote(client) -> RemoteView:
+def read_remote(client, *, check: bool = False) -> RemoteView:
+    """One request with the bridge (its status route); without it, /wp/v2/settings after the route's 404."""
     from ..wordpress import bridge as bridge_api
 
     try:
-        status = bridge_api.status(client)
-    except RemoteError as exc:
-        if getattr(exc, "wp_code", "") != "rest_no_route" and getattr(exc, "status", 0) != 404:
-            raise
+        status = bridge_api.status(client, check=check)
+    except bridge_api.BridgeMissing:
         settings = client.get("/wp/v2/settings")
         if not isinstance(settings, dict):
             raise RemoteError(f"{client.site}: /wp/v2/settings did not answer a JSON object", "Check the site's REST API.") from None
@@ -141,20 +140,10 @@ class Verifier:
         with self._lock:
             if memo_key in self._memo:
                 return self._memo[memo_key]
-        from ..providers import make_adapter
+        from .verify import OK, REJECTED, verify_key
 
-        cred = credentials.Credential(provider_id, "check", (key,))
-        try:
-            adapter = make_adapter(self.ctx, provider_id, credential=cred)
-            try:
-                adapter.verify_key(key)
-            finally:
-                adapter.close()
-            result: tuple[bool | None, str] = (True, "")
-        except AuthError as exc:
-            result = (False, exc.message)
-        except AimoError as exc:
-            result = (None, exc.message)
+        outcome = verify_key(self.ctx, provider_id, key)
+        result: tuple[bool | None, str] = (True, "") if outcome.status == OK else ((False if outcome.status == REJECTED else None), outcome.message)
         with self._lock:
             self._memo[memo_key] = result
         return result
