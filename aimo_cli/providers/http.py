@@ -14,8 +14,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import threading
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable
@@ -68,30 +66,7 @@ def retry_after_seconds(value: str | None, attempt: int, *, cap: float = RETRY_A
     return min(BACKOFF_BASE * (2**attempt), BACKOFF_CAP, cap)
 
 
-_SSL_CONTEXTS: dict = {}
-_SSL_LOCK = threading.Lock()
-
-
-def ssl_context(verify: bool | str):
-    """One SSL context per trust setting, shared by every client: building one costs ~20 ms (CA bundle parsing)."""
-    if verify is False:
-        return False
-    with _SSL_LOCK:
-        ctx = _SSL_CONTEXTS.get(verify)
-        if ctx is None:
-            import ssl
-
-            if isinstance(verify, str):
-                ctx = ssl.create_default_context(cafile=verify) if not os.path.isdir(verify) else ssl.create_default_context(capath=verify)
-            else:
-                try:  # the bundle httpx itself trusts by default (certifi is an httpx dependency)
-                    import certifi
-
-                    ctx = ssl.create_default_context(cafile=certifi.where())
-                except ImportError:
-                    ctx = ssl.create_default_context()
-            _SSL_CONTEXTS[verify] = ctx
-        return ctx
+from ..tls import ssl_context  # noqa: E402,F401  (shared with the WordPress client)
 
 
 def SLEEP(seconds: float) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -168,23 +169,39 @@ def open_backend(secrets_file: Path, notice=None) -> SecretBackend:
 
 
 class SecretStore:
-    """Named secrets over a backend; every value read or written is registered for redaction."""
+    """Named secrets over a backend; every value read or written is registered for redaction.
+
+    Reads are memoised for the life of the process (one command): a fleet run asks for the same ten provider keys
+    once per site, and a keyring read can be a D-Bus round trip. Writes through this store update the memo.
+    """
 
     def __init__(self, backend: SecretBackend) -> None:
         self.backend = backend
+        self._memo: dict[str, str | None] = {}
+        self._lock = threading.Lock()
 
     def get(self, entry: str) -> str | None:
+        with self._lock:
+            if entry in self._memo:
+                return self._memo[entry]
         value = self.backend.get(entry)
         if value:
             redact.register(*value.split("\n"))
+        with self._lock:
+            self._memo[entry] = value
         return value
 
     def set(self, entry: str, value: str) -> None:
         redact.register(*value.split("\n"))
         self.backend.set(entry, value)
+        with self._lock:
+            self._memo[entry] = value
 
     def delete(self, entry: str) -> bool:
-        return self.backend.delete(entry)
+        removed = self.backend.delete(entry)
+        with self._lock:
+            self._memo[entry] = None
+        return removed
 
 
 def provider_entry(provider_id: str) -> str:

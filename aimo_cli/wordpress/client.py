@@ -97,6 +97,8 @@ class WordPressClient:
     ) -> None:
         import httpx
 
+        from ..tls import ssl_context
+
         redact.register(password)
         self.root = root
         self.site = _site_label(root.base)
@@ -108,7 +110,7 @@ class WordPressClient:
         self._http = httpx.Client(
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
-            verify=verify,
+            verify=ssl_context(verify),
             follow_redirects=True,
             headers={"User-Agent": f"aimo/{_version()}", "Accept": "application/json"},
             transport=transport,

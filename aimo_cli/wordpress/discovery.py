@@ -57,11 +57,13 @@ def discover(url: str, *, verify: bool | str = True, debug=None, transport=None,
     """Find the REST root of the WordPress site at `url` (no credentials needed)."""
     import httpx
 
+    from ..tls import ssl_context
+
     base = url.rstrip("/")
     candidates: list[RestRoot] = []
     first_error: RemoteError | None = None
     try:
-        with httpx.Client(verify=verify, timeout=timeout, follow_redirects=True, transport=transport) as http:
+        with httpx.Client(verify=ssl_context(verify), timeout=timeout, follow_redirects=True, transport=transport) as http:
             resp = http.head(base + "/")
             if resp.status_code == 405:
                 resp = http.get(base + "/")
