@@ -128,6 +128,10 @@ class _Reply(Exception):
         self.status, self.body, self.headers, self.content_type = status, body, headers or {}, content_type
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 drops connections under parallel clients (1 s SYN retransmits)
+
+
 class FakeProviders:
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.host = host
@@ -145,13 +149,13 @@ class FakeProviders:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
-    def start(self) -> "FakeProviders":
+    def start(self) -> "FakeProviders":  # noqa: D401
         fake = self
 
         class Handler(_Handler):
             owner = fake
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server = _Server((self.host, self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

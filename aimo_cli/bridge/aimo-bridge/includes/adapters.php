@@ -1,0 +1,467 @@
+<?php
+/**
+ * AI Client adapters for the ten providers. Loaded only in managed mode and only when the AI Client exists.
+ *
+ * One provider class per id (the AI Client caches metadata, availability and model directories per class),
+ * one model directory class (its cache key includes the provider id), and shared model classes.
+ *
+ * @package AimoBridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+use WordPress\AiClient\AiClient;
+use WordPress\AiClient\Common\Exception\RuntimeException;
+use WordPress\AiClient\Messages\DTO\Message;
+use WordPress\AiClient\Messages\DTO\MessagePart;
+use WordPress\AiClient\Messages\Enums\MessageRoleEnum;
+use WordPress\AiClient\Messages\Enums\ModalityEnum;
+use WordPress\AiClient\Providers\ApiBasedImplementation\AbstractApiBasedModel;
+use WordPress\AiClient\Providers\ApiBasedImplementation\AbstractApiProvider;
+use WordPress\AiClient\Providers\ApiBasedImplementation\ListModelsApiBasedProviderAvailability;
+use WordPress\AiClient\Providers\Contracts\ModelMetadataDirectoryInterface;
+use WordPress\AiClient\Providers\Contracts\ProviderAvailabilityInterface;
+use WordPress\AiClient\Providers\DTO\ProviderMetadata;
+use WordPress\AiClient\Providers\Enums\ProviderTypeEnum;
+use WordPress\AiClient\Providers\Http\DTO\ApiKeyRequestAuthentication;
+use WordPress\AiClient\Providers\Http\DTO\Request;
+use WordPress\AiClient\Providers\Http\DTO\Response;
+use WordPress\AiClient\Providers\Http\Enums\HttpMethodEnum;
+use WordPress\AiClient\Providers\Http\Enums\RequestAuthenticationMethod;
+use WordPress\AiClient\Providers\Http\Exception\NetworkException;
+use WordPress\AiClient\Providers\Http\Exception\ResponseException;
+use WordPress\AiClient\Providers\Http\Util\ResponseUtil;
+use WordPress\AiClient\Providers\Models\Contracts\ModelInterface;
+use WordPress\AiClient\Providers\Models\DTO\ModelMetadata;
+use WordPress\AiClient\Providers\Models\DTO\SupportedOption;
+use WordPress\AiClient\Providers\Models\Enums\CapabilityEnum;
+use WordPress\AiClient\Providers\Models\Enums\OptionEnum;
+use WordPress\AiClient\Providers\Models\TextGeneration\Contracts\TextGenerationModelInterface;
+use WordPress\AiClient\Providers\OpenAiCompatibleImplementation\AbstractOpenAiCompatibleImageGenerationModel;
+use WordPress\AiClient\Providers\OpenAiCompatibleImplementation\AbstractOpenAiCompatibleModelMetadataDirectory;
+use WordPress\AiClient\Providers\OpenAiCompatibleImplementation\AbstractOpenAiCompatibleTextGenerationModel;
+use WordPress\AiClient\Results\DTO\Candidate;
+use WordPress\AiClient\Results\DTO\GenerativeAiResult;
+use WordPress\AiClient\Results\DTO\TokenUsage;
+use WordPress\AiClient\Results\Enums\FinishReasonEnum;
+
+/**
+ * A provider served by the bridge; subclasses only name their id.
+ */
+abstract class Aimo_Bridge_Provider extends AbstractApiProvider {
+	public const ID = '';
+
+	protected static function baseUrl(): string {
+		return aimo_bridge_base_url( static::ID );
+	}
+
+	protected static function createProviderMetadata(): ProviderMetadata {
+		$conf = aimo_bridge_provider( static::ID );
+		return new ProviderMetadata(
+			static::ID,
+			$conf['name'],
+			'server' === $conf['type'] ? ProviderTypeEnum::server() : ProviderTypeEnum::cloud(),
+			$conf['credentials_url'] ?: null,
+			RequestAuthenticationMethod::apiKey(),
+			'ollama' === static::ID
+				? __( 'Local or self-hosted models through Ollama; the server URL is the credential. Served by the aimo bridge.', 'aimo-bridge' )
+				: sprintf( /* translators: %s: provider name. */ __( '%s models through the aimo bridge.', 'aimo-bridge' ), $conf['name'] )
+		);
+	}
+
+	protected static function createProviderAvailability(): ProviderAvailabilityInterface {
+		return new ListModelsApiBasedProviderAvailability( static::modelMetadataDirectory() );
+	}
+
+	protected static function createModelMetadataDirectory(): ModelMetadataDirectoryInterface {
+		return new Aimo_Bridge_Model_Directory( static::ID );
+	}
+
+	protected static function createModel( ModelMetadata $model_metadata, ProviderMetadata $provider_metadata ): ModelInterface {
+		foreach ( $model_metadata->getSupportedCapabilities() as $capability ) {
+			if ( $capability->isImageGeneration() ) {
+				return new Aimo_Bridge_Image_Model( $model_metadata, $provider_metadata );
+			}
+		}
+		if ( 'perplexity' === aimo_bridge_provider( static::ID )['kind'] ) {
+			return new Aimo_Bridge_Perplexity_Model( $model_metadata, $provider_metadata );
+		}
+		return new Aimo_Bridge_Text_Model( $model_metadata, $provider_metadata );
+	}
+}
+
+// phpcs:disable Generic.Files.OneObjectStructurePerFile.MultipleFound
+final class Aimo_Bridge_Provider_Openai extends Aimo_Bridge_Provider { public const ID = 'openai'; }
+final class Aimo_Bridge_Provider_Anthropic extends Aimo_Bridge_Provider { public const ID = 'anthropic'; }
+final class Aimo_Bridge_Provider_Google extends Aimo_Bridge_Provider { public const ID = 'google'; }
+final class Aimo_Bridge_Provider_Openrouter extends Aimo_Bridge_Provider { public const ID = 'openrouter'; }
+final class Aimo_Bridge_Provider_Perplexity extends Aimo_Bridge_Provider { public const ID = 'perplexity'; }
+final class Aimo_Bridge_Provider_Groq extends Aimo_Bridge_Provider { public const ID = 'groq'; }
+final class Aimo_Bridge_Provider_Nvidia extends Aimo_Bridge_Provider { public const ID = 'nvidia'; }
+final class Aimo_Bridge_Provider_Xai extends Aimo_Bridge_Provider { public const ID = 'xai'; }
+final class Aimo_Bridge_Provider_Huggingface extends Aimo_Bridge_Provider { public const ID = 'huggingface'; }
+final class Aimo_Bridge_Provider_Ollama extends Aimo_Bridge_Provider { public const ID = 'ollama'; }
+
+/** The adapter class serving a provider id. */
+function aimo_bridge_provider_class( string $id ): string {
+	return 'Aimo_Bridge_Provider_' . ucfirst( $id );
+}
+
+/**
+ * Lists a provider's models. Results are kept in a transient per provider, endpoint and key fingerprint
+ * (warmed by WP-Cron), unless `$live` asks for a real call (key validation, status?check=1).
+ */
+class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataDirectory {
+	/** When true, skip the transient and ask the provider. */
+	public static bool $live = false;
+
+	private string $provider_id;
+
+	public function __construct( string $provider_id ) {
+		$this->provider_id = $provider_id;
+	}
+
+	/** The AI Client's own cache is per class: make it per provider too. */
+	protected function getBaseCacheKey(): string {
+		return 'ai_client_' . AiClient::VERSION . '_' . md5( static::class . '|' . $this->provider_id );
+	}
+
+	protected function createRequest( HttpMethodEnum $method, string $path, array $headers = array(), $data = null ): Request {
+		$credential = 'ollama' === $this->provider_id ? $this->credential() : null;
+		return new Request( $method, aimo_bridge_url( $this->provider_id, $path, $credential ), $headers, $data );
+	}
+
+	/** The credential in use (throws when none is set, which the AI Client reads as "not configured"). */
+	private function credential(): string {
+		$auth = $this->getRequestAuthentication();
+		return $auth instanceof ApiKeyRequestAuthentication ? $auth->getApiKey() : '';
+	}
+
+	protected function sendListModelsRequest(): array {
+		$id  = $this->provider_id;
+		$key = $this->credential();
+		if ( 'ollama' === $id && ! self::$live && false !== get_transient( AIMO_BRIDGE_T_OLLAMA_COOLDOWN ) ) {
+			throw new RuntimeException( 'Ollama did not answer recently; waiting a few minutes before trying again.' );
+		}
+		$cache_key = AIMO_BRIDGE_T_MODELS_PREFIX . md5( $id . '|' . aimo_bridge_base_url( $id, 'ollama' === $id ? $key : null ) . '|' . hash( 'sha256', $key ) );
+		if ( ! self::$live ) {
+			$rows = get_transient( $cache_key );
+			if ( is_array( $rows ) ) {
+				return $this->to_metadata_map( $rows );
+			}
+		}
+		try {
+			$this->check_key( $key );
+			$rows = $this->fetch_rows( $key );
+		} catch ( NetworkException $e ) {
+			if ( 'ollama' === $id ) {
+				set_transient( AIMO_BRIDGE_T_OLLAMA_COOLDOWN, time(), AIMO_BRIDGE_OLLAMA_COOLDOWN );
+			}
+			aimo_bridge_remember_connected( $id, false, $e->getMessage() );
+			throw $e;
+		} catch ( Exception $e ) {
+			aimo_bridge_remember_connected( $id, false, $e->getMessage() );
+			throw $e;
+		}
+		if ( 'ollama' === $id ) {
+			delete_transient( AIMO_BRIDGE_T_OLLAMA_COOLDOWN );
+		}
+		set_transient( $cache_key, $rows, AIMO_BRIDGE_MODELS_TTL );
+		aimo_bridge_remember_connected( $id, true, '' );
+		return $this->to_metadata_map( $rows );
+	}
+
+	/** OpenRouter and Hugging Face list models without a key: check the key with a call that needs one. */
+	private function check_key( string $key ): void {
+		$conf = aimo_bridge_provider( $this->provider_id );
+		if ( 'openrouter' === $conf['key_check'] ) {
+			$request = $this->createRequest( HttpMethodEnum::GET(), 'key' );
+		} elseif ( 'huggingface' === $conf['key_check'] ) {
+			$request = new Request( HttpMethodEnum::GET(), aimo_bridge_huggingface_whoami_url() );
+		} else {
+			return;
+		}
+		$response = $this->getHttpTransporter()->send( $this->getRequestAuthentication()->authenticateRequest( $request ) );
+		ResponseUtil::throwIfNotSuccessful( $response );
+	}
+
+	/** @return list<array{id:string,name:string,image:bool}> */
+	private function fetch_rows( string $key ): array {
+		$id      = $this->provider_id;
+		$headers = array();
+		if ( 'anthropic' === $id ) {
+			$headers = array( 'x-api-key' => $key, 'anthropic-version' => '2023-06-01' );
+		}
+		$request = $this->createRequest( HttpMethodEnum::GET(), 'anthropic' === $id ? 'models?limit=1000' : 'models', $headers );
+		if ( 'ollama' !== $id ) { // Ollama's credential is its URL, not a bearer token.
+			$request = $this->getRequestAuthentication()->authenticateRequest( $request );
+		}
+		$response = $this->getHttpTransporter()->send( $request );
+		ResponseUtil::throwIfNotSuccessful( $response );
+		$data = $response->getData() ?? array();
+		$list = isset( $data['data'] ) && is_array( $data['data'] ) ? $data['data'] : ( isset( $data['models'] ) && is_array( $data['models'] ) ? $data['models'] : ( array_is_list( $data ) ? $data : null ) );
+		if ( ! is_array( $list ) ) {
+			throw ResponseException::fromMissingData( aimo_bridge_provider( $id )['name'], 'data' );
+		}
+		$rows = array();
+		foreach ( $list as $item ) {
+			$model_id = is_array( $item ) ? ( $item['id'] ?? $item['name'] ?? null ) : ( is_string( $item ) ? $item : null );
+			if ( ! is_string( $model_id ) || '' === $model_id ) {
+				continue;
+			}
+			if ( 'google' === $id && str_starts_with( $model_id, 'models/' ) ) {
+				$model_id = substr( $model_id, 7 );
+			}
+			$kind = aimo_bridge_model_kind( $id, $model_id, is_array( $item ) ? $item : array() );
+			if ( null === $kind ) {
+				continue;
+			}
+			$name   = is_array( $item ) && is_string( $item['display_name'] ?? $item['name'] ?? null ) ? ( $item['display_name'] ?? $item['name'] ) : $model_id;
+			$rows[] = array( 'id' => $model_id, 'name' => $name, 'image' => 'image' === $kind );
+		}
+		return $rows;
+	}
+
+	private function to_metadata_map( array $rows ): array {
+		$map = array();
+		foreach ( $rows as $row ) {
+			$map[ $row['id'] ] = new ModelMetadata(
+				$row['id'],
+				$row['name'],
+				$row['image'] ? array( CapabilityEnum::imageGeneration() ) : array( CapabilityEnum::textGeneration(), CapabilityEnum::chatHistory() ),
+				$row['image'] ? aimo_bridge_image_options() : aimo_bridge_text_options( $this->provider_id )
+			);
+		}
+		return $map;
+	}
+
+	protected function parseResponseToModelMetadataList( Response $response ): array {
+		return array_values( $this->to_metadata_map( $this->fetch_rows( $this->credential() ) ) );
+	}
+}
+
+/**
+ * Hugging Face's key check: whoami-v2 on the hub; with an overridden router URL (gateways, tests) the same path
+ * next to it ({base without /v1}/api/whoami-v2). Constant AIMO_HUGGINGFACE_WHOAMI_URL wins over both.
+ */
+function aimo_bridge_huggingface_whoami_url(): string {
+	if ( defined( 'AIMO_HUGGINGFACE_WHOAMI_URL' ) && is_string( AIMO_HUGGINGFACE_WHOAMI_URL ) && '' !== AIMO_HUGGINGFACE_WHOAMI_URL ) {
+		return AIMO_HUGGINGFACE_WHOAMI_URL;
+	}
+	$base = aimo_bridge_base_url( 'huggingface' );
+	if ( 'https://router.huggingface.co/v1' === $base ) {
+		return (string) aimo_bridge_provider( 'huggingface' )['key_check_url'];
+	}
+	return preg_replace( '#/v1$#', '', $base ) . '/api/whoami-v2';
+}
+
+/** 'text', 'image', or null for models the adapters cannot use (embeddings, speech, moderation, …). */
+function aimo_bridge_model_kind( string $provider_id, string $model_id, array $item ): ?string {
+	$lower = strtolower( $model_id );
+	if ( preg_match( '/(embed|whisper|tts|transcribe|moderation|rerank|realtime|audio|search-preview|guard)/', $lower ) ) {
+		return null;
+	}
+	if ( 'ollama' === $provider_id && str_contains( $lower, 'image' ) ) {
+		return null; // image models in Ollama are not chat models
+	}
+	$modalities = $item['architecture']['output_modalities'] ?? null;
+	if ( is_array( $modalities ) ) { // OpenRouter
+		return in_array( 'text', $modalities, true ) ? 'text' : null;
+	}
+	if ( preg_match( '/^(dall-e|gpt-image|chatgpt-image)|imagen|image-generation|grok-[0-9a-z.-]*image/', $lower ) ) {
+		return aimo_bridge_provider( $provider_id )['images'] ? 'image' : null;
+	}
+	return 'text';
+}
+
+/**
+ * Options the text adapters accept, declared so the AI Client will choose these models. No-sampling models
+ * still advertise temperature/top_p (or WordPress AI features requiring them would never pick the model); the
+ * adapter strips them from the request instead.
+ */
+function aimo_bridge_text_options( string $provider_id ): array {
+	$options = array(
+		new SupportedOption( OptionEnum::systemInstruction() ),
+		new SupportedOption( OptionEnum::maxTokens() ),
+		new SupportedOption( OptionEnum::temperature() ),
+		new SupportedOption( OptionEnum::topP() ),
+		new SupportedOption( OptionEnum::stopSequences() ),
+		new SupportedOption( OptionEnum::customOptions() ),
+		new SupportedOption( OptionEnum::inputModalities(), array( array( ModalityEnum::text() ), array( ModalityEnum::text(), ModalityEnum::image() ) ) ),
+		new SupportedOption( OptionEnum::outputModalities(), array( array( ModalityEnum::text() ) ) ),
+	);
+	if ( 'perplexity' !== aimo_bridge_provider( $provider_id )['kind'] ) {
+		$options[] = new SupportedOption( OptionEnum::candidateCount() );
+		$options[] = new SupportedOption( OptionEnum::presencePenalty() );
+		$options[] = new SupportedOption( OptionEnum::frequencyPenalty() );
+		$options[] = new SupportedOption( OptionEnum::functionDeclarations() );
+		$options[] = new SupportedOption( OptionEnum::outputMimeType(), array( 'text/plain', 'application/json' ) );
+		$options[] = new SupportedOption( OptionEnum::outputSchema() );
+	}
+	return $options;
+}
+
+function aimo_bridge_image_options(): array {
+	return array(
+		new SupportedOption( OptionEnum::inputModalities(), array( array( ModalityEnum::text() ) ) ),
+		new SupportedOption( OptionEnum::outputModalities(), array( array( ModalityEnum::image() ) ) ),
+		new SupportedOption( OptionEnum::candidateCount() ),
+		new SupportedOption( OptionEnum::outputFileType() ),
+		new SupportedOption( OptionEnum::outputMimeType() ),
+		new SupportedOption( OptionEnum::outputMediaOrientation() ),
+		new SupportedOption( OptionEnum::outputMediaAspectRatio() ),
+		new SupportedOption( OptionEnum::customOptions() ),
+	);
+}
+
+/** Join text-only content arrays into plain strings (Groq and others answer 400 to arrays of parts). */
+function aimo_bridge_flatten_messages( array $messages ): array {
+	foreach ( $messages as $i => $message ) {
+		if ( ! isset( $message['content'] ) || ! is_array( $message['content'] ) ) {
+			continue;
+		}
+		$texts = array();
+		foreach ( $message['content'] as $part ) {
+			if ( ! is_array( $part ) || 'text' !== ( $part['type'] ?? '' ) ) {
+				continue 2; // images or audio: keep the parts
+			}
+			$texts[] = (string) ( $part['text'] ?? '' );
+		}
+		$messages[ $i ]['content'] = implode( "\n\n", $texts );
+	}
+	return $messages;
+}
+
+/** Map the finish reasons providers actually send onto the four the AI Client knows. */
+function aimo_bridge_finish_reason( $reason, array $choice ): string {
+	$reason = is_string( $reason ) ? strtolower( $reason ) : '';
+	if ( in_array( $reason, array( 'stop', 'length', 'content_filter', 'tool_calls' ), true ) ) {
+		return $reason;
+	}
+	if ( in_array( $reason, array( 'max_tokens', 'max_output_tokens', 'model_length' ), true ) ) {
+		return 'length';
+	}
+	if ( in_array( $reason, array( 'tool_use', 'function_call' ), true ) || ! empty( $choice['message']['tool_calls'] ) ) {
+		return 'tool_calls';
+	}
+	if ( in_array( $reason, array( 'safety', 'recitation', 'blocklist', 'prohibited_content' ), true ) ) {
+		return 'content_filter';
+	}
+	return 'stop'; // end_turn, eos, stop_sequence, complete, null, …
+}
+
+/** Provider-specific request fixes, then the sampling rule. */
+function aimo_bridge_adjust_params( string $provider_id, array $params ): array {
+	$model = (string) ( $params['model'] ?? '' );
+	if ( 'openai' === $provider_id && isset( $params['max_tokens'] ) && preg_match( '/^(o\d|gpt-5)/', $model ) ) {
+		$params['max_completion_tokens'] = $params['max_tokens']; // reasoning models reject max_tokens
+		unset( $params['max_tokens'] );
+	}
+	return aimo_bridge_strip_sampling( $params );
+}
+
+/** OpenAI-compatible chat completions for every provider but Perplexity. */
+class Aimo_Bridge_Text_Model extends AbstractOpenAiCompatibleTextGenerationModel {
+	protected function createRequest( HttpMethodEnum $method, string $path, array $headers = array(), $data = null ): Request {
+		$id         = $this->providerMetadata()->getId();
+		$auth       = 'ollama' === $id ? $this->getRequestAuthentication() : null;
+		$credential = $auth instanceof ApiKeyRequestAuthentication ? $auth->getApiKey() : null;
+		return new Request( $method, aimo_bridge_url( $id, $path, $credential ), $headers, $data, $this->getRequestOptions() );
+	}
+
+	protected function prepareGenerateTextParams( array $prompt ): array {
+		return aimo_bridge_adjust_params( $this->providerMetadata()->getId(), parent::prepareGenerateTextParams( $prompt ) );
+	}
+
+	protected function prepareMessagesParam( array $messages, ?string $systemInstruction = null ): array { // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		return aimo_bridge_flatten_messages( parent::prepareMessagesParam( $messages, $systemInstruction ) ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+	}
+
+	protected function parseResponseChoiceToCandidate( array $choiceData, int $index ): Candidate { // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		$choiceData['finish_reason'] = aimo_bridge_finish_reason( $choiceData['finish_reason'] ?? null, $choiceData ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		return parent::parseResponseChoiceToCandidate( $choiceData, $index ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+	}
+}
+
+/** OpenAI-compatible image generation (OpenAI, xAI). */
+class Aimo_Bridge_Image_Model extends AbstractOpenAiCompatibleImageGenerationModel {
+	protected function createRequest( HttpMethodEnum $method, string $path, array $headers = array(), $data = null ): Request {
+		return new Request( $method, aimo_bridge_url( $this->providerMetadata()->getId(), $path ), $headers, $data, $this->getRequestOptions() );
+	}
+}
+
+/**
+ * Perplexity: chat completions were retired (2026-09-27); generation goes through POST /v1/agent, which takes
+ * and returns the Responses format.
+ */
+class Aimo_Bridge_Perplexity_Model extends AbstractApiBasedModel implements TextGenerationModelInterface {
+	public function generateTextResult( array $prompt ): GenerativeAiResult {
+		$config = $this->getConfig();
+		$input  = array();
+		foreach ( $prompt as $message ) {
+			$text = array();
+			foreach ( $message->getParts() as $part ) {
+				if ( $part->getType()->isText() && ! $part->getChannel()->isThought() ) {
+					$text[] = (string) $part->getText();
+				}
+			}
+			$input[] = array(
+				'role'    => $message->getRole() === MessageRoleEnum::model() ? 'assistant' : 'user',
+				'content' => implode( "\n\n", $text ),
+			);
+		}
+		$body = array( 'model' => $this->metadata()->getId(), 'input' => $input );
+		if ( $config->getSystemInstruction() ) {
+			$body['instructions'] = $config->getSystemInstruction();
+		}
+		if ( null !== $config->getMaxTokens() ) {
+			$body['max_output_tokens'] = $config->getMaxTokens();
+		}
+		if ( null !== $config->getTemperature() ) {
+			$body['temperature'] = $config->getTemperature();
+		}
+		if ( null !== $config->getTopP() ) {
+			$body['top_p'] = $config->getTopP();
+		}
+		if ( is_array( $config->getStopSequences() ) ) {
+			$body['stop'] = $config->getStopSequences();
+		}
+		$body    = array_merge( $body, $config->getCustomOptions() );
+		$body    = aimo_bridge_strip_sampling( $body );
+		$request = new Request( HttpMethodEnum::POST(), aimo_bridge_url( 'perplexity', 'agent' ), array( 'Content-Type' => 'application/json' ), $body, $this->getRequestOptions() );
+		$request = $this->getRequestAuthentication()->authenticateRequest( $request );
+		$response = $this->getHttpTransporter()->send( $request );
+		ResponseUtil::throwIfNotSuccessful( $response );
+		return $this->parse( $response );
+	}
+
+	private function parse( Response $response ): GenerativeAiResult {
+		$data = $response->getData() ?? array();
+		$text = is_string( $data['output_text'] ?? null ) ? $data['output_text'] : '';
+		if ( '' === $text && is_array( $data['output'] ?? null ) ) {
+			foreach ( $data['output'] as $item ) {
+				foreach ( (array) ( $item['content'] ?? array() ) as $content ) {
+					if ( is_array( $content ) && is_string( $content['text'] ?? null ) ) {
+						$text .= $content['text'];
+					}
+				}
+			}
+		}
+		if ( '' === $text && ! isset( $data['output'] ) && ! isset( $data['output_text'] ) ) {
+			throw ResponseException::fromMissingData( 'Perplexity', 'output' );
+		}
+		$status = (string) ( $data['status'] ?? 'completed' );
+		$finish = 'incomplete' === $status ? FinishReasonEnum::length() : FinishReasonEnum::stop();
+		$usage  = is_array( $data['usage'] ?? null ) ? $data['usage'] : array();
+		$in     = (int) ( $usage['input_tokens'] ?? 0 );
+		$out    = (int) ( $usage['output_tokens'] ?? 0 );
+		return new GenerativeAiResult(
+			is_string( $data['id'] ?? null ) ? $data['id'] : '',
+			array( new Candidate( new Message( MessageRoleEnum::model(), array( new MessagePart( $text ) ) ), $finish ) ),
+			new TokenUsage( $in, $out, (int) ( $usage['total_tokens'] ?? $in + $out ) ),
+			$this->providerMetadata(),
+			$this->metadata()
+		);
+	}
+}
+// phpcs:enable

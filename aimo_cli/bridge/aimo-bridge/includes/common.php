@@ -1,0 +1,245 @@
+<?php
+/**
+ * Shared pieces: option names, the provider table, modes, base URLs, fingerprints, sampling rules, and boot.
+ *
+ * @package AimoBridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+const AIMO_BRIDGE_OPT_MODE          = 'aimo_connectors_mode';
+const AIMO_BRIDGE_OPT_MODELS        = 'aimo_connectors_models';
+const AIMO_BRIDGE_OPT_BASE_URLS     = 'aimo_provider_base_urls';
+const AIMO_BRIDGE_OPT_LOG           = 'aimo_connectors_change_log';
+const AIMO_BRIDGE_OPT_TAKEN_OVER    = 'aimo_connectors_taken_over';
+const AIMO_BRIDGE_OPT_REMOVE_KEYS   = 'aimo_uninstall_remove_keys';
+const AIMO_BRIDGE_OPT_CREATED_KEYS  = 'aimo_connectors_created_keys';
+const AIMO_BRIDGE_T_CONNECTED       = 'aimo_bridge_connected';
+const AIMO_BRIDGE_T_OLLAMA_COOLDOWN = 'aimo_bridge_ollama_cooldown';
+const AIMO_BRIDGE_T_MODELS_PREFIX   = 'aimo_bridge_models_';
+const AIMO_BRIDGE_CRON_WARM         = 'aimo_bridge_warm_models';
+const AIMO_BRIDGE_MODES             = array( 'observe', 'managed', 'off' );
+const AIMO_BRIDGE_LOG_MAX           = 50;
+const AIMO_BRIDGE_MODELS_TTL        = 12 * HOUR_IN_SECONDS;
+const AIMO_BRIDGE_OLLAMA_COOLDOWN   = 3 * MINUTE_IN_SECONDS;
+
+/**
+ * The bridge's plugin basename (aimo-bridge/aimo-bridge.php when installed normally).
+ */
+function aimo_bridge_basename(): string {
+	return plugin_basename( AIMO_BRIDGE_FILE );
+}
+
+/**
+ * The ten providers the bridge can serve. `aimo_provider_adapters` may change their configuration
+ * (name, base_url, kind, credentials_url, key_check_url, …) but not add ids: each id has its own adapter class.
+ *
+ * kind: openai (OpenAI-compatible chat/completions), perplexity (POST /v1/agent), ollama (server URL is the credential).
+ */
+function aimo_bridge_providers(): array {
+	$defaults = array(
+		'openai'      => array( 'name' => 'OpenAI', 'base_url' => 'https://api.openai.com/v1', 'credentials_url' => 'https://platform.openai.com/api-keys', 'images' => true ),
+		'anthropic'   => array( 'name' => 'Anthropic', 'base_url' => 'https://api.anthropic.com/v1', 'credentials_url' => 'https://console.anthropic.com/settings/keys' ),
+		'google'      => array( 'name' => 'Google', 'base_url' => 'https://generativelanguage.googleapis.com/v1beta/openai', 'credentials_url' => 'https://aistudio.google.com/apikey' ),
+		'openrouter'  => array( 'name' => 'OpenRouter', 'base_url' => 'https://openrouter.ai/api/v1', 'credentials_url' => 'https://openrouter.ai/keys', 'key_check' => 'openrouter' ),
+		'perplexity'  => array( 'name' => 'Perplexity', 'base_url' => 'https://api.perplexity.ai', 'credentials_url' => 'https://www.perplexity.ai/settings/api', 'kind' => 'perplexity' ),
+		'groq'        => array( 'name' => 'Groq', 'base_url' => 'https://api.groq.com/openai/v1', 'credentials_url' => 'https://console.groq.com/keys' ),
+		'nvidia'      => array( 'name' => 'NVIDIA', 'base_url' => 'https://integrate.api.nvidia.com/v1', 'credentials_url' => 'https://build.nvidia.com/' ),
+		'xai'         => array( 'name' => 'xAI', 'base_url' => 'https://api.x.ai/v1', 'credentials_url' => 'https://console.x.ai/', 'images' => true ),
+		'huggingface' => array( 'name' => 'Hugging Face', 'base_url' => 'https://router.huggingface.co/v1', 'credentials_url' => 'https://huggingface.co/settings/tokens', 'key_check' => 'huggingface', 'key_check_url' => 'https://huggingface.co/api/whoami-v2' ),
+		'ollama'      => array( 'name' => 'Ollama', 'base_url' => '', 'credentials_url' => 'https://ollama.com/', 'kind' => 'ollama', 'type' => 'server' ),
+	);
+	/**
+	 * Filters the adapter configuration of the providers the bridge serves.
+	 *
+	 * @param array $providers id => config.
+	 */
+	$filtered  = apply_filters( 'aimo_provider_adapters', $defaults );
+	$providers = array();
+	foreach ( $defaults as $id => $config ) {
+		$conf              = is_array( $filtered[ $id ] ?? null ) ? array_merge( $config, $filtered[ $id ] ) : $config;
+		$conf['kind']      = $conf['kind'] ?? 'openai';
+		$conf['type']      = $conf['type'] ?? 'cloud';
+		$conf['images']    = ! empty( $conf['images'] );
+		$conf['key_check'] = $conf['key_check'] ?? '';
+		$providers[ $id ]  = $conf;
+	}
+	return $providers;
+}
+
+function aimo_bridge_provider( string $id ): ?array {
+	return aimo_bridge_providers()[ $id ] ?? null;
+}
+
+function aimo_bridge_setting_name( string $id ): string {
+	return 'connectors_ai_' . str_replace( '-', '_', $id ) . '_api_key';
+}
+
+/** The env var / constant name core reads for a provider's key (OPENAI_API_KEY, …). */
+function aimo_bridge_key_constant( string $id ): string {
+	return strtoupper( (string) preg_replace( '/([a-z])([A-Z])/', '$1_$2', str_replace( '-', '_', $id ) ) ) . '_API_KEY';
+}
+
+function aimo_bridge_mode(): string {
+	$mode = get_option( AIMO_BRIDGE_OPT_MODE, 'observe' );
+	return in_array( $mode, AIMO_BRIDGE_MODES, true ) ? $mode : 'observe';
+}
+
+/** Fingerprint of a secret: the first 12 hex chars of its sha256, exactly as aimo computes it ('' for none). */
+function aimo_bridge_fingerprint( $value ): string {
+	return is_string( $value ) && '' !== $value ? substr( hash( 'sha256', $value ), 0, 12 ) : '';
+}
+
+function aimo_bridge_mask_tail( $value ): string {
+	return is_string( $value ) && '' !== $value ? substr( $value, -4 ) : '';
+}
+
+/** The key WordPress would use for a provider: env var, then constant, then the option (core's order). */
+function aimo_bridge_effective_key( string $id ): array {
+	$name = aimo_bridge_key_constant( $id );
+	$env  = getenv( $name );
+	if ( false !== $env && '' !== $env ) {
+		return array( $env, 'env' );
+	}
+	if ( defined( $name ) && is_string( constant( $name ) ) && '' !== constant( $name ) ) {
+		return array( constant( $name ), 'constant' );
+	}
+	$stored = get_option( aimo_bridge_setting_name( $id ), '' );
+	if ( is_string( $stored ) && '' !== $stored ) {
+		return array( $stored, 'database' );
+	}
+	return array( '', 'none' );
+}
+
+/** Base URL overrides stored by aimo (option), id => url. */
+function aimo_bridge_base_url_overrides(): array {
+	$stored = get_option( AIMO_BRIDGE_OPT_BASE_URLS, array() );
+	return is_array( $stored ) ? $stored : array();
+}
+
+/**
+ * The base URL an adapter talks to: constant AIMO_{ID}_BASE_URL, then the stored override, then the default.
+ * For Ollama the default is the server URL that is its credential: `$credential` when given (the one being
+ * validated or used), else the stored one.
+ */
+function aimo_bridge_base_url( string $id, ?string $credential = null ): string {
+	$constant = 'AIMO_' . strtoupper( str_replace( '-', '_', $id ) ) . '_BASE_URL';
+	if ( defined( $constant ) && is_string( constant( $constant ) ) && '' !== constant( $constant ) ) {
+		return untrailingslashit( constant( $constant ) );
+	}
+	$overrides = aimo_bridge_base_url_overrides();
+	if ( ! empty( $overrides[ $id ] ) && is_string( $overrides[ $id ] ) ) {
+		return untrailingslashit( $overrides[ $id ] );
+	}
+	if ( 'ollama' === $id ) {
+		$url = $credential ?? aimo_bridge_effective_key( 'ollama' )[0];
+		return untrailingslashit( trim( (string) strtok( (string) $url, "\n" ) ) );
+	}
+	$provider = aimo_bridge_provider( $id );
+	return untrailingslashit( (string) ( $provider['base_url'] ?? '' ) );
+}
+
+/**
+ * The full URL of an API path for a provider. Perplexity and Ollama bases are server roots (their API lives
+ * under /v1); a base that already ends in /v1 is used as it is.
+ */
+function aimo_bridge_url( string $id, string $path, ?string $credential = null ): string {
+	$base = aimo_bridge_base_url( $id, $credential );
+	$kind = aimo_bridge_provider( $id )['kind'] ?? 'openai';
+	if ( in_array( $kind, array( 'perplexity', 'ollama' ), true ) && ! preg_match( '#/v1$#', $base ) && ! str_starts_with( $path, '/api/' ) ) {
+		$base .= '/v1';
+	}
+	if ( str_starts_with( $path, '/api/' ) ) { // Ollama's native API lives at the server root.
+		$base = (string) preg_replace( '#/v1$#', '', $base );
+	}
+	return $base . '/' . ltrim( $path, '/' );
+}
+
+/** Saved model preferences: text and image, each "provider:model" or '' (Automatic). */
+function aimo_bridge_models(): array {
+	$stored = get_option( AIMO_BRIDGE_OPT_MODELS, array() );
+	$stored = is_array( $stored ) ? $stored : array();
+	return array(
+		'text'  => is_string( $stored['text'] ?? null ) ? $stored['text'] : '',
+		'image' => is_string( $stored['image'] ?? null ) ? $stored['image'] : '',
+	);
+}
+
+/**
+ * Model id prefixes that reject temperature/top_p/top_k (DESIGN §4). `*` stands for one word of letters
+ * (so claude-*-5 matches claude-sonnet-5 but not claude-opus-4-5).
+ */
+function aimo_bridge_no_sampling_prefixes(): array {
+	$defaults = array( 'claude-opus-4-7', 'claude-opus-4-8', 'claude-opus-4-9', 'claude-*-5', 'claude-5', 'claude-fable', 'claude-mythos', 'fable', 'mythos' );
+	/**
+	 * Filters the model id prefixes for which sampling parameters are stripped from requests.
+	 *
+	 * @param string[] $prefixes
+	 */
+	$prefixes = apply_filters( 'aimo_no_sampling_model_prefixes', $defaults );
+	return array_values( array_filter( (array) $prefixes, 'is_string' ) );
+}
+
+function aimo_bridge_is_no_sampling_model( string $model ): bool {
+	$model = strtolower( $model );
+	$short = str_contains( $model, '/' ) ? substr( $model, strrpos( $model, '/' ) + 1 ) : $model; // openrouter: anthropic/claude-…
+	foreach ( aimo_bridge_no_sampling_prefixes() as $prefix ) {
+		$regex = '#^' . str_replace( '\*', '[a-z]+', preg_quote( strtolower( $prefix ), '#' ) ) . '#';
+		if ( preg_match( $regex, $short ) || preg_match( $regex, $model ) ) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/** Remove sampling parameters a model rejects; returns the body unchanged when nothing applies. */
+function aimo_bridge_strip_sampling( array $body ): array {
+	if ( isset( $body['model'] ) && is_string( $body['model'] ) && aimo_bridge_is_no_sampling_model( $body['model'] ) ) {
+		unset( $body['temperature'], $body['top_p'], $body['top_k'] );
+	}
+	return $body;
+}
+
+/** The pieces of "provider:model" ('' when malformed). */
+function aimo_bridge_split_model_ref( string $ref ): array {
+	if ( ! preg_match( '/^([a-z0-9_-]+):(\S.*)$/', $ref, $m ) ) {
+		return array( '', '' );
+	}
+	return array( $m[1], $m[2] );
+}
+
+/** Whether the request currently being served comes from the aimo CLI (its User-Agent). */
+function aimo_bridge_request_is_aimo(): bool {
+	return ! empty( $GLOBALS['aimo_bridge_writing'] )
+		|| ( isset( $_SERVER['HTTP_USER_AGENT'] ) && str_starts_with( (string) $_SERVER['HTTP_USER_AGENT'], 'aimo/' ) );
+}
+
+/** Connected state from the last check, id => {connected, reason, checked_at}. */
+function aimo_bridge_connected_cache(): array {
+	$cached = get_transient( AIMO_BRIDGE_T_CONNECTED );
+	return is_array( $cached ) ? $cached : array();
+}
+
+function aimo_bridge_remember_connected( string $id, ?bool $connected, string $reason ): void {
+	$cache        = aimo_bridge_connected_cache();
+	$cache[ $id ] = array(
+		'connected'  => $connected,
+		'reason'     => $reason,
+		'checked_at' => gmdate( 'Y-m-d\TH:i:s\Z' ),
+	);
+	set_transient( AIMO_BRIDGE_T_CONNECTED, $cache, DAY_IN_SECONDS );
+}
+
+/**
+ * Wire everything up. Off: only the REST routes (so aimo can switch the bridge back on).
+ */
+function aimo_bridge_boot(): void {
+	add_action( 'rest_api_init', 'aimo_bridge_register_routes' );
+	if ( 'off' === aimo_bridge_mode() ) {
+		return;
+	}
+	aimo_bridge_changelog_hooks();
+	if ( 'managed' === aimo_bridge_mode() ) {
+		aimo_bridge_managed_hooks();
+	}
+}

@@ -1,0 +1,119 @@
+<?php
+/**
+ * The status report aimo reads in one request: versions, mode, every AI connector, managers, approvals,
+ * model preferences, sampling rules and the change log.
+ *
+ * @package AimoBridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+use WordPress\AiClient\AiClient;
+
+function aimo_bridge_status( bool $check = false ): array {
+	if ( ! function_exists( 'is_plugin_active' ) ) {
+		require_once ABSPATH . 'wp-admin/includes/plugin.php';
+	}
+	$approvals = get_option( 'wpai_connector_approvals', array() );
+	$approved  = array();
+	foreach ( is_array( $approvals ) ? $approvals : array() as $basename => $ids ) {
+		$approved[ $basename ] = array_keys( array_filter( (array) $ids ) );
+	}
+	$log = get_option( AIMO_BRIDGE_OPT_LOG, array() );
+	return array(
+		'bridge_version'       => AIMO_BRIDGE_VERSION,
+		'wordpress_version'    => get_bloginfo( 'version' ),
+		'php_version'          => PHP_VERSION,
+		'mode'                 => aimo_bridge_mode(),
+		'ai_supported'         => function_exists( 'wp_supports_ai' ) && wp_supports_ai(),
+		'environment_type'     => wp_get_environment_type(),
+		'https'                => is_ssl() || str_starts_with( home_url(), 'https://' ),
+		'wpai_active'          => is_plugin_active( 'ai/ai.php' ),
+		'connectors'           => aimo_bridge_connector_report( $check ),
+		'managers'             => array_map(
+			static fn( $m ) => array_intersect_key( $m, array_flip( array( 'name', 'slug', 'mode', 'active', 'source' ) ) ),
+			aimo_bridge_detect_managers()
+		),
+		'approval'             => array(
+			'active'   => (bool) get_option( 'wpai_features_enabled' ) && (bool) get_option( 'wpai_feature_connector-approval_enabled' ),
+			'approved' => (object) $approved,
+		),
+		'models'               => aimo_bridge_models(),
+		'no_sampling_prefixes' => aimo_bridge_no_sampling_prefixes(),
+		'change_log'           => is_array( $log ) ? array_values( $log ) : array(),
+	);
+}
+
+/** Our ten providers, then any other AI connector registered on the site. */
+function aimo_bridge_connector_report( bool $check ): array {
+	$connectors = wp_get_connectors();
+	$ids        = array_keys( aimo_bridge_providers() );
+	foreach ( $connectors as $id => $connector ) {
+		if ( 'ai_provider' === ( $connector['type'] ?? '' ) && ! in_array( $id, $ids, true ) ) {
+			$ids[] = $id;
+		}
+	}
+	$ai       = aimo_bridge_ai_client_available() ? AiClient::defaultRegistry() : null;
+	$cache    = aimo_bridge_connected_cache();
+	$report   = array();
+	foreach ( $ids as $id ) {
+		$connector   = $connectors[ $id ] ?? null;
+		$conf        = aimo_bridge_provider( $id );
+		$registered  = $ai && $ai->hasProvider( $id );
+		$class       = $registered ? $ai->getProviderClassName( $id ) : '';
+		$ours        = $class && is_subclass_of( $class, 'Aimo_Bridge_Provider' );
+		$name        = (string) ( $connector['name'] ?? ( $conf['name'] ?? ucwords( $id ) ) );
+		$manager     = aimo_bridge_connector_manager( $name ); // a "… via X" connector wins over whose provider class it is
+		$auth        = $connector['authentication'] ?? array();
+		$setting     = (string) ( $auth['setting_name'] ?? aimo_bridge_setting_name( $id ) );
+		$constant    = (string) ( $auth['constant_name'] ?? aimo_bridge_key_constant( $id ) );
+		$stored      = get_option( $setting, '' );
+		$stored      = is_string( $stored ) ? $stored : '';
+		$key_source  = function_exists( '_wp_connectors_get_api_key_source' )
+			? _wp_connectors_get_api_key_source( $setting, (string) ( $auth['env_var_name'] ?? $constant ), $constant )
+			: aimo_bridge_effective_key( $id )[1];
+
+		if ( null !== $manager ) {
+			$registered_by = 'manager';
+		} elseif ( $ours ) {
+			$registered_by = 'aimo';
+		} elseif ( $registered ) {
+			$registered_by = 'plugin';
+		} elseif ( $connector ) {
+			$registered_by = 'core';
+		} else {
+			$registered_by = 'none';
+		}
+
+		if ( $check ) {
+			if ( ! $registered ) {
+				$state = array( 'connected' => false, 'reason' => 'no AI provider is registered for this connector' );
+				aimo_bridge_remember_connected( $id, false, $state['reason'] );
+			} elseif ( 'none' === $key_source ) {
+				$state = array( 'connected' => false, 'reason' => 'no key is set' );
+				aimo_bridge_remember_connected( $id, false, $state['reason'] );
+			} else {
+				aimo_bridge_check_provider( $id );
+			}
+			$cache = aimo_bridge_connected_cache();
+		}
+		$last     = $cache[ $id ] ?? null;
+		$report[] = array(
+			'id'                  => $id,
+			'name'                => $name,
+			'type'                => (string) ( $connector['type'] ?? 'ai_provider' ),
+			'registered_by'       => $registered_by,
+			'manager'             => $manager,
+			'provider_registered' => $registered,
+			'setting_name'        => $setting,
+			'key_source'          => $key_source,
+			'fingerprint'         => aimo_bridge_fingerprint( $stored ),
+			'mask_tail'           => aimo_bridge_mask_tail( $stored ),
+			'connected'           => is_array( $last ) ? $last['connected'] : null,
+			'connected_reason'    => is_array( $last ) ? (string) $last['reason'] : '',
+			'checked_at'          => is_array( $last ) ? $last['checked_at'] : null,
+			'base_url'            => $conf ? ( aimo_bridge_base_url( $id ) ?: null ) : null,
+		);
+	}
+	return $report;
+}

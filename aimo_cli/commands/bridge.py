@@ -1,0 +1,78 @@
+"""aimo bridge: the companion WordPress plugin (zip, install, activate, status)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ._common import JSON_OPT, app_ctx
+
+app = typer.Typer(help="Package, install, activate and inspect the aimo bridge plugin.", no_args_is_help=True)
+
+SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]")
+
+
+@app.command("zip")
+def zip_(
+    ctx: typer.Context,
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Zip file to write (default: ./aimo-bridge-VERSION.zip).", metavar="FILE"),
+) -> None:
+    """Write an upload-ready zip of the bridge (Plugins → Add New → Upload)."""
+    from ..services import bridge
+
+    path = bridge.make_zip(output)
+    app_ctx(ctx).out.line(f"Wrote {path} (aimo bridge {bridge.version()}).")
+
+
+@app.command("install")
+def install(
+    ctx: typer.Context,
+    wp_path: str = typer.Option(..., "--wp-path", help="The WordPress root (the directory with wp-load.php).", metavar="DIR"),
+) -> None:
+    """Copy the bridge into a local WordPress (wp-content/plugins/aimo-bridge), replacing an older copy atomically."""
+    from ..services import bridge
+
+    actx = app_ctx(ctx)
+    result = bridge.install(wp_path)
+    was = f" (was {result.previous_version})" if result.previous_version else ""
+    actx.out.line(f"Installed aimo bridge {result.version}{was} in {result.path}.")
+    actx.out.info("Next: aimo bridge activate [SITE]")
+
+
+@app.command("activate")
+def activate(ctx: typer.Context, site: Optional[str] = SITE_ARG) -> None:
+    """Activate the installed bridge on a site (through the REST plugins route)."""
+    from ..services import bridge
+
+    actx = app_ctx(ctx)
+    data = bridge.activate(actx, site)
+    actx.out.line(f"aimo bridge {data.get('version') or ''} is {data.get('status') or 'active'}.".replace("  ", " "))
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    site: Optional[str] = SITE_ARG,
+    json: bool = JSON_OPT,
+    check: bool = typer.Option(False, "--check", help="Check every keyed provider live (one model list call each)."),
+) -> None:
+    """Show the bridge's mode and every AI connector on a site."""
+    from ..services import bridge
+
+    actx = app_ctx(ctx)
+    report = bridge.status(actx, site, check=check)
+    if json:
+        actx.out.json(report)
+        return
+    actx.out.line(f"aimo bridge {report.get('bridge_version')} on WordPress {report.get('wordpress_version')}: mode {report.get('mode')}")
+    connected = {True: "yes", False: "no", None: "?"}
+    actx.out.table(
+        ["id", "name", "registered by", "key", "fingerprint", "connected"],
+        [
+            [c["id"], c["name"], c["registered_by"], c["key_source"], c["fingerprint"], connected.get(c.get("connected"), "?")]
+            for c in report.get("connectors", [])
+        ],
+    )
+    for m in report.get("managers", []):
+        actx.out.info(f"Other connector manager: {m['name']} ({m['mode']}, {'active' if m['active'] else 'inactive'})")

@@ -1,0 +1,226 @@
+"""Fixtures for the bridge tests: the plugin installed and active on the real test site, the test-only mu-plugins,
+a running fake of the providers, and every option a test touches put back afterwards.
+
+Exposed to all tests by one import line in tests/conftest.py. Session scope installs; function scope (`bridge`)
+snapshots and restores, so each test starts in observe mode with no keys of its own and leaves the site as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fakeprovider import PROVIDERS, FakeProviders
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_MU_PLUGINS = REPO / "tests" / "wp" / "mu-plugins"
+BASENAME = "aimo-bridge/aimo-bridge.php"
+
+# Every option a bridge test may change; restored (or deleted when absent before) after each test.
+TOUCHED_OPTIONS = [
+    "aimo_connectors_mode",
+    "aimo_connectors_models",
+    "aimo_provider_base_urls",
+    "aimo_connectors_taken_over",
+    "aimo_connectors_created_keys",
+    "aimo_uninstall_remove_keys",
+    "wpai_connector_approvals",
+    "wpai_features_enabled",
+    "wpai_feature_connector-approval_enabled",
+    "mwai_wpai_connectors_mode",
+    "aipkit_wp_ai_client_gateway_mode",
+    "aimo_test_official_openai",
+    "aimo_test_ai_engine",
+    "aimo_test_puffer_connector",
+    *[f"connectors_ai_{p}_api_key" for p in PROVIDERS],
+    "aimo_connectors_change_log",  # last: restoring keys above appends to it
+]
+
+_SNAPSHOT_PHP = r"""
+$out = [];
+foreach (json_decode($args[0], true) as $name) {
+    $v = get_option($name, '__aimo_absent__');
+    $out[$name] = $v === '__aimo_absent__' ? ['absent' => true] : ['value' => $v];
+}
+echo json_encode($out);
+"""
+
+_CLEAR_CACHES_PHP = r"""
+delete_transient('aimo_bridge_connected');
+delete_transient('aimo_bridge_ollama_cooldown');
+global $wpdb;
+foreach ($wpdb->get_col("SELECT option_name FROM {$wpdb->options} WHERE option_name LIKE '\_transient\_aimo\_bridge\_models\_%'") as $n) {
+    delete_transient(substr($n, strlen('_transient_')));
+}
+wp_clear_scheduled_hook('aimo_bridge_warm_models');
+"""
+
+_RESTORE_PHP = r"""
+foreach (json_decode(file_get_contents($args[0]), true) as $name => $state) {
+    if (!empty($state['absent'])) { delete_option($name); } else { update_option($name, $state['value']); }
+}
+""" + _CLEAR_CACHES_PHP + "echo 'ok';"
+
+
+@dataclass
+class BridgeSite:
+    """The test site with the bridge active, plus helpers to drive it."""
+
+    wp: Any
+    fake: FakeProviders
+    tmp: Path
+    _http: Any = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return self.wp.url
+
+    def php(self, code: str, *args: str) -> str:
+        """Run PHP inside WordPress as the admin; `$args` holds the extra arguments."""
+        import os
+        import subprocess
+
+        proc = subprocess.run(
+            [str(REPO / "scripts" / "wp-php"), "-", *args],
+            input=code,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "AIMO_WP_DIR": str(self.wp.state_dir)},
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"wp-php failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc.stdout
+
+    def php_json(self, code: str, *args: str) -> Any:
+        return json.loads(self.php(code, *args))
+
+    def api(self, method: str, route: str, body: Any = None, *, user: str = "admin", raw: str | None = None, params: dict | None = None):
+        """A raw REST call (python-httpx user agent: the bridge logs such writes as made outside aimo)."""
+        import httpx
+
+        auth = {
+            "admin": (self.wp.admin_user, self.wp.admin_app_password),
+            "editor": (self.wp.editor_user, self.wp.editor_app_password),
+            "anonymous": None,
+        }[user]
+        kw: dict = {"auth": auth, "timeout": 60.0, "params": params}
+        if raw is not None:
+            kw["content"] = raw
+            kw["headers"] = {"Content-Type": "application/json"}
+        elif body is not None:
+            kw["json"] = body
+        return httpx.request(method, f"{self.url}/wp-json{route}", **kw)
+
+    def client(self):
+        """aimo's own WordPressClient for the admin (user agent aimo/…)."""
+        from aimo_cli.wordpress.client import RestRoot, WordPressClient
+
+        return WordPressClient(RestRoot.parse(self.url + "/wp-json/"), self.wp.admin_user, self.wp.admin_app_password, timeout=60.0)
+
+    def set_options(self, **values: Any) -> None:
+        self.php("foreach (json_decode($args[0], true) as $k => $v) { update_option($k, $v); }", json.dumps(values))
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.php_json("echo json_encode(get_option($args[0], json_decode($args[1], true)));", name, json.dumps(default))
+
+    def point_at_fake(self) -> None:
+        """Base URL overrides for every provider but Ollama (whose URL is its credential)."""
+        urls = {p: self.fake.base_url(p) for p in PROVIDERS if p != "ollama"}
+        self.set_options(aimo_provider_base_urls=urls)
+
+    def managed(self) -> None:
+        self.point_at_fake()
+        self.set_options(aimo_connectors_mode="managed")
+
+    def store_key(self, provider: str, key: str) -> None:
+        """Write a key option directly (as an admin screen would), bypassing validation."""
+        self.set_options(**{f"connectors_ai_{provider}_api_key": key})
+
+    def status(self, check: bool = False) -> dict:
+        r = self.api("GET", "/aimo/v1/status", params={"check": 1} if check else None)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def connector(self, status: dict, pid: str) -> dict:
+        return next(c for c in status["connectors"] if c["id"] == pid)
+
+
+@pytest.fixture(scope="session")
+def fake_providers():
+    fake = FakeProviders(port=0).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def bridge_installed(wp_site, tmp_path_factory):
+    """Install the packaged bridge and the test mu-plugins, activate the bridge; undo all of it at session end."""
+    from aimo_cli.services import bridge as bridge_service
+
+    plugins = Path(wp_site.wp_path) / "wp-content" / "plugins"
+    mu = Path(wp_site.wp_path) / "wp-content" / "mu-plugins"
+    mu.mkdir(parents=True, exist_ok=True)
+    target = plugins / "aimo-bridge"
+    backup = None
+    if target.exists():
+        backup = tmp_path_factory.mktemp("bridge-backup") / "aimo-bridge"
+        shutil.copytree(target, backup)
+    state = json.loads(
+        wp_site.php_eval(
+            "require_once ABSPATH . 'wp-admin/includes/plugin.php';"
+            f"echo json_encode(['active' => is_plugin_active('{BASENAME}'), 'mode' => get_option('aimo_connectors_mode', null)]);"
+        )
+    )
+    added = []
+    for f in sorted(TEST_MU_PLUGINS.iterdir()):
+        dest = mu / f.name
+        if not dest.exists():
+            added.append(dest)
+        shutil.copyfile(f, dest)
+    bridge_service.install(wp_site.wp_path)
+    out = wp_site.php_eval(
+        "require_once ABSPATH . 'wp-admin/includes/plugin.php';"
+        f"$r = activate_plugin('{BASENAME}'); echo is_wp_error($r) ? $r->get_error_message() : 'ok';"
+    )
+    assert out.strip() == "ok", out
+    try:
+        yield wp_site
+    finally:
+        if not state["active"]:
+            wp_site.php_eval(f"require_once ABSPATH . 'wp-admin/includes/plugin.php'; deactivate_plugins('{BASENAME}');")
+        if state["mode"] is None:
+            wp_site.php_eval("delete_option('aimo_connectors_mode');")
+        for dest in added:
+            dest.unlink(missing_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        if backup is not None:
+            shutil.copytree(backup, target)
+
+
+@pytest.fixture
+def bridge(bridge_installed, fake_providers, tmp_path):
+    """The bridge in observe mode with nothing set by this test; every touched option is restored afterwards."""
+    site = BridgeSite(bridge_installed, fake_providers, tmp_path)
+    snapshot = site.php(_SNAPSHOT_PHP, json.dumps(TOUCHED_OPTIONS))
+    saved = tmp_path / "options-snapshot.json"
+    saved.write_text(snapshot)
+    fake_providers.clear()
+    # A clean start: observe mode, no keys, no preferences (restored from the snapshot afterwards).
+    site.php(
+        "foreach (json_decode($args[0], true) as $n) { if ($n !== 'aimo_connectors_change_log') delete_option($n); }"
+        "update_option('aimo_connectors_mode', 'observe');" + _CLEAR_CACHES_PHP,
+        json.dumps(TOUCHED_OPTIONS),
+    )
+    try:
+        yield site
+    finally:
+        fake_providers.clear()
+        assert site.php(_RESTORE_PHP, str(saved)).strip() == "ok"
