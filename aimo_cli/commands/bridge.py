@@ -76,3 +76,22 @@ def status(
     )
     for m in report.get("managers", []):
         actx.out.info(f"Other connector manager: {m['name']} ({m['mode']}, {'active' if m['active'] else 'inactive'})")
+
+
+@app.command("base-url")
+def base_url(
+    ctx: typer.Context,
+    provider: str = typer.Argument(..., help="Provider id.", metavar="ID"),
+    url: Optional[str] = typer.Argument(None, help="OpenAI-compatible base URL on the site's side (omit with --clear).", metavar="[URL]"),
+    site: Optional[str] = typer.Option(None, "--site", "-s", help="Site name (default: the default site).", metavar="SITE"),
+    clear: bool = typer.Option(False, "--clear", help="Remove the override: the provider's own endpoint again."),
+) -> None:
+    """Point one provider's connector on the site at a gateway or proxy (the bridge's base URL override)."""
+    from ..errors import UsageError
+    from ..services import bridge
+
+    actx = app_ctx(ctx)
+    if clear == bool(url):
+        raise UsageError("give a URL, or --clear (one of the two)", "e.g. aimo bridge base-url groq https://gateway.example/groq/v1")
+    stored = bridge.set_base_url(actx, site, provider, None if clear else url)
+    actx.out.line(f"{provider}: " + (f"base URL {stored.get(provider)}" if stored.get(provider) else "the provider's own endpoint"))

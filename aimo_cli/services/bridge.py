@@ -160,3 +160,31 @@ def status(ctx, site_name: str | None = None, *, check: bool = False) -> dict:
         report = wpbridge.status(client, check=check)
     report.setdefault("site", site.name)
     return report
+
+
+def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None) -> dict:
+    """Store (or, with None, remove) the site's base URL override for one provider: gateways, proxies, tests."""
+    from ..core.providers import PROVIDERS
+    from ..core.secrets import validate_url
+    from ..errors import UsageError
+    from ..wordpress import bridge as wpbridge
+    from . import credentials
+    from .sites import client_for, get_site
+
+    info = credentials.provider_info(provider_id)
+    if info.credential == "url":
+        raise UsageError("Ollama's server URL is its credential", "Set it with aimo keys set ollama, then aimo sync push.")
+    if url is not None:
+        reason = validate_url(url)
+        if reason:
+            raise UsageError(f"base URL {url!r} {reason}", f"e.g. {PROVIDERS[info.id].default_base_url}")
+    site = get_site(ctx, site_name)
+    with client_for(ctx, site) as client:
+        try:
+            return wpbridge.set_base_urls(client, {info.id: url.rstrip("/") if url else None})
+        except wpbridge.BridgeMissing:
+            raise AimoError(
+                f"the aimo bridge is not active on {site.name}",
+                f"Install and activate it first: aimo bridge install --wp-path DIR (or aimo bridge zip), then aimo bridge activate {site.name}",
+                code=ExitCode.CONFIG,
+            ) from None
