@@ -37,6 +37,11 @@ def core_site(bridge):
         assert out.strip() == "ok"
 
 
+def provider_result(r, pid: str) -> dict:
+    """One provider's result in the JSON of a one-site sync command."""
+    return {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}[pid]
+
+
 def set_key(pid: str, *values: str) -> None:
     assert run_cli(["keys", "set", pid, "--stdin"], stdin="\n".join(values)).code == 0
 
@@ -70,7 +75,7 @@ def test_wordpress_wipes_a_rejected_key_and_aimo_puts_the_old_one_back(core_site
     set_key("openai", bad)
     r = run_cli(["sync", "push", "core", "--no-verify", "--json"])
     assert r.code == ExitCode.AUTH
-    res = {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["openai"]
+    res = provider_result(r, "openai")
     assert res["outcome"] == "restored", res
     assert "emptied the connector" in res["reason"] and "put back" in res["reason"]
     assert openai_option(core_site) == good
@@ -84,7 +89,7 @@ def test_wipe_without_a_known_previous_key_is_reported(core_site):
     finally:
         core_site.fake.up("openai")
     assert r.code == ExitCode.AUTH
-    res = {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["openai"]
+    res = provider_result(r, "openai")
     assert res["outcome"] == "wiped"
     assert openai_option(core_site) == ""
 
@@ -93,7 +98,7 @@ def test_pull_without_bridge_reports_what_to_run(core_site):
     remote = core_site.fake.make_valid_key("openai")
     core_site.store_key("openai", remote)
     r = run_cli(["sync", "pull", "core", "--json"])
-    res = {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["openai"]
+    res = provider_result(r, "openai")
     assert res["action"] == "report" and "bridge" in res["reason"]
     assert r.code == ExitCode.DRIFT
 

@@ -29,6 +29,11 @@ def site(bridge):
     return bridge
 
 
+def provider_result(r, pid: str) -> dict:
+    """One provider's result in the JSON of a one-site sync command."""
+    return {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}[pid]
+
+
 def set_key(pid: str, *values: str) -> None:
     r = run_cli(["keys", "set", pid, "--stdin"], stdin="\n".join(values) + "\n")
     assert r.code == 0, r.err
@@ -119,7 +124,7 @@ def test_key_rejected_by_the_site_keeps_the_old_one(site):
     set_key("groq", bad)
     r = run_cli(["sync", "push", "local", "--no-verify", "--json"])
     assert r.code == ExitCode.AUTH
-    res = {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["groq"]
+    res = provider_result(r, "groq")
     assert res["outcome"] == "rejected" and "kept its previous one" in res["reason"]
     assert option(site, "groq") == good
 
@@ -130,7 +135,7 @@ def test_bad_key_is_stopped_before_it_leaves_aimo(site):
     site.fake.clear()
     r = run_cli(["sync", "push", "local", "--json"])
     assert r.code == ExitCode.AUTH
-    res = {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["groq"]
+    res = provider_result(r, "groq")
     assert res["outcome"] == "rejected" and "before sending" in res["reason"]
     assert option(site, "groq") == ""
 
@@ -145,7 +150,7 @@ def test_change_in_wp_admin_is_drift_and_pulled(site):
     assert resp.status_code == 200 and resp.json()["connectors_ai_groq_api_key"].endswith(c[-4:])
     r = run_cli(["sync", "status", "local", "--json"])
     assert r.code == ExitCode.DRIFT
-    assert {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["groq"]["status"] == "remote changed"
+    assert provider_result(r, "groq")["status"] == "remote changed"
     assert run_cli(["sync", "push", "local"]).code == ExitCode.DRIFT  # push does not silently overwrite the site's change
     assert option(site, "groq") == c
     r = run_cli(["sync", "pull", "local"])
@@ -167,7 +172,7 @@ def test_two_sided_change_is_a_conflict(site):
     set_key("groq", b)
     r = run_cli(["sync", "push", "local", "--json"])
     assert r.code == ExitCode.DRIFT
-    assert {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["groq"]["outcome"] == "conflict"
+    assert provider_result(r, "groq")["outcome"] == "conflict"
     assert run_cli(["sync", "pull", "local"]).code == ExitCode.DRIFT
     assert option(site, "groq") == c
     assert run_cli(["sync", "push", "local", "--prefer", "local"]).code == 0
@@ -179,7 +184,7 @@ def test_dry_run_writes_nothing(site):
     set_key("groq", site.fake.make_valid_key("groq"))
     r = run_cli(["sync", "push", "local", "--dry-run", "--json"])
     assert r.code == 0
-    assert {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["groq"]["outcome"] == "dry-run"
+    assert provider_result(r, "groq")["outcome"] == "dry-run"
     assert option(site, "groq") == ""
 
 
@@ -204,7 +209,7 @@ def test_env_or_constant_sourced_connector_is_refused(site, groq_constant):
     set_key("groq", local)
     r = run_cli(["sync", "push", "local", "--json"])
     assert r.code == ExitCode.REFUSED
-    res = {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["groq"]
+    res = provider_result(r, "groq")
     assert res["outcome"] == "refused" and "constant" in res["reason"]
     assert option(site, "groq") == ""
     r = run_cli(["sync", "push", "local", "--force"])
