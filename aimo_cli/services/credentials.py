@@ -40,7 +40,7 @@ class Credential:
             host = parts.hostname or ""
             if ":" in host:
                 host = f"[{host}]"
-            return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+            return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "") + parts.path.rstrip("/")
         return mask(self.first)
 
     def as_dict(self) -> dict:
