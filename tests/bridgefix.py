@@ -29,6 +29,7 @@ TOUCHED_OPTIONS = [
     "aimo_connectors_taken_over",
     "aimo_connectors_created_keys",
     "aimo_uninstall_remove_keys",
+    "aimo_connectors_banner_dismissed",
     "wpai_connector_approvals",
     "wpai_features_enabled",
     "wpai_feature_connector-approval_enabled",

@@ -27,6 +27,7 @@ require_once __DIR__ . '/includes/managed.php';
 require_once __DIR__ . '/includes/status.php';
 require_once __DIR__ . '/includes/rest.php';
 require_once __DIR__ . '/includes/admin.php';
+require_once __DIR__ . '/includes/banner.php';
 
 register_activation_hook( __FILE__, 'aimo_bridge_activate' );
 register_deactivation_hook( __FILE__, 'aimo_bridge_deactivate' );

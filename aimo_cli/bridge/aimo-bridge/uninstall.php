@@ -26,6 +26,7 @@ foreach ( array(
 	'aimo_connectors_taken_over',
 	'aimo_connectors_created_keys',
 	'aimo_uninstall_remove_keys',
+	'aimo_connectors_banner_dismissed',
 ) as $option ) {
 	delete_option( $option );
 }

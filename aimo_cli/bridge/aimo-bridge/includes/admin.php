@@ -36,8 +36,8 @@ function aimo_bridge_connectors_page_data( $data ) {
 				$what,
 				aimo_bridge_setup_commands( $id )
 			);
-			$setup[ $id ]             = aimo_bridge_setup_commands( $id );
 		}
+		$setup[ $id ] = aimo_bridge_setup_commands( $id ); // every connector we serve: "Set up" and "Edit" explain aimo
 		unset( $connector );
 	}
 	$data['aimo'] = array(
@@ -51,5 +51,6 @@ function aimo_bridge_connectors_page_script( $hook_suffix ): void {
 	if ( 'options-connectors.php' !== $hook_suffix || 'managed' !== aimo_bridge_mode() ) {
 		return;
 	}
-	wp_enqueue_script( 'aimo-bridge-connectors', plugins_url( 'assets/connectors.js', AIMO_BRIDGE_FILE ), array(), AIMO_BRIDGE_VERSION, array( 'in_footer' => true ) );
+	wp_enqueue_script( 'aimo-bridge-connectors', plugins_url( 'assets/connectors.js', AIMO_BRIDGE_FILE ), array( 'wp-i18n' ), AIMO_BRIDGE_VERSION, array( 'in_footer' => true ) );
+	wp_set_script_translations( 'aimo-bridge-connectors', 'aimo-bridge' );
 }
