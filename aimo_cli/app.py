@@ -44,10 +44,13 @@ def build_app() -> typer.Typer:
         config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: $AIMO_CONFIG or ~/.config/aimo/aimo.toml).", metavar="FILE"),
         debug: bool = typer.Option(False, "--debug", help="Log requests (secrets redacted) and show tracebacks."),
         ca_bundle: Optional[str] = typer.Option(None, "--ca-bundle", help="Trust this CA bundle for TLS (verification stays on).", metavar="FILE"),
+        timeout: Optional[float] = typer.Option(
+            None, "--timeout", help="Seconds to wait for each WordPress answer (default: $AIMO_HTTP_TIMEOUT, else 15).", metavar="SECONDS", min=0.1, max=3600
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only results and errors."),
         version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ) -> None:
-        ctx.obj = AppContext(Options(config=config, debug=debug, ca_bundle=ca_bundle, quiet=quiet))
+        ctx.obj = AppContext(Options(config=config, debug=debug, ca_bundle=ca_bundle, quiet=quiet, timeout=timeout))
 
     app.add_typer(keys.app, name="keys")
     app.add_typer(site.app, name="site")

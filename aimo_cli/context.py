@@ -21,6 +21,7 @@ class Options:
     debug: bool = False
     ca_bundle: str | None = None
     quiet: bool = False
+    timeout: float | None = None
 
 
 class AppContext:
@@ -67,6 +68,23 @@ class AppContext:
         """TLS verification is always on; a CA bundle (flag, env or site setting) only changes what is trusted."""
         bundle = self.options.ca_bundle or os.environ.get("AIMO_CA_BUNDLE") or site_ca_bundle
         return bundle or True
+
+    def http_timeout(self, default: float | None = None) -> float | None:
+        """Seconds to wait for a WordPress answer: --timeout beats AIMO_HTTP_TIMEOUT beats the caller's default."""
+        if self.options.timeout:
+            return float(self.options.timeout)
+        raw = os.environ.get("AIMO_HTTP_TIMEOUT", "").strip()
+        if raw:
+            from .errors import UsageError
+
+            try:
+                value = float(raw)
+            except ValueError:
+                value = 0.0
+            if not 0.1 <= value <= 3600:
+                raise UsageError(f"AIMO_HTTP_TIMEOUT={raw!r} is not a number of seconds between 0.1 and 3600", "e.g. AIMO_HTTP_TIMEOUT=30, or unset it.")
+            return value
+        return default
 
     def debug_log(self, text: str) -> None:
         if self.options.debug:

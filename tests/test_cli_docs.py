@@ -61,7 +61,7 @@ def test_kinds_of_the_known_commands(tree):
     assert cmds[("site", "add")]["arguments"][0]["kind"] == "none"
     assert {o["names"][0]: o["kind"] for o in cmds[("site", "add")]["options"] if o["takes_value"]}["--group"] == "group"
     assert cmds[("completion", "install")]["arguments"][0]["kind"] == "shell"
-    assert {o["names"][0]: o["kind"] for o in cmds[()]["options"] if o["takes_value"]} == {"--config": "file", "--ca-bundle": "file"}
+    assert {o["names"][0]: o["kind"] for o in cmds[()]["options"] if o["takes_value"]} == {"--config": "file", "--ca-bundle": "file", "--timeout": "none"}
 
 
 def test_metavar_conventions():

@@ -3,6 +3,8 @@
 - A cached list is fresh for `ttl` seconds after it was last confirmed, then stale: a stale list is still served
   while a refresh runs (stale-while-revalidate).
 - A refresh never replaces a good list with an empty one or one much smaller (< `MIN_KEEP_RATIO` of it) unless forced.
+- A list of more than `MAX_MODELS` entries is not a plausible model list (the largest real ones, OpenRouter's and
+  Hugging Face's, hold hundreds): it is refused like garbage, so it never reaches the cache or the completion index.
 - Live entries are enriched with curated metadata; curated entries stand in when there is no live list.
 """
 
@@ -15,6 +17,11 @@ from ..core.models import ModelEntry
 DEFAULT_TTL = 6 * 3600.0
 MIN_KEEP_RATIO = 0.5
 OLLAMA_COOLDOWN = 180.0
+MAX_MODELS = 5000
+
+
+def plausible_size(count: int, limit: int = MAX_MODELS) -> bool:
+    return count <= limit
 
 
 def freshness(checked_at: float | None, now: float, ttl: float = DEFAULT_TTL) -> str:

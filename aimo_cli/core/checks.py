@@ -23,6 +23,7 @@ BRIDGE_COMPAT = "0.1"
 # Check ids whose failure decides a more specific exit code than "a check failed" (7).
 CONFIG_CHECKS = frozenset({"local.settings"})
 AUTH_CHECKS = frozenset({"site.credentials", "site.manage_options"})
+REFUSED_CHECKS = frozenset({"site.https"})  # aimo refused to contact the site (a safety rule), as every other command does
 
 MIN_WORDPRESS = (7, 0)
 WPAI_BASENAME = "ai/ai.php"
@@ -60,13 +61,16 @@ def check(id: str, status: str, message: str, hint: str | None = None, *, group:
 
 
 def exit_code(checks: Iterable[Check], strict: bool = False) -> int:
-    """3 settings invalid · 4 a site refused the credentials · 7 any other failure (warnings too with strict) · 0."""
+    """3 settings invalid · 4 a site refused the credentials · 6 a safety rule refused a site (plain http) · 7 any other
+    failure (warnings too with strict) · 0."""
     checks = list(checks)
     failed = [c for c in checks if c.fails(strict)]
     if any(c.id in CONFIG_CHECKS and c.status == FAIL for c in checks):
         return 3
     if any(c.id in AUTH_CHECKS and c.status == FAIL for c in checks):
         return 4
+    if any(c.id in REFUSED_CHECKS and c.status == FAIL for c in checks):
+        return 6
     return 7 if failed else 0
 
 

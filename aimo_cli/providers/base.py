@@ -156,6 +156,8 @@ class OpenAICompatAdapter:
         rows = data.get("data") if isinstance(data, dict) else data
         if not isinstance(rows, list):
             raise RemoteError(f"{self.info.name} answered /models without a model list", "Check the base_url in aimo.toml.")
+        if rows and not any(isinstance(raw, dict) and isinstance(raw.get("id"), str) for raw in rows):
+            raise RemoteError(f"{self.info.name} answered /models with {len(rows)} entries, none of them a model", "Check the base_url in aimo.toml.")
         out = []
         for raw in rows:
             if isinstance(raw, dict):

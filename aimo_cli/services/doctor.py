@@ -195,8 +195,11 @@ def site_checks(ctx, site: SiteConfig, *, offline: bool, catalog=None) -> tuple[
     out: list[Check] = []
     try:
         client = client_for(ctx, site, timeout=15.0 if offline else 60.0)
-    except SafetyError:
-        return [C.https_check(site.name, site.url, loopback)], 0
+    except SafetyError as exc:
+        https = C.https_check(site.name, site.url, loopback)
+        if https.status != C.FAIL:  # the URL is fine but the REST root (edited by hand) is plain http
+            https = C.check("site.https", C.FAIL, exc.message, exc.hint, group=g, site=site.name)
+        return [https], 0
     except AuthError as exc:
         return [C.https_check(site.name, site.url, loopback), C.credentials_check(site.name, site.user, site.url, missing=True)], 0
     with client:

@@ -105,9 +105,15 @@ class Catalog:
 
         adapter = make_adapter(self.ctx, pid, credential=cred, sleep=self.sleep, settings=self.settings)
         try:
-            return adapter.list_models()
+            entries = adapter.list_models()
         finally:
             adapter.close()
+        if not policy.plausible_size(len(entries)):
+            raise RemoteError(
+                f"{PROVIDERS[pid].name} listed {len(entries)} models, more than aimo accepts from one provider ({policy.MAX_MODELS}): not a plausible model list",
+                "Check the provider's base_url in aimo.toml (a proxy or a wrong endpoint may be answering); the cached list is kept.",
+            )
+        return entries
 
     def _fetch_many(self, jobs: list[tuple[str, object]], on_done=None) -> dict[str, list[ModelEntry] | AimoError]:
         results: dict[str, list[ModelEntry] | AimoError] = {}

@@ -71,14 +71,25 @@ def get_site(ctx, name: str | None = None) -> SiteConfig:
     return sites[name]
 
 
+def check_transport(site: SiteConfig) -> None:
+    """Refuse a site entry whose URL or REST root is malformed (exit 3) or plain http to a non-loopback host (exit 6)."""
+    for what, url in (("URL", site.url), ("rest_root", site.rest_root)):
+        reason = validate_url(url) if url is not None else None
+        if reason:
+            raise ConfigError(f"site {site.name}: its {what} {url!r} {reason}", f"Fix [sites.{site.name}] in the settings file, or add it again: aimo site add {site.name} URL --user USER")
+        parts = urlsplit(url or "")
+        # checked at every use, not only by `site add`: the settings file may have been edited by hand
+        if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname) and not site.extra.get("allow_insecure_http"):
+            raise SafetyError(
+                f"site {site.name}: refusing plain http to {parts.hostname} ({what}): the application password would cross the network in clear text",
+                f"Change its URL to https (aimo site add {site.name} https://… --user {site.user}).",
+            )
+
+
 def client_for(ctx, site: SiteConfig, *, timeout: float | None = None, transport=None):
     from ..wordpress.client import DEFAULT_TIMEOUT, RestRoot, WordPressClient
 
-    if urlsplit(site.url).scheme == "http" and not is_loopback_host(urlsplit(site.url).hostname) and not site.extra.get("allow_insecure_http"):
-        raise SafetyError(
-            f"site {site.name} uses plain http to a non-loopback host",
-            f"Change its URL to https (aimo site add {site.name} https://… --user {site.user}).",
-        )
+    check_transport(site)
     password = ctx.secrets.get(site_entry(site.name))
     if not password:
         raise AuthError(
@@ -92,7 +103,7 @@ def client_for(ctx, site: SiteConfig, *, timeout: float | None = None, transport
         password,
         verify=ctx.tls_verify(site.ca_bundle),
         debug=ctx.debug_log if ctx.options.debug else None,
-        timeout=timeout or DEFAULT_TIMEOUT,
+        timeout=ctx.http_timeout(timeout) or DEFAULT_TIMEOUT,
         transport=transport,
     )
 
@@ -170,16 +181,20 @@ def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, p
     from ..wordpress.discovery import discover, fetch_wordpress_version
 
     site = site or get_site(ctx, name)
+    check_transport(site)  # before anything goes out, even the credential-free discovery
     report = SiteReport(site.name, site.url)
     verify = ctx.tls_verify(site.ca_bundle)
-    index = discover(site.url, verify=verify, debug=ctx.debug_log if ctx.options.debug else None)
+    timeout = ctx.http_timeout()
+    index = discover(site.url, verify=verify, debug=ctx.debug_log if ctx.options.debug else None, **({"timeout": timeout} if timeout else {}))
     report.checks.append(Check("reachable", "ok", f"{site.url} answers; REST root {index.root}"))
     report.bridge = index.has_bridge
     report.rest_root = str(index.root)
     if password is not None:
         from ..wordpress.client import WordPressClient
 
-        client = WordPressClient(index.root, site.user, password, verify=verify, debug=ctx.debug_log if ctx.options.debug else None)
+        client = WordPressClient(
+            index.root, site.user, password, verify=verify, debug=ctx.debug_log if ctx.options.debug else None, **({"timeout": timeout} if timeout else {})
+        )
     else:
         client = client_for(ctx, SiteConfig(**{**site.__dict__, "rest_root": str(index.root)}))
     with client:

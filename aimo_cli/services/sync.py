@@ -30,6 +30,16 @@ class RemoteView:
     def mode(self) -> str | None:
         return (self.status or {}).get("mode")
 
+    @property
+    def competitor(self) -> str | None:
+        """Another manager in managed mode while the bridge is managed too: two plugins run the Connectors page."""
+        if not self.via_bridge or self.mode != "managed":
+            return None
+        from .modes import active_competitor
+
+        found = active_competitor(self.status or {})
+        return (str(found.get("name") or "another plugin")) if found else None
+
 
 @dataclass
 class ProviderResult:
@@ -46,6 +56,7 @@ class SiteSync:
     via_bridge: bool
     results: list[ProviderResult] = field(default_factory=list)
     requests: int = 0
+    competitor: str | None = None  # another plugin managing the Connectors while the bridge is in managed mode
 
     @property
     def exit_code(self) -> int:
@@ -54,12 +65,19 @@ class SiteSync:
             return int(ExitCode.AUTH)
         if "refused" in outcomes:
             return int(ExitCode.REFUSED)
-        if outcomes & {"conflict", "drift"}:
+        if outcomes & {"conflict", "drift"} or self.competitor:
             return int(ExitCode.DRIFT)
         return 0
 
     def as_dict(self) -> dict:
-        return {"site": self.site, "via_bridge": self.via_bridge, "requests": self.requests, "exit_code": self.exit_code, "providers": [r.__dict__ for r in self.results]}
+        return {
+            "site": self.site,
+            "via_bridge": self.via_bridge,
+            "requests": self.requests,
+            "exit_code": self.exit_code,
+            "competitor": self.competitor,
+            "providers": [r.__dict__ for r in self.results],
+        }
 
 
 # -- reading the remote side ---------------------------------------------------------------------------------------
@@ -172,7 +190,7 @@ def push_site(
     with client_for(ctx, site) as client:
         remote = read_remote(client)
         base = state.load(site.name)
-        result = SiteSync(site.name, remote.via_bridge)
+        result = SiteSync(site.name, remote.via_bridge, competitor=remote.competitor)
         batch: dict[str, str] = {}
         records: dict[str, BaseRecord] = {}
         for pid in pids:
@@ -186,7 +204,9 @@ def push_site(
             d = plan_push(pid, local, rk, base.get(pid), prefer=prefer, force=force)
             pr = ProviderResult(pid, d.status.value, d.action.value, d.reason)
             result.results.append(pr)
-            if d.status is Status.IN_SYNC and pid not in base:
+            if d.status is Status.IN_SYNC and base.get(pid) != BaseRecord.of(local):
+                # both sides hold the same key: that is the new base, even when they got there on their own (a write
+                # whose answer was lost, a change made on both sides) — a stale base would turn the next change into a conflict
                 records[pid] = BaseRecord.of(local)
             if d.action is Action.PUSH:
                 if dry_run:
@@ -292,14 +312,14 @@ def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, pref
     with client_for(ctx, site) as client:
         remote = read_remote(client)
         base = state.load(site.name)
-        result = SiteSync(site.name, remote.via_bridge)
+        result = SiteSync(site.name, remote.via_bridge, competitor=remote.competitor)
         for pid in pids:
             local_cred = credentials.resolve(ctx, pid)
             d = plan_pull(pid, local_cred.first, remote.keys[pid], base.get(pid), prefer=prefer, can_fetch=remote.via_bridge)
             pr = ProviderResult(pid, d.status.value, d.action.value, d.reason)
             result.results.append(pr)
-            if d.status is Status.IN_SYNC and pid not in base:
-                records[pid] = BaseRecord.of(local_cred.first)
+            if d.status is Status.IN_SYNC and base.get(pid) != BaseRecord.of(local_cred.first):
+                records[pid] = BaseRecord.of(local_cred.first)  # the new base (see push_site)
             if d.action is not Action.PULL:
                 pr.outcome = {Action.CONFLICT: "conflict", Action.NONE: "unchanged"}.get(d.action, "drift" if d.status in DRIFT else "skipped")
                 continue
@@ -343,7 +363,7 @@ def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> Si
         remote = read_remote(client)
         requests = client.request_count
     base = state.load(site.name)
-    result = SiteSync(site.name, remote.via_bridge, requests=requests)
+    result = SiteSync(site.name, remote.via_bridge, requests=requests, competitor=remote.competitor)
     for pid in pick_providers(providers):
         local = local_first(ctx, pid)
         d = plan_push(pid, local, remote.keys[pid], base.get(pid))

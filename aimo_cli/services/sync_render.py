@@ -33,6 +33,11 @@ def render(actx, outcomes: list[SiteOutcome], *, json: bool, title: str) -> int:
         rows = [[r.provider, r.status, r.outcome or "-", r.reason] for r in res.results if r.outcome in _SHOW_ALWAYS or r.status not in ("both empty",)]
         via = "aimo bridge" if res.via_bridge else "core settings (no bridge)"
         out.table(["provider", "state", "result", "detail"], rows, title=f"{title}: {res.site} (via {via})")
+        if res.competitor:
+            out.info(
+                f"Warning ({res.site}): {res.competitor} also manages the Connectors (both in managed mode); aimo does not fight it silently."
+                f" Take over: aimo connectors takeover {res.site}, or hand over: aimo mode observe {res.site}"
+            )
     if len(outcomes) > 1 or any(not o.ok for o in outcomes):
         out.table(
             ["site", "result", "detail"],
@@ -58,4 +63,5 @@ def _summary(res) -> str:
     for r in res.results:
         if r.outcome and r.outcome != "unchanged":
             counts[r.outcome] = counts.get(r.outcome, 0) + 1
-    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to do"
+    parts = [f"{n} {k}" for k, n in sorted(counts.items())] + ([f"{res.competitor} also manages the Connectors"] if res.competitor else [])
+    return ", ".join(parts) or "nothing to do"

@@ -8,6 +8,7 @@ log that never shows the Authorization header or a key (everything passes throug
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -52,6 +53,24 @@ class RestResponse:
     status: int
     data: Any
     headers: dict[str, str]
+
+
+# JSON fields that carry a secret in the bridge's and core's answers (`key` of /aimo/v1/credentials/ID, every
+# `*_api_key` setting, passwords): the debug log masks their values even when aimo has never seen the secret (a key
+# changed in wp-admin, fetched by a pull), and even when the log's 400-character cut falls inside the value.
+_SECRET_FIELD_RE = re.compile(r'("(?:key|api_key|[A-Za-z0-9_]*_api_key|password|app_password|secret|token)"\s*:\s*")((?:[^"\\]|\\.)*)("?)')
+
+
+def scrub_secrets(text: str) -> str:
+    """Mask the values of secret-named JSON fields (keeping a WordPress mask or an empty value as it is)."""
+
+    def mask(m: re.Match) -> str:
+        value = m.group(2)
+        if not value or "\u2022" in value or "\\u2022" in value:
+            return m.group(0)
+        return m.group(1) + "[redacted]" + m.group(3)
+
+    return _SECRET_FIELD_RE.sub(mask, text)
 
 
 def _site_label(url: str) -> str:
@@ -154,7 +173,7 @@ class WordPressClient:
         label = f"{method} {route}"
         for attempt in range(attempts):
             self.request_count += 1
-            self._log(f"→ {method} {url} params={query} body={_preview(body)}")
+            self._log(f"→ {method} {url} params={query} body={scrub_secrets(_preview(body))}")
             started = time.monotonic()
             try:
                 resp = self._http.request(method, url, params=query, json=body if body is not None else None)
@@ -171,9 +190,18 @@ class WordPressClient:
                     self._sleep(_retry_after(None, attempt))
                     continue
                 raise _connect_error(self.site, exc) from None
+            except httpx.TransportError as exc:  # the connection broke (server disconnected, reset): a read may be retried
+                if attempt + 1 < attempts:
+                    self._sleep(_retry_after(None, attempt))
+                    continue
+                raise RemoteError(
+                    f"{self.site}: {label} failed: the connection broke before an answer ({type(exc).__name__}: {exc})",
+                    "The site or a proxy in front of it cut the connection; check it and retry"
+                    + ("." if idempotent else " (a write may have been applied anyway: aimo sync status shows where things are)."),
+                ) from None
             except httpx.HTTPError as exc:
                 raise RemoteError(f"{self.site}: {label} failed: {type(exc).__name__}: {exc}", "Rerun with --debug for details.") from None
-            self._log(f"← {resp.status_code} {resp.headers.get('content-type', '')} in {time.monotonic() - started:.2f}s: {resp.text[:400]}")
+            self._log(f"← {resp.status_code} {resp.headers.get('content-type', '')} in {time.monotonic() - started:.2f}s: {scrub_secrets(resp.text[:400])}")
             if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
                 self._sleep(_retry_after(resp.headers.get("retry-after"), attempt))
                 continue
