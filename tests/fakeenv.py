@@ -1,6 +1,6 @@
 """Point aimo at the fake providers for one test: settings file with base URLs, valid keys in the environment.
 
-Import the fixtures into a test module: `from tests.fakeenv import fake, fake_env  # noqa: F401`.
+The fixtures `fake` and `fake_env` are available to every test through tests/conftest.py.
 """
 
 from __future__ import annotations

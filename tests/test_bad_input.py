@@ -15,7 +15,7 @@ import pytest
 
 from aimo_cli.errors import ExitCode
 from aimo_cli.stores.secrets import MemoryBackend
-from tests.fakeenv import context, fake, fake_env  # noqa: F401
+from tests.fakeenv import context
 
 from .clihelper import run_cli
 from .faultproxy import FaultProxy

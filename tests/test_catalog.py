@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from aimo_cli.catalog import fallback, policy
 from aimo_cli.core.models import ModelEntry, split_ref
 from aimo_cli.services.models import Catalog
-from tests.fakeenv import context, fake, fake_env  # noqa: F401
+from tests.fakeenv import context
 from tests.fakeprovider import PROVIDERS
 
 

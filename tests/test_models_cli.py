@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.clihelper import run_aimo, run_cli
-from tests.fakeenv import context, fake, fake_env  # noqa: F401
+from tests.clihelper import run_cli
+from tests.fakeenv import context
 from tests.fakeprovider import PROVIDERS
 from tests.secrets_registry import make_key
 

@@ -9,7 +9,7 @@ import pytest
 from aimo_cli.errors import AuthError, RemoteError, UsageError
 from aimo_cli.providers import ADAPTERS, make_adapter
 from aimo_cli.services import credentials, verify
-from tests.fakeenv import context, fake, fake_env, write_settings  # noqa: F401
+from tests.fakeenv import context
 from tests.fakeprovider import PROVIDERS
 from tests.secrets_registry import make_key
 

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from aimo_cli.errors import ConfigError, ExitCode
+from aimo_cli.errors import ConfigError
 from aimo_cli.stores.secrets import FileBackend, MemoryBackend, open_backend
 
 from .clihelper import run_cli

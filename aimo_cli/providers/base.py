@@ -8,7 +8,6 @@ and, where the provider has an OpenAI-style image endpoint, generates an image. 
 from __future__ import annotations
 
 import json as jsonlib
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 

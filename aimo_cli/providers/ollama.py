@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ..core.models import ModelEntry
 from .base import AdapterConfig, OpenAICompatAdapter
-from .http import ProviderClient
 
 REACH_TIMEOUT = 1.5
 

@@ -200,7 +200,7 @@ def site_checks(ctx, site: SiteConfig, *, offline: bool, catalog=None) -> tuple[
         if https.status != C.FAIL:  # the URL is fine but the REST root (edited by hand) is plain http
             https = C.check("site.https", C.FAIL, exc.message, exc.hint, group=g, site=site.name)
         return [https], 0
-    except AuthError as exc:
+    except AuthError:
         return [C.https_check(site.name, site.url, loopback), C.credentials_check(site.name, site.user, site.url, missing=True)], 0
     with client:
         # 1. who am I (reachable, credentials, manage_options)

@@ -11,9 +11,9 @@ import threading
 from dataclasses import dataclass, field
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
-from ..core.secrets import BULLET, fingerprint, looks_masked, mask_tail, parse_pool, wp_mask
+from ..core.secrets import BULLET, fingerprint, looks_masked, parse_pool, wp_mask
 from ..core.sync import DRIFT, Action, BaseRecord, RemoteKey, Status, classify, plan_pull, plan_push
-from ..errors import AimoError, AuthError, ExitCode, RemoteError, UsageError
+from ..errors import ExitCode, RemoteError, UsageError
 from ..stores.secrets import provider_entry
 from ..stores.settings import SiteConfig
 from ..stores.state import SyncState

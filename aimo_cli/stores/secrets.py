@@ -74,7 +74,7 @@ class FileBackend:
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"{self.path}:{exc.lineno}:{exc.colno}: the secret file is not valid JSON",
-                f"Restore it from a backup or move it aside and set the keys again (aimo left it untouched).",
+                "Restore it from a backup or move it aside and set the keys again (aimo left it untouched).",
             ) from None
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise ConfigError(f"{self.path}: the secret file must be a JSON object of strings", "Move it aside and set the keys again.")
