@@ -75,11 +75,19 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _hoist_debug(args: list[str]) -> list[str]:
+    """`aimo sync push --debug` means the global --debug: move it to the front (never past a `--`)."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" in args[1:end]:
+        args = ["--debug"] + [a for i, a in enumerate(args) if not (a == "--debug" and i < end)]
+    return args
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code. No traceback escapes unless --debug."""
     from .redact import redact
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = _hoist_debug(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args or os.environ.get("AIMO_DEBUG") == "1"
     try:
         from typer._click.exceptions import ClickException, UsageError  # Typer 0.28 vendors Click

@@ -130,3 +130,11 @@ def test_csv_format_and_bad_format():
     assert r.code == 0 and r.out.splitlines()[0] == "provider,source,key,pool,fingerprint"
     r = run_cli(["keys", "list", "--format", "yaml"])
     assert r.code == ExitCode.USAGE
+
+
+def test_debug_after_the_subcommand_is_the_global_flag():
+    k = make_key()
+    run_cli(["keys", "set", "groq", "--stdin"], stdin=k)
+    r = run_cli(["keys", "list", "--debug"])
+    assert r.code == 0 and "groq" in r.out and k not in r.text
+    assert run_cli(["keys", "list", "--", "--debug"]).code == 2  # after `--` it is an argument, not the flag
