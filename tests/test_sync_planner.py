@@ -102,3 +102,23 @@ def test_properties_never_send_empty_or_masked_never_lose_a_key(local, rem, base
     if classify(local, r, b) is Status.CONFLICT:
         assert push.action is not Action.PUSH or prefer == "local"
         assert pull.action is not Action.PULL or prefer == "remote"
+
+
+def test_sync_state_is_forgotten_with_the_site(tmp_path):
+    from aimo_cli.context import AppContext
+    from aimo_cli.services import sites
+    from aimo_cli.stores.state import SyncState
+
+    from .clihelper import run_cli
+
+    ctx = AppContext()
+    assert run_cli(["site", "add", "blog", "https://blog.example", "--user", "a", "--stdin", "--no-verify"], stdin="abcd efgh ijkl mnop").code == 0
+    state = SyncState(ctx.state_dir)
+    state.record("blog", {"groq": BaseRecord.of(A)})
+    assert run_cli(["site", "add", "blog", "https://blog.example", "--user", "b", "--stdin", "--no-verify"], stdin="abcd efgh ijkl mnop").code == 0
+    assert state.load("blog")  # same URL: the sync history still holds
+    assert run_cli(["site", "add", "blog", "https://other.example", "--user", "b", "--stdin", "--no-verify"], stdin="abcd efgh ijkl mnop").code == 0
+    assert state.load("blog") == {}  # another site now: nothing synced with it yet
+    state.record("blog", {"groq": BaseRecord.of(A)})
+    sites.remove_site(ctx, "blog")
+    assert state.load("blog") == {}

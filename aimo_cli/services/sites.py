@@ -274,6 +274,11 @@ def add_site(
         table["allow_insecure_http"] = True
     ctx.secrets.set(site_entry(name), password)
     with ctx.settings_store.edit() as settings:
+        previous = settings.sites().get(name)
+        if previous is not None and previous.url != url:
+            from ..stores.state import SyncState
+
+            SyncState(ctx.state_dir).forget_site(name)  # what was synced with the old URL says nothing about the new one
         if "sites" not in settings.doc:
             settings.doc["sites"] = tomlkit.table(is_super_table=True)
         settings.doc["sites"][name] = table
@@ -305,6 +310,9 @@ def remove_site(ctx, name: str) -> None:
         if settings.default_site == name:
             del settings.doc["default_site"]
     ctx.secrets.delete(site_entry(name))
+    from ..stores.state import SyncState
+
+    SyncState(ctx.state_dir).forget_site(name)
 
 
 def use_site(ctx, name: str) -> None:
