@@ -13,6 +13,7 @@ from typing import Iterable, Mapping, Sequence
 from xml.etree import ElementTree as ET
 
 from .sync import DRIFT, BaseRecord, RemoteKey, Status, classify
+from .versions import MIN_WORDPRESS, parse_version  # noqa: F401  (re-exported for the doctor service)
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 STATUSES = (OK, WARN, FAIL, SKIP)
@@ -25,7 +26,6 @@ CONFIG_CHECKS = frozenset({"local.settings"})
 AUTH_CHECKS = frozenset({"site.credentials", "site.manage_options"})
 REFUSED_CHECKS = frozenset({"site.https"})  # aimo refused to contact the site (a safety rule), as every other command does
 
-MIN_WORDPRESS = (7, 0)
 WPAI_BASENAME = "ai/ai.php"
 
 
@@ -226,13 +226,6 @@ def catalog_cache_check(states: Mapping[str, str]) -> Check:
 
 
 # -- site ------------------------------------------------------------------------------------------------------------
-
-
-def parse_version(text: str | None) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    nums = re.findall(r"\d+", str(text).split("-")[0])
-    return tuple(int(n) for n in nums[:3]) if nums else None
 
 
 def reachable_check(site: str, url: str, error: str | None = None, hint: str | None = None) -> Check:

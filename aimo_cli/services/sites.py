@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from ..core.secrets import validate_url
+from ..core.versions import MIN_WORDPRESS, parse_version
 from ..errors import AimoError, AuthError, ConfigError, ExitCode, SafetyError, UsageError
 from ..stores.secrets import site_entry
 from ..stores.settings import SiteConfig, delete_in, set_in
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-MIN_WP = (7, 0)
 
 
 def check_name(name: str) -> str:
@@ -165,13 +165,6 @@ def _require_admin(client, me: dict) -> None:
         )
 
 
-def parse_version(text: str | None) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    nums = re.findall(r"\d+", text.split("-")[0])
-    return tuple(int(n) for n in nums[:3]) if nums else None
-
-
 def connector_settings(settings: dict) -> list[str]:
     return sorted(k for k in settings if k.startswith("connectors_") and k.endswith("_api_key"))
 
@@ -211,7 +204,7 @@ def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, p
     parsed = parse_version(version)
     if parsed is None:
         report.checks.append(Check("wordpress_version", "warn", "WordPress version not published by the site (generator tag removed)", "aimo bridge status reports it once the bridge is active."))
-    elif parsed < MIN_WP:
+    elif parsed < MIN_WORDPRESS:
         report.checks.append(Check("wordpress_version", "fail", f"WordPress {version} has no Connectors API (7.0 or later is needed)", "Update WordPress to 7.0 or later."))
     else:
         report.checks.append(Check("wordpress_version", "ok", f"WordPress {version}"))

@@ -1,0 +1,15 @@
+"""Version numbers: WordPress's minimum for the Connectors API, and a tolerant parser. Pure."""
+
+from __future__ import annotations
+
+import re
+
+MIN_WORDPRESS = (7, 0)  # Settings → Connectors arrived in WordPress 7.0
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """'7.1.4' → (7, 1, 4); '7.0-RC1' → (7, 0); None when there is no number."""
+    if not text:
+        return None
+    nums = re.findall(r"\d+", str(text).split("-")[0])
+    return tuple(int(n) for n in nums[:3]) if nums else None
