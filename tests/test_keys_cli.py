@@ -138,3 +138,17 @@ def test_debug_after_the_subcommand_is_the_global_flag():
     r = run_cli(["keys", "list", "--debug"])
     assert r.code == 0 and "groq" in r.out and k not in r.text
     assert run_cli(["keys", "list", "--", "--debug"]).code == 2  # after `--` it is an argument, not the flag
+
+
+def test_rotate_without_any_site_only_replaces_the_local_key():
+    from .fakeenv import write_settings
+    from .fakeprovider import FakeProviders
+
+    with FakeProviders() as fake:
+        write_settings(fake)
+        old, new = fake.make_valid_key("groq"), fake.make_valid_key("groq")
+        run_cli(["keys", "set", "groq", "--stdin"], stdin=old)
+        r = run_cli(["keys", "rotate", "groq", "--stdin"], stdin=new)
+    assert r.code == 0, r.text
+    row = {x["provider"]: x for x in json.loads(run_cli(["keys", "list", "--json"]).out)}["groq"]
+    assert row["display"].endswith(new[-4:])

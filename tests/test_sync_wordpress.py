@@ -39,6 +39,15 @@ def set_key(pid: str, *values: str) -> None:
     assert r.code == 0, r.err
 
 
+def synced_groq_key(site) -> str:
+    """Managed mode, a valid Groq key stored locally and pushed: the starting point of most scenarios."""
+    site.managed()
+    key = site.fake.make_valid_key("groq")
+    set_key("groq", key)
+    assert run_cli(["sync", "push", "local"]).code == 0
+    return key
+
+
 def option(site, pid: str) -> str:
     return site.option(f"connectors_ai_{pid}_api_key", "")
 
@@ -116,10 +125,7 @@ def test_empty_never_wipes_in_either_direction(site):
 
 
 def test_key_rejected_by_the_site_keeps_the_old_one(site):
-    site.managed()
-    good = site.fake.make_valid_key("groq")
-    set_key("groq", good)
-    assert run_cli(["sync", "push", "local"]).code == 0
+    good = synced_groq_key(site)
     bad = make_key("gsk")  # the fake does not know it: the provider rejects it
     set_key("groq", bad)
     r = run_cli(["sync", "push", "local", "--no-verify", "--json"])
@@ -141,10 +147,7 @@ def test_bad_key_is_stopped_before_it_leaves_aimo(site):
 
 
 def test_change_in_wp_admin_is_drift_and_pulled(site):
-    site.managed()
-    a = site.fake.make_valid_key("groq")
-    set_key("groq", a)
-    assert run_cli(["sync", "push", "local"]).code == 0
+    synced_groq_key(site)
     c = site.fake.make_valid_key("groq")
     resp = site.api("POST", "/wp/v2/settings", {"connectors_ai_groq_api_key": c})  # what the Connectors page does
     assert resp.status_code == 200 and resp.json()["connectors_ai_groq_api_key"].endswith(c[-4:])
@@ -162,10 +165,7 @@ def test_change_in_wp_admin_is_drift_and_pulled(site):
 
 
 def test_two_sided_change_is_a_conflict(site):
-    site.managed()
-    a = site.fake.make_valid_key("groq")
-    set_key("groq", a)
-    assert run_cli(["sync", "push", "local"]).code == 0
+    synced_groq_key(site)
     c = site.fake.make_valid_key("groq")
     site.api("POST", "/wp/v2/settings", {"connectors_ai_groq_api_key": c})
     b = site.fake.make_valid_key("groq")
@@ -239,9 +239,7 @@ def test_competitor_conflict_take_over_and_take_back(site):
 
 
 def test_model_preference_reaches_wordpress_ai_first_and_automatic_clears(site):
-    site.managed()
-    set_key("groq", site.fake.make_valid_key("groq"))
-    assert run_cli(["sync", "push", "local"]).code == 0
+    synced_groq_key(site)
     model = site.fake.models["groq"][0][0]  # (id, kind, context window)
     r = run_cli(["models", "set", "text", f"groq:{model}", "local"])
     assert r.code == 0, r.out + r.err
@@ -260,10 +258,7 @@ def test_model_preference_for_disconnected_provider_is_refused(site):
 
 
 def test_rotate_replaces_the_key_on_sites_holding_the_old_one(site):
-    site.managed()
-    old = site.fake.make_valid_key("groq")
-    set_key("groq", old)
-    assert run_cli(["sync", "push", "local"]).code == 0
+    synced_groq_key(site)
     new = site.fake.make_valid_key("groq")
     r = run_cli(["keys", "rotate", "groq", "local", "--stdin"], stdin=new)
     assert r.code == 0, r.out + r.err

@@ -121,7 +121,7 @@ def rotate(
     actx = app_ctx(ctx)
     info = credentials.provider_info(provider)
     targets = fleet.select_sites(actx, sites, group, not sites and not group) if actx.settings().sites() else []
-    outcomes, _, name = rotate_svc.rotate(actx, info.id, read_secret(f"New {info.name} key: ", stdin), targets, jobs=jobs, verify=not no_verify)
+    outcomes, name = rotate_svc.rotate(actx, info.id, read_secret(f"New {info.name} key: ", stdin), targets, jobs=jobs, verify=not no_verify)
     if not json:
         actx.out.line(f"Stored the new {name} key locally (the old one is kept as the previous key).")
     if outcomes:

@@ -60,6 +60,8 @@ def run_fleet(ctx, sites: list[SiteConfig], job: Callable[[SiteConfig], Any], *,
         except Exception as exc:  # noqa: BLE001 - one site's bug must not stop the fleet
             return SiteOutcome(site.name, False, int(ExitCode.UNEXPECTED), None, f"unexpected {type(exc).__name__}: {exc}")
 
+    if not sites:
+        return []
     if len(sites) == 1:
         return [one(sites[0])]
     results: dict[str, SiteOutcome] = {}

@@ -24,16 +24,16 @@ def rotate(ctx, provider_id: str, new_text: str, sites, *, jobs: int = fleet.DEF
     if ok is False:
         raise AuthError(f"{info.name} rejected the new key: {why}", "Nothing was changed, locally or on any site.")
     old = current.first
-    rest = [k for k in current.pool[1:] if k != new]
-    credentials.store(ctx, info.id, "\n".join([new, *pool[1:], *[k for k in rest if k not in pool]]))
-    if not old:
-        outcomes = fleet.run_fleet(ctx, sites, lambda site: sync.push_site(ctx, site, [info.id], verifier=verifier), jobs=jobs, label="rotate")
-    else:
-        outcomes = fleet.run_fleet(
-            ctx,
-            sites,
-            lambda site: sync.push_site(ctx, site, [info.id], verifier=verifier, only_where_remote_is=old, prefer="local"),
-            jobs=jobs,
-            label="rotate",
-        )
-    return outcomes, (ok, why), PROVIDERS[info.id].name
+    kept = [k for k in current.pool[1:] if k not in pool]  # other pool lines survive the rotation
+    credentials.store(ctx, info.id, "\n".join([*pool, *kept]))
+    # with an old key, touch only the sites that still hold it (and may overwrite it there: that is the point)
+    outcomes = fleet.run_fleet(
+        ctx,
+        sites,
+        lambda site: sync.push_site(
+            ctx, site, [info.id], verifier=verifier, only_where_remote_is=old or None, prefer="local" if old else None
+        ),
+        jobs=jobs,
+        label="rotate",
+    )
+    return outcomes, PROVIDERS[info.id].name
