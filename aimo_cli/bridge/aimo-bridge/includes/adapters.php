@@ -91,16 +91,36 @@ abstract class Aimo_Bridge_Provider extends AbstractApiProvider {
 }
 
 // phpcs:disable Generic.Files.OneObjectStructurePerFile.MultipleFound
-final class Aimo_Bridge_Provider_Openai extends Aimo_Bridge_Provider { public const ID = 'openai'; }
-final class Aimo_Bridge_Provider_Anthropic extends Aimo_Bridge_Provider { public const ID = 'anthropic'; }
-final class Aimo_Bridge_Provider_Google extends Aimo_Bridge_Provider { public const ID = 'google'; }
-final class Aimo_Bridge_Provider_Openrouter extends Aimo_Bridge_Provider { public const ID = 'openrouter'; }
-final class Aimo_Bridge_Provider_Perplexity extends Aimo_Bridge_Provider { public const ID = 'perplexity'; }
-final class Aimo_Bridge_Provider_Groq extends Aimo_Bridge_Provider { public const ID = 'groq'; }
-final class Aimo_Bridge_Provider_Nvidia extends Aimo_Bridge_Provider { public const ID = 'nvidia'; }
-final class Aimo_Bridge_Provider_Xai extends Aimo_Bridge_Provider { public const ID = 'xai'; }
-final class Aimo_Bridge_Provider_Huggingface extends Aimo_Bridge_Provider { public const ID = 'huggingface'; }
-final class Aimo_Bridge_Provider_Ollama extends Aimo_Bridge_Provider { public const ID = 'ollama'; }
+final class Aimo_Bridge_Provider_Openai extends Aimo_Bridge_Provider {
+	public const ID = 'openai';
+}
+final class Aimo_Bridge_Provider_Anthropic extends Aimo_Bridge_Provider {
+	public const ID = 'anthropic';
+}
+final class Aimo_Bridge_Provider_Google extends Aimo_Bridge_Provider {
+	public const ID = 'google';
+}
+final class Aimo_Bridge_Provider_Openrouter extends Aimo_Bridge_Provider {
+	public const ID = 'openrouter';
+}
+final class Aimo_Bridge_Provider_Perplexity extends Aimo_Bridge_Provider {
+	public const ID = 'perplexity';
+}
+final class Aimo_Bridge_Provider_Groq extends Aimo_Bridge_Provider {
+	public const ID = 'groq';
+}
+final class Aimo_Bridge_Provider_Nvidia extends Aimo_Bridge_Provider {
+	public const ID = 'nvidia';
+}
+final class Aimo_Bridge_Provider_Xai extends Aimo_Bridge_Provider {
+	public const ID = 'xai';
+}
+final class Aimo_Bridge_Provider_Huggingface extends Aimo_Bridge_Provider {
+	public const ID = 'huggingface';
+}
+final class Aimo_Bridge_Provider_Ollama extends Aimo_Bridge_Provider {
+	public const ID = 'ollama';
+}
 
 /** The adapter class serving a provider id. */
 function aimo_bridge_provider_class( string $id ): string {
@@ -190,7 +210,10 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 		$id      = $this->provider_id;
 		$headers = array();
 		if ( 'anthropic' === $id ) {
-			$headers = array( 'x-api-key' => $key, 'anthropic-version' => '2023-06-01' );
+			$headers = array(
+				'x-api-key'         => $key,
+				'anthropic-version' => '2023-06-01',
+			);
 		}
 		$request = $this->createRequest( HttpMethodEnum::GET(), 'anthropic' === $id ? 'models?limit=1000' : 'models', $headers );
 		if ( 'ollama' !== $id ) { // Ollama's credential is its URL, not a bearer token.
@@ -217,7 +240,11 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 				continue;
 			}
 			$name   = is_array( $item ) && is_string( $item['display_name'] ?? $item['name'] ?? null ) ? ( $item['display_name'] ?? $item['name'] ) : $model_id;
-			$rows[] = array( 'id' => $model_id, 'name' => $name, 'image' => 'image' === $kind );
+			$rows[] = array(
+				'id'    => $model_id,
+				'name'  => $name,
+				'image' => 'image' === $kind,
+			);
 		}
 		return $rows;
 	}
@@ -410,7 +437,10 @@ class Aimo_Bridge_Perplexity_Model extends AbstractApiBasedModel implements Text
 				'content' => implode( "\n\n", $text ),
 			);
 		}
-		$body = array( 'model' => $this->metadata()->getId(), 'input' => $input );
+		$body = array(
+			'model' => $this->metadata()->getId(),
+			'input' => $input,
+		);
 		if ( $config->getSystemInstruction() ) {
 			$body['instructions'] = $config->getSystemInstruction();
 		}
@@ -426,10 +456,10 @@ class Aimo_Bridge_Perplexity_Model extends AbstractApiBasedModel implements Text
 		if ( is_array( $config->getStopSequences() ) ) {
 			$body['stop'] = $config->getStopSequences();
 		}
-		$body    = array_merge( $body, $config->getCustomOptions() );
-		$body    = aimo_bridge_strip_sampling( $body );
-		$request = new Request( HttpMethodEnum::POST(), aimo_bridge_url( 'perplexity', 'agent' ), array( 'Content-Type' => 'application/json' ), $body, $this->getRequestOptions() );
-		$request = $this->getRequestAuthentication()->authenticateRequest( $request );
+		$body     = array_merge( $body, $config->getCustomOptions() );
+		$body     = aimo_bridge_strip_sampling( $body );
+		$request  = new Request( HttpMethodEnum::POST(), aimo_bridge_url( 'perplexity', 'agent' ), array( 'Content-Type' => 'application/json' ), $body, $this->getRequestOptions() );
+		$request  = $this->getRequestAuthentication()->authenticateRequest( $request );
 		$response = $this->getHttpTransporter()->send( $request );
 		ResponseUtil::throwIfNotSuccessful( $response );
 		return $this->parse( $response );

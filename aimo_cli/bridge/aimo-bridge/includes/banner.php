@@ -38,7 +38,12 @@ function aimo_bridge_banner_routes(): void {
 			'methods'             => 'GET',
 			'callback'            => 'aimo_bridge_rest_get_models',
 			'permission_callback' => 'aimo_bridge_rest_permission',
-			'args'                => array( 'refresh' => array( 'type' => 'boolean', 'default' => false ) ),
+			'args'                => array(
+				'refresh' => array(
+					'type'    => 'boolean',
+					'default' => false,
+				),
+			),
 		)
 	);
 	register_rest_route(
@@ -48,7 +53,12 @@ function aimo_bridge_banner_routes(): void {
 			'methods'             => 'POST',
 			'callback'            => 'aimo_bridge_rest_banner',
 			'permission_callback' => 'aimo_bridge_rest_permission',
-			'args'                => array( 'dismissed' => array( 'type' => 'boolean', 'required' => true ) ),
+			'args'                => array(
+				'dismissed' => array(
+					'type'     => 'boolean',
+					'required' => true,
+				),
+			),
 		)
 	);
 }
@@ -115,7 +125,10 @@ function aimo_bridge_connected_model_lists( bool $refresh = false ): array {
 			if ( ! aimo_bridge_provider_connected( $id ) ) {
 				continue;
 			}
-			$lists = array( 'text' => array(), 'image' => array() );
+			$lists = array(
+				'text'  => array(),
+				'image' => array(),
+			);
 			foreach ( $directory->listModelMetadata() as $model ) {
 				$kind = null;
 				foreach ( $model->getSupportedCapabilities() as $capability ) {
@@ -128,7 +141,10 @@ function aimo_bridge_connected_model_lists( bool $refresh = false ): array {
 					}
 				}
 				if ( $kind ) {
-					$lists[ $kind ][] = array( 'id' => $model->getId(), 'name' => $model->getName() );
+					$lists[ $kind ][] = array(
+						'id'   => $model->getId(),
+						'name' => $model->getName(),
+					);
 				}
 			}
 		} catch ( Throwable $e ) {

@@ -269,7 +269,10 @@ function aimo_bridge_warm_models(): array {
 function aimo_bridge_check_provider( string $id ): array {
 	$registry = AiClient::defaultRegistry();
 	if ( ! $registry->hasProvider( $id ) ) {
-		return array( 'connected' => false, 'reason' => "no AI provider '{$id}' is registered" );
+		return array(
+			'connected' => false,
+			'reason'    => "no AI provider '{$id}' is registered",
+		);
 	}
 	$class     = $registry->getProviderClassName( $id );
 	$directory = $class::modelMetadataDirectory();
@@ -282,9 +285,15 @@ function aimo_bridge_check_provider( string $id ): array {
 	}
 	try {
 		$directory->listModelMetadata();
-		$result = array( 'connected' => true, 'reason' => '' );
+		$result = array(
+			'connected' => true,
+			'reason'    => '',
+		);
 	} catch ( Throwable $e ) {
-		$result = array( 'connected' => false, 'reason' => aimo_bridge_error_reason( $e, $id ) );
+		$result = array(
+			'connected' => false,
+			'reason'    => aimo_bridge_error_reason( $e, $id ),
+		);
 	} finally {
 		if ( $ours ) {
 			Aimo_Bridge_Model_Directory::$live = false;

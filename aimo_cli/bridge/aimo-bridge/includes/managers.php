@@ -13,8 +13,18 @@ defined( 'ABSPATH' ) || exit;
 /** Known connector managers: name, slug, mode option, constant that tells the plugin is active. */
 function aimo_bridge_known_managers(): array {
 	$known = array(
-		array( 'name' => 'AI Engine', 'slug' => 'ai-engine', 'option' => 'mwai_wpai_connectors_mode', 'constant' => 'MWAI_VERSION' ),
-		array( 'name' => 'AI Puffer', 'slug' => 'gpt3-ai-content-generator', 'option' => 'aipkit_wp_ai_client_gateway_mode', 'constant' => 'WPAICG_VERSION' ),
+		array(
+			'name'     => 'AI Engine',
+			'slug'     => 'ai-engine',
+			'option'   => 'mwai_wpai_connectors_mode',
+			'constant' => 'MWAI_VERSION',
+		),
+		array(
+			'name'     => 'AI Puffer',
+			'slug'     => 'gpt3-ai-content-generator',
+			'option'   => 'aipkit_wp_ai_client_gateway_mode',
+			'constant' => 'WPAICG_VERSION',
+		),
 	);
 	/**
 	 * Filters the connector managers the bridge knows by their mode option.
@@ -112,7 +122,10 @@ function aimo_bridge_take_over( array $managers ): array {
 	}
 	$replaced = array_values( array_unique( array_intersect( $replaced, array_keys( aimo_bridge_providers() ) ) ) );
 	update_option( AIMO_BRIDGE_OPT_TAKEN_OVER, $replaced, false );
-	return array( 'demoted' => $demoted, 'replaced' => $replaced );
+	return array(
+		'demoted'  => $demoted,
+		'replaced' => $replaced,
+	);
 }
 
 /** Provider ids taken over from another manager: ours even if something registered them first. */

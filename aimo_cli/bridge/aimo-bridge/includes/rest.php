@@ -21,7 +21,12 @@ function aimo_bridge_register_routes(): void {
 			'methods'             => 'GET',
 			'callback'            => static fn( WP_REST_Request $r ) => rest_ensure_response( aimo_bridge_status( (bool) $r['check'] ) ),
 			'permission_callback' => $admin,
-			'args'                => array( 'check' => array( 'type' => 'boolean', 'default' => false ) ),
+			'args'                => array(
+				'check' => array(
+					'type'    => 'boolean',
+					'default' => false,
+				),
+			),
 		)
 	);
 	register_rest_route(
@@ -32,8 +37,15 @@ function aimo_bridge_register_routes(): void {
 			'callback'            => 'aimo_bridge_rest_mode',
 			'permission_callback' => $admin,
 			'args'                => array(
-				'mode'      => array( 'type' => 'string', 'required' => true, 'enum' => AIMO_BRIDGE_MODES ),
-				'take_over' => array( 'type' => 'boolean', 'default' => false ),
+				'mode'      => array(
+					'type'     => 'string',
+					'required' => true,
+					'enum'     => AIMO_BRIDGE_MODES,
+				),
+				'take_over' => array(
+					'type'    => 'boolean',
+					'default' => false,
+				),
 			),
 		)
 	);
@@ -104,7 +116,10 @@ function aimo_bridge_rest_mode( WP_REST_Request $request ) {
 	$mode      = (string) $request['mode'];
 	$take_over = (bool) $request['take_over'];
 	$previous  = aimo_bridge_mode();
-	$result    = array( 'demoted' => array(), 'replaced' => array() );
+	$result    = array(
+		'demoted'  => array(),
+		'replaced' => array(),
+	);
 	if ( 'managed' === $mode ) {
 		$managers = aimo_bridge_detect_managers();
 		$busy     = array_values( array_filter( $managers, 'aimo_bridge_manager_is_managing' ) );
@@ -173,7 +188,10 @@ function aimo_bridge_rest_models( WP_REST_Request $request ) {
 				'aimo_disconnected_provider',
 				sprintf( /* translators: %s: provider id. */ __( 'Provider %s is not connected on this site: set its key first (aimo keys set, aimo sync push).', 'aimo-bridge' ), $provider ),
 				400,
-				array( 'provider' => $provider, 'field' => $kind )
+				array(
+					'provider' => $provider,
+					'field'    => $kind,
+				)
 			);
 		}
 		$new[ $kind ] = $provider . ':' . $model;
@@ -242,7 +260,7 @@ function aimo_bridge_store_credential( string $id, string $key ): array {
 	if ( ! $check['valid'] ) {
 		return $result( 'rejected', 'the provider refused it: ' . $check['reason'] . ' (nothing changed)', $stored );
 	}
-	$created                       = false === get_option( $setting, false );
+	$created                        = false === get_option( $setting, false );
 	$GLOBALS['aimo_bridge_writing'] = true;
 	try {
 		update_option( $setting, $key );
@@ -287,7 +305,10 @@ function aimo_bridge_validate_key( string $id, string $key ): array {
 	}
 	try {
 		$directory->listModelMetadata();
-		return array( 'valid' => true, 'reason' => '' );
+		return array(
+			'valid'  => true,
+			'reason' => '',
+		);
 	} catch ( Throwable $e ) {
 		if ( $previous ) {
 			$registry->setProviderRequestAuthentication( $id, $previous );
@@ -295,7 +316,10 @@ function aimo_bridge_validate_key( string $id, string $key ): array {
 		if ( $directory instanceof WordPress\AiClient\Common\Contracts\CachesDataInterface ) {
 			$directory->invalidateCaches();
 		}
-		return array( 'valid' => false, 'reason' => aimo_bridge_error_reason( $e, $id, $key ) );
+		return array(
+			'valid'  => false,
+			'reason' => aimo_bridge_error_reason( $e, $id, $key ),
+		);
 	} finally {
 		unset( $GLOBALS['aimo_bridge_ollama_candidate'] );
 		if ( $ours ) {

@@ -53,23 +53,23 @@ function aimo_bridge_connector_report( bool $check ): array {
 			$ids[] = $id;
 		}
 	}
-	$ai       = aimo_bridge_ai_client_available() ? AiClient::defaultRegistry() : null;
-	$cache    = aimo_bridge_connected_cache();
-	$report   = array();
+	$ai     = aimo_bridge_ai_client_available() ? AiClient::defaultRegistry() : null;
+	$cache  = aimo_bridge_connected_cache();
+	$report = array();
 	foreach ( $ids as $id ) {
-		$connector   = $connectors[ $id ] ?? null;
-		$conf        = aimo_bridge_provider( $id );
-		$registered  = $ai && $ai->hasProvider( $id );
-		$class       = $registered ? $ai->getProviderClassName( $id ) : '';
-		$ours        = $class && is_subclass_of( $class, 'Aimo_Bridge_Provider' );
-		$name        = (string) ( $connector['name'] ?? ( $conf['name'] ?? ucwords( $id ) ) );
-		$manager     = aimo_bridge_connector_manager( $name ); // a "… via X" connector wins over whose provider class it is
-		$auth        = $connector['authentication'] ?? array();
-		$setting     = (string) ( $auth['setting_name'] ?? aimo_bridge_setting_name( $id ) );
-		$constant    = (string) ( $auth['constant_name'] ?? aimo_bridge_key_constant( $id ) );
-		$stored      = get_option( $setting, '' );
-		$stored      = is_string( $stored ) ? $stored : '';
-		$key_source  = function_exists( '_wp_connectors_get_api_key_source' )
+		$connector  = $connectors[ $id ] ?? null;
+		$conf       = aimo_bridge_provider( $id );
+		$registered = $ai && $ai->hasProvider( $id );
+		$class      = $registered ? $ai->getProviderClassName( $id ) : '';
+		$ours       = $class && is_subclass_of( $class, 'Aimo_Bridge_Provider' );
+		$name       = (string) ( $connector['name'] ?? ( $conf['name'] ?? ucwords( $id ) ) );
+		$manager    = aimo_bridge_connector_manager( $name ); // a "… via X" connector wins over whose provider class it is
+		$auth       = $connector['authentication'] ?? array();
+		$setting    = (string) ( $auth['setting_name'] ?? aimo_bridge_setting_name( $id ) );
+		$constant   = (string) ( $auth['constant_name'] ?? aimo_bridge_key_constant( $id ) );
+		$stored     = get_option( $setting, '' );
+		$stored     = is_string( $stored ) ? $stored : '';
+		$key_source = function_exists( '_wp_connectors_get_api_key_source' )
 			? _wp_connectors_get_api_key_source( $setting, (string) ( $auth['env_var_name'] ?? $constant ), $constant )
 			: aimo_bridge_effective_key( $id )[1];
 
@@ -87,10 +87,16 @@ function aimo_bridge_connector_report( bool $check ): array {
 
 		if ( $check ) {
 			if ( ! $registered ) {
-				$state = array( 'connected' => false, 'reason' => 'no AI provider is registered for this connector' );
+				$state = array(
+					'connected' => false,
+					'reason'    => 'no AI provider is registered for this connector',
+				);
 				aimo_bridge_remember_connected( $id, false, $state['reason'] );
 			} elseif ( 'none' === $key_source ) {
-				$state = array( 'connected' => false, 'reason' => 'no key is set' );
+				$state = array(
+					'connected' => false,
+					'reason'    => 'no key is set',
+				);
 				aimo_bridge_remember_connected( $id, false, $state['reason'] );
 			} else {
 				aimo_bridge_check_provider( $id );
