@@ -85,7 +85,11 @@ def _hoist_debug(args: list[str]) -> list[str]:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code. No traceback escapes unless --debug."""
-    from .redact import redact
+    from .redact import redact as _redact
+    from .ui.sanitize import plain
+
+    def redact(text: str) -> str:  # errors carry site and provider strings: inert on the terminal (docs/security.md)
+        return plain(_redact(text), keep_newlines=True)
 
     args = _hoist_debug(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args or os.environ.get("AIMO_DEBUG") == "1"

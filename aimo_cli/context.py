@@ -88,4 +88,6 @@ class AppContext:
 
     def debug_log(self, text: str) -> None:
         if self.options.debug:
-            self.out.stderr.write("debug: " + redact(text) + "\n")
+            from .ui.sanitize import plain
+
+            self.out.stderr.write("debug: " + plain(redact(text), keep_newlines=True) + "\n")

@@ -187,7 +187,7 @@ def test_site_answering_200_with_the_wrong_body(bridge, body, ctype, needle):
     bridge.managed()
     bridge.store_key("groq", key)
     with FaultProxy(bridge.url) as proxy:
-        write_config(bridge.fake.settings_toml() + f'\n[sites.blog]\nurl = "{bridge.url}"\nuser = "{bridge.wp.admin_user}"\nrest_root = "{proxy.rest_root}"\n')
+        write_config(bridge.fake.settings_toml() + f'\n[sites.blog]\nurl = "{bridge.url}"\nuser = "{bridge.wp.admin_user}"\nrest_root = "{proxy.rest_root}"\nrest_root_explicit = true\n')
         MemoryBackend._data["site/blog"] = bridge.wp.admin_app_password
         MemoryBackend._data["provider/groq"] = key
         proxy.respond(200, body, content_type=ctype, times=100)

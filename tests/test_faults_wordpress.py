@@ -32,8 +32,8 @@ def config_path() -> Path:
 def write_config(bridge, *, url: str | None = None, rest_root: str | None = None) -> None:
     """One site entry `wp` (default), written by hand as an admin would; providers pointed at the fake."""
     lines = [f'default_site = "{SITE}"', "", bridge.fake.settings_toml(), f"[sites.{SITE}]", f'url = "{url or bridge.url}"', f'user = "{bridge.wp.admin_user}"']
-    if rest_root:
-        lines.append(f'rest_root = "{rest_root}"')
+    if rest_root:  # the fault proxy listens on another port: an explicit REST root, as `site add --rest-root` stores it
+        lines += [f'rest_root = "{rest_root}"', "rest_root_explicit = true"]
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")

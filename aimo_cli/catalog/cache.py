@@ -2,6 +2,11 @@
 
 Records: `{"provider", "endpoint", "fetched_at", "checked_at", "entries": [...]}` under `policy.cache_key(...)`;
 cooldown marks `cooldown:{name}` → until (seconds since the epoch, compared with the injected clock).
+
+Values are stored as JSON, never pickled (`JSONOnlyDisk`): a value in pickle form (an older aimo's cache, or one
+planted by someone who could write the cache) is never unpickled — it reads as missing and is fetched again. Model ids
+are checked on ingest (docs/security.md): an id with a control character, an escape sequence or a bidi override is
+dropped (no provider has such ids), names are made inert, so neither reaches a terminal or the completion index.
 """
 
 from __future__ import annotations
@@ -11,8 +16,57 @@ from typing import Any
 
 from ..core.models import ModelEntry
 from ..stores.fileio import atomic_write, ensure_private_dir
+from ..ui.sanitize import is_clean, plain
 
 INDEX_NAME = "completion-models.txt"
+_IN_DB_LIMIT = 1 << 26  # values up to 64 MiB stay inside SQLite: no side files
+
+
+def _json_disk():
+    """A diskcache Disk that stores JSON bytes and refuses to unpickle anything (keys or values)."""
+    import json
+
+    import diskcache
+    from diskcache.core import MODE_BINARY, MODE_RAW
+
+    class JSONOnlyDisk(diskcache.Disk):
+        def put(self, key):
+            if not isinstance(key, str):
+                raise TypeError("catalog cache keys are strings")
+            return super().put(key)
+
+        def get(self, key, raw):
+            return super().get(key, raw) if raw else None  # a pickled key is never loaded
+
+        def store(self, value, read, key=diskcache.core.UNKNOWN):
+            if read:
+                raise TypeError("the catalog cache stores JSON values only")
+            return super().store(json.dumps(value, ensure_ascii=False).encode("utf-8"), False, key=key)
+
+        def fetch(self, mode, filename, value, read):
+            if mode not in (MODE_RAW, MODE_BINARY):
+                return None  # pickled or text values: never loaded
+            data = super().fetch(mode, filename, value, False)
+            if not isinstance(data, bytes):
+                return None  # an older aimo's raw number or string
+            try:
+                return json.loads(data.decode("utf-8"))
+            except ValueError:
+                return None
+
+    return JSONOnlyDisk
+
+
+def _clean_entries(entries: list) -> list[dict[str, Any]]:
+    out = []
+    for e in entries:
+        d = e.to_dict() if isinstance(e, ModelEntry) else e
+        if not isinstance(d, dict) or not isinstance(d.get("id"), str) or not d["id"].strip() or not is_clean(d["id"]):
+            continue
+        if d.get("name") is not None:
+            d = {**d, "name": plain(d["name"])}
+        out.append(d)
+    return out
 
 
 class CatalogCache:
@@ -26,7 +80,8 @@ class CatalogCache:
             import diskcache
 
             ensure_private_dir(self.cache_dir)
-            self._cache = diskcache.Cache(str(self.cache_dir / "catalog"))
+            ensure_private_dir(self.cache_dir / "catalog")
+            self._cache = diskcache.Cache(str(self.cache_dir / "catalog"), disk=_json_disk(), disk_min_file_size=_IN_DB_LIMIT)
         return self._cache
 
     def close(self) -> None:
@@ -36,10 +91,12 @@ class CatalogCache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         rec = self.cache.get(key)
-        return rec if isinstance(rec, dict) else None
+        if not isinstance(rec, dict) or not isinstance(rec.get("entries"), list):
+            return None
+        return {**rec, "entries": _clean_entries(rec["entries"])}
 
     def put(self, key: str, provider: str, endpoint: str, entries: list[ModelEntry], now: float) -> None:
-        self.cache.set(key, {"provider": provider, "endpoint": endpoint, "fetched_at": now, "checked_at": now, "entries": [e.to_dict() for e in entries]})
+        self.cache.set(key, {"provider": provider, "endpoint": endpoint, "fetched_at": now, "checked_at": now, "entries": _clean_entries(entries)})
         self.write_index()
 
     def touch(self, key: str, now: float) -> None:
@@ -74,5 +131,5 @@ class CatalogCache:
             p = rec.get("provider", "")
             if p not in newest or rec.get("fetched_at", 0) > newest[p].get("fetched_at", 0):
                 newest[p] = rec
-        lines = sorted({f"{p}:{e['id']}" for p, rec in newest.items() for e in rec.get("entries", []) if isinstance(e, dict) and e.get("id")})
+        lines = sorted({f"{p}:{e['id']}" for p, rec in newest.items() if is_clean(str(p)) for e in rec.get("entries", []) if isinstance(e, dict) and e.get("id")})
         atomic_write(self.cache_dir / INDEX_NAME, "".join(line + "\n" for line in lines))

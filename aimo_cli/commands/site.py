@@ -24,6 +24,9 @@ def add(
     default: bool = typer.Option(False, "--default", help="Make it the default site."),
     allow_insecure_http: bool = typer.Option(False, "--allow-insecure-http", help="Allow plain http to a non-loopback host."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Store without contacting the site."),
+    rest_root: Optional[str] = typer.Option(
+        None, "--rest-root", help="Use this REST root, even on another origin (the password then goes there).", metavar="URL"
+    ),
 ) -> None:
     """Add (or replace) a site: discover its REST API, check the application password, store it."""
     from ..services import sites
@@ -31,9 +34,20 @@ def add(
     actx = app_ctx(ctx)
     sites.check_name(name)
     sites.normalise_url(url, allow_insecure_http=allow_insecure_http)  # fail before prompting
+    if rest_root is not None:
+        sites.normalise_rest_root(rest_root, allow_insecure_http=allow_insecure_http)
     password = read_secret(f"Application password for {user} at {url}: ", stdin)
     report = sites.add_site(
-        actx, name, url, user, password, group=group, allow_insecure_http=allow_insecure_http, make_default=default, verify=not no_verify
+        actx,
+        name,
+        url,
+        user,
+        password,
+        group=group,
+        allow_insecure_http=allow_insecure_http,
+        make_default=default,
+        verify=not no_verify,
+        rest_root=rest_root,
     )
     if report:
         _render_report(actx, report)

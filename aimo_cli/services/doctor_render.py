@@ -27,7 +27,7 @@ def write_junit(report, path: str) -> None:
     from ..stores.fileio import atomic_write
     from pathlib import Path
 
-    atomic_write(Path(path), redact(C.to_junit(report.checks, strict=report.strict)))
+    atomic_write(Path(path), redact(C.to_junit(report.checks, strict=report.strict)), private_dir=False)
 
 
 def render(out, report, *, json: bool = False, quiet: bool = False) -> None:
@@ -37,7 +37,7 @@ def render(out, report, *, json: bool = False, quiet: bool = False) -> None:
     if quiet:
         for c in report.checks:
             if c.fails(report.strict):
-                out.line(f"{c.group}: {c.id}: {_MARK[c.status]}: {c.message}" + (f" (hint: {c.hint})" if c.hint else ""))
+                out.line(f"{c.group}: {c.id}: {_MARK[c.status]}: {_one_line(c.message)}" + (f" (hint: {_one_line(c.hint)})" if c.hint else ""))
         return
     if out.rich_ok:
         _rich(out, report)
@@ -47,29 +47,38 @@ def render(out, report, *, json: bool = False, quiet: bool = False) -> None:
         out.info(note)
 
 
+def _one_line(text: str) -> str:
+    from ..ui.sanitize import plain
+
+    return plain(redact(text))
+
+
 def _plain(out, report) -> None:
     for group, items in _groups(report.checks).items():
-        out.line(group)
+        out.line(_one_line(group))
         for c in items:
-            out.line(f"  {_MARK[c.status]:<4}  {c.id}: {c.message}")
+            out.line(f"  {_MARK[c.status]:<4}  {_one_line(c.id)}: {_one_line(c.message)}")
             if c.hint and c.status in (C.WARN, C.FAIL):
-                out.line(f"        hint: {c.hint}")
+                out.line(f"        hint: {_one_line(c.hint)}")
     out.line(summary_line(report))
 
 
 def _rich(out, report) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
     from rich.tree import Tree
 
-    tree = Tree("[bold]aimo doctor[/bold]")
+    from ..ui.sanitize import plain
+
+    # Text objects only: check messages carry site, plugin and provider strings, never read as Rich markup
+    tree = Tree(Text("aimo doctor", style="bold"))
     for group, items in _groups(report.checks).items():
         worst = C.FAIL if any(c.status == C.FAIL for c in items) else C.WARN if any(c.status == C.WARN for c in items) else C.OK
-        branch = tree.add(f"[{_STYLE[worst]}]{escape(group)}[/]")
+        branch = tree.add(Text(plain(group), style=_STYLE[worst]))
         for c in items:
-            leaf = branch.add(f"[{_STYLE[c.status]}]{_ICON[c.status]} {escape(c.id)}[/] {escape(redact(c.message))}")
+            leaf = branch.add(Text.assemble((f"{_ICON[c.status]} {plain(c.id)}", _STYLE[c.status]), " ", plain(redact(c.message))))
             if c.hint and c.status in (C.WARN, C.FAIL):
-                leaf.add(f"[cyan]hint:[/] {escape(redact(c.hint))}")
+                leaf.add(Text.assemble(("hint:", "cyan"), " ", plain(redact(c.hint))))
     console = Console(file=out.stdout)
     console.print(tree)
-    console.print(escape(summary_line(report)))
+    console.print(Text(summary_line(report)))

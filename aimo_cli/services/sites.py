@@ -54,6 +54,23 @@ def normalise_url(url: str, *, allow_insecure_http: bool = False) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
+def normalise_rest_root(value: str, *, allow_insecure_http: bool = False) -> str:
+    """An explicit REST root (`--rest-root`): a full http(s) URL, https unless loopback or --allow-insecure-http."""
+    value = (value or "").strip()
+    reason = validate_url(value)
+    if reason:
+        raise UsageError(f"--rest-root {value!r} {reason}", "Give the REST root URL, e.g. https://api.blog.example.com/wp-json/.")
+    parts = urlsplit(value)
+    if parts.username or parts.password or parts.fragment:
+        raise UsageError("--rest-root must not contain a user name, password or fragment", "Give the REST root URL only.")
+    if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname) and not allow_insecure_http:
+        raise SafetyError(
+            f"refusing plain http for the REST root on {parts.hostname}: the application password would cross the network in clear text",
+            "Use an https:// REST root, or pass --allow-insecure-http if you really mean it (a loopback host is always allowed).",
+        )
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+
+
 def get_site(ctx, name: str | None = None) -> SiteConfig:
     settings = ctx.settings()
     sites = settings.sites()
@@ -71,8 +88,33 @@ def get_site(ctx, name: str | None = None) -> SiteConfig:
     return sites[name]
 
 
+def credential_origin(site: SiteConfig) -> str:
+    """Where this site's application password may go: its URL's origin, or the REST root the admin gave with --rest-root."""
+    return site.rest_root if site.rest_root and site.extra.get("rest_root_explicit") is True else site.url
+
+
 def check_transport(site: SiteConfig) -> None:
-    """Refuse a site entry whose URL or REST root is malformed (exit 3) or plain http to a non-loopback host (exit 6)."""
+    """Refuse a site entry whose URL or REST root is malformed (exit 3), plain http to a non-loopback host (exit 6), or
+    whose REST root is on another origin than its URL without the admin's explicit --rest-root (exit 6)."""
+    _check_urls(site)
+    from ..wordpress.client import origin_label, same_origin_or_upgrade
+
+    if site.rest_root and not same_origin_or_upgrade(_origin(credential_origin(site)), site.rest_root):
+        raise SafetyError(
+            f"site {site.name}: its rest_root {site.rest_root} is on {origin_label(site.rest_root)}, not on the site's origin {origin_label(site.url)}"
+            " (an older aimo took it from the site's Link header); refusing to send the application password there",
+            f"Add the site again to rediscover its REST root on its own origin: aimo site add {site.name} {site.url} --user {site.user}"
+            f" (or, if that other origin is right, accept it explicitly with --rest-root {site.rest_root}).",
+        )
+
+
+def _origin(url: str):
+    from ..wordpress.client import origin_of
+
+    return origin_of(url)
+
+
+def _check_urls(site: SiteConfig) -> None:
     for what, url in (("URL", site.url), ("rest_root", site.rest_root)):
         reason = validate_url(url) if url is not None else None
         if reason:
@@ -101,6 +143,7 @@ def client_for(ctx, site: SiteConfig, *, timeout: float | None = None, transport
         root,
         site.user,
         password,
+        origin=credential_origin(site),
         verify=ctx.tls_verify(site.ca_bundle),
         debug=ctx.debug_log if ctx.options.debug else None,
         timeout=ctx.http_timeout(timeout) or DEFAULT_TIMEOUT,
@@ -178,7 +221,14 @@ def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, p
     report = SiteReport(site.name, site.url)
     verify = ctx.tls_verify(site.ca_bundle)
     timeout = ctx.http_timeout()
-    index = discover(site.url, verify=verify, debug=ctx.debug_log if ctx.options.debug else None, **({"timeout": timeout} if timeout else {}))
+    explicit = credential_origin(site) != site.url
+    index = discover(
+        site.url,
+        verify=verify,
+        debug=ctx.debug_log if ctx.options.debug else None,
+        rest_root=site.rest_root if explicit else None,
+        **({"timeout": timeout} if timeout else {}),
+    )
     report.checks.append(Check("reachable", "ok", f"{site.url} answers; REST root {index.root}"))
     report.bridge = index.has_bridge
     report.rest_root = str(index.root)
@@ -186,7 +236,13 @@ def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, p
         from ..wordpress.client import WordPressClient
 
         client = WordPressClient(
-            index.root, site.user, password, verify=verify, debug=ctx.debug_log if ctx.options.debug else None, **({"timeout": timeout} if timeout else {})
+            index.root,
+            site.user,
+            password,
+            verify=verify,
+            debug=ctx.debug_log if ctx.options.debug else None,
+            origin=credential_origin(site),
+            **({"timeout": timeout} if timeout else {}),
         )
     else:
         client = client_for(ctx, SiteConfig(**{**site.__dict__, "rest_root": str(index.root)}))
@@ -199,7 +255,7 @@ def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, p
         settings = client.get("/wp/v2/settings")
         if not isinstance(settings, dict):
             raise AimoError(f"{client.site}: /wp/v2/settings did not answer a JSON object", "Check the site's REST API.", code=ExitCode.REMOTE)
-        version = fetch_wordpress_version(client, index.home)
+        version = fetch_wordpress_version(client, site.url)  # the URL the admin gave, not the index's `home`
     report.wordpress_version = version
     parsed = parse_version(version)
     if parsed is None:
@@ -237,12 +293,19 @@ def add_site(
     allow_insecure_http: bool = False,
     make_default: bool = False,
     verify: bool = True,
+    rest_root: str | None = None,
 ) -> SiteReport | None:
-    """Discover and authenticate first; only then store the profile and the application password."""
+    """Discover and authenticate first; only then store the profile and the application password.
+
+    `rest_root` is the admin's explicit REST root (`--rest-root`), possibly on another origin: the application password
+    then goes to that origin (and only there); it obeys the same https rule as the site URL.
+    """
     import tomlkit
 
     check_name(name)
     url = normalise_url(url, allow_insecure_http=allow_insecure_http)
+    if rest_root is not None:
+        rest_root = normalise_rest_root(rest_root, allow_insecure_http=allow_insecure_http)
     user = (user or "").strip()
     if not user:
         raise UsageError("no user given", "Pass --user USER (the WordPress login or email of an Administrator).")
@@ -251,11 +314,15 @@ def add_site(
         raise UsageError("no application password given", "Create one in wp-admin → Users → Profile → Application Passwords.")
     if group is not None:
         check_name(group)
-    site = SiteConfig(name=name, url=url, user=user, group=group, extra={"allow_insecure_http": True} if allow_insecure_http else {})
+    extra = {"allow_insecure_http": True} if allow_insecure_http else {}
+    if rest_root:
+        extra["rest_root_explicit"] = True
+    site = SiteConfig(name=name, url=url, user=user, group=group, rest_root=rest_root, extra=extra)
     report = None
     if verify:
         report = test_site(ctx, site=site, password=password)
-    rest_root = report.rest_root if report is not None else None
+    explicit_root = rest_root
+    rest_root = report.rest_root if report is not None else rest_root
     table = tomlkit.table()
     table["url"] = url
     table["user"] = user
@@ -263,6 +330,8 @@ def add_site(
         table["group"] = group
     if rest_root:
         table["rest_root"] = rest_root
+    if explicit_root:
+        table["rest_root_explicit"] = True
     if allow_insecure_http:
         table["allow_insecure_http"] = True
     ctx.secrets.set(site_entry(name), password)

@@ -1,7 +1,9 @@
-"""Output helpers. Every line aimo prints goes through `redact` first.
+"""Output helpers. Every line aimo prints goes through `redact` first, then the output sanitiser (`ui.sanitize`).
 
-On a terminal, tables are drawn with Rich (imported only then); piped output is plain, tab-free aligned text that
-scripts can read, and `--json` is always available for machines.
+On a terminal, tables are drawn with Rich (imported only then) from `Text` objects, so data is never read as Rich
+markup; piped output is plain, tab-free aligned text that scripts can read, and `--json` is always available for
+machines (lossless: JSON escapes what a terminal would act on). No string from a site, a provider or another plugin
+reaches the terminal with its control characters or escape sequences active (docs/security.md).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from typing import Any, Iterable, Sequence, TextIO
 
 from ..redact import redact
+from .sanitize import json_safe, plain
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -40,43 +43,45 @@ class Output:
         return _isatty(self.stdout) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
     def line(self, text: str = "") -> None:
-        self.stdout.write(redact(text) + "\n")
+        self.stdout.write(_safe(text) + "\n")
 
     def info(self, text: str) -> None:
         """Progress and notes: stderr, so stdout stays clean for pipes."""
         if not self.quiet:
-            self.stderr.write(redact(text) + "\n")
+            self.stderr.write(_safe(text) + "\n")
 
     def warn(self, text: str) -> None:
-        self.stderr.write("Warning: " + redact(text) + "\n")
+        self.stderr.write("Warning: " + _safe(text) + "\n")
 
     def error(self, message: str, hint: str | None = None) -> None:
-        self.stderr.write("Error: " + redact(message) + "\n")
+        self.stderr.write("Error: " + _safe(message) + "\n")
         if hint:
-            self.stderr.write("Hint: " + redact(hint) + "\n")
+            self.stderr.write("Hint: " + _safe(hint) + "\n")
 
     def json(self, data: Any) -> None:
-        self.stdout.write(redact(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+        self.stdout.write(json_safe(redact(json.dumps(data, indent=2, ensure_ascii=False, default=str))) + "\n")
 
     def table(self, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None, fmt: str = "auto") -> None:
-        rows = [["" if c is None else str(c) for c in row] for row in rows]
+        rows = [[plain(redact("" if c is None else str(c))) for c in row] for row in rows]
+        title = plain(redact(title)) if title else title
         if fmt == "csv":
             import csv
 
             writer = csv.writer(self.stdout, lineterminator="\n")
             writer.writerow(columns)
             for row in rows:
-                writer.writerow([redact(c) for c in row])
+                writer.writerow(row)
             return
         if fmt == "auto" and self.rich_ok:
             from rich.console import Console
             from rich.table import Table
+            from rich.text import Text
 
-            table = Table(title=title, header_style="bold", show_lines=False)
+            table = Table(title=Text(title) if title else None, header_style="bold", show_lines=False)
             for col in columns:
-                table.add_column(col)
+                table.add_column(Text(col))
             for row in rows:
-                table.add_row(*[redact(c) for c in row])
+                table.add_row(*[Text(c) for c in row])
             Console(file=self.stdout).print(table)
             return
         widths = [len(c) for c in columns]
@@ -88,3 +93,8 @@ class Output:
         self.line("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
         for row in rows:
             self.line("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def _safe(text: str) -> str:
+    """Redacted, then inert: line breaks kept, every other terminal-active character escaped."""
+    return plain(redact(text), keep_newlines=True)

@@ -20,10 +20,14 @@ def provider_progress(out, total: int, label: str) -> Iterator[Callable[[str], N
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=Console(file=stream), transient=True) as progress:
-        task = progress.add_task(label, total=total)
+    from .sanitize import plain
+
+    # markup off: the description carries ids that may come from outside (docs/security.md)
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(file=stream), transient=True) as progress:
+        task = progress.add_task(plain(label), total=total)
 
         def advance(provider_id: str) -> None:
-            progress.update(task, advance=1, description=f"{label} ({provider_id} done)")
+            progress.update(task, advance=1, description=plain(f"{label} ({provider_id} done)"))
 
         yield advance

@@ -117,7 +117,8 @@ def put_credentials(client, credentials: Mapping[str, str]) -> dict:
 
 
 def get_credential(client, provider_id: str) -> str:
-    """The raw stored key of one connector (bridge refuses unless the site is https or local)."""
+    """The raw stored key of one connector (bridge refuses unless the site is https or local; aimo unless https or loopback)."""
+    client.require_private_transport(f"the raw {provider_id} key")
     try:
         data = _object(client, _call(client, "GET", f"/credentials/{provider_id}"), "/credentials")
     except RemoteError as exc:

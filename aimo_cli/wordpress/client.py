@@ -3,6 +3,13 @@
 Explicit timeouts; bounded retries for idempotent requests (connect errors, 502/503/504, 429 honouring Retry-After);
 TLS verification on; every failure mapped to an AimoError carrying the site's own error code and message; a --debug
 log that never shows the Authorization header or a key (everything passes through `redact`).
+
+Origin pinning (docs/security.md): a client is pinned to one origin (scheme, host, port) — the site URL the admin
+typed, or the REST root they gave explicitly. Every request is checked in one place, an httpx request hook that sees
+each request as it is sent (redirect hops included, whatever the transport or proxy mount): a request to any other
+origin is refused before it leaves (SafetyError, exit 6), so neither the application password nor a key in a body can
+reach another host. Redirects are never followed on a write (a 307/308 would re-send the body); a read follows only a
+redirect to the same origin (or http → https on the same host); any other redirect is an error naming the target.
 """
 
 from __future__ import annotations
@@ -15,12 +22,38 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .. import redact
-from ..errors import AuthError, RemoteError
+from ..errors import AuthError, RemoteError, SafetyError
 
 DEFAULT_TIMEOUT = 15.0
 CONNECT_TIMEOUT = 5.0
 RETRY_STATUSES = {429, 502, 503, 504}
 MAX_RETRY_AFTER = 30.0
+MAX_REDIRECTS = 5
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, lower-cased, with the scheme's default port filled in."""
+    import httpx
+
+    u = url if isinstance(url, httpx.URL) else httpx.URL(str(url))
+    scheme = u.scheme.lower()
+    return scheme, (u.host or "").lower(), u.port or _DEFAULT_PORTS.get(scheme)
+
+
+def origin_label(url) -> str:
+    scheme, host, port = origin_of(url)
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + ("" if port == _DEFAULT_PORTS.get(scheme) or port is None else f":{port}")
+
+
+def same_origin_or_upgrade(pin: tuple[str, str, int | None], url) -> bool:
+    """True for the pinned origin itself, and for https on the same host when the pin is plain http (an upgrade)."""
+    target = origin_of(url)
+    if target == pin:
+        return True
+    return pin[0] == "http" and target[0] == "https" and target[1] == pin[1]
 
 
 @dataclass(frozen=True)
@@ -73,14 +106,27 @@ def scrub_secrets(text: str) -> str:
     return _SECRET_FIELD_RE.sub(mask, text)
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    host = (host or "").lower().strip("[]")
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _site_label(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
 
 
 def _wp_error(data: Any) -> tuple[str, str]:
+    """The site's error code and message, made inert here where they enter aimo (and again at output)."""
     if isinstance(data, dict):
-        return str(data.get("code") or ""), str(data.get("message") or "")
+        return _plain(str(data.get("code") or "")), _plain(str(data.get("message") or ""))
     return "", ""
 
 
@@ -113,6 +159,7 @@ class WordPressClient:
         debug: Callable[[str], None] | None = None,
         transport=None,
         sleep: Callable[[float], None] = time.sleep,
+        origin: str | None = None,
     ) -> None:
         import httpx
 
@@ -121,6 +168,14 @@ class WordPressClient:
         redact.register(password)
         self.root = root
         self.site = _site_label(root.base)
+        # the one origin this client may talk to: the site URL the admin typed (default: the REST root's own)
+        self.origin = origin_of(origin or root.base)
+        if not same_origin_or_upgrade(self.origin, root.base):
+            raise SafetyError(
+                f"the REST root {root} is not on the site's origin {origin_label(origin or root.base)} (it is on {origin_label(root.base)})",
+                "aimo sends the application password only to the origin of the site URL; add the site again (aimo site add NAME URL), "
+                "or accept that REST root explicitly with --rest-root URL.",
+            )
         self.retries = retries
         self._debug = debug
         self._sleep = sleep
@@ -130,10 +185,33 @@ class WordPressClient:
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
             verify=ssl_context(verify),
-            follow_redirects=True,
+            follow_redirects=False,  # redirects are handled in request(): reads same-origin only, writes never
             headers={"User-Agent": f"aimo/{_version()}", "Accept": "application/json"},
             transport=transport,
+            event_hooks={"request": [self._pin]},
         )
+
+    def _pin(self, request) -> None:
+        """The transport-level check: every request this client sends goes to the pinned origin, or nowhere."""
+        if not same_origin_or_upgrade(self.origin, request.url):
+            raise SafetyError(
+                f"refusing to send {request.method} to {origin_label(request.url)}: this client is pinned to {origin_label(self._origin_url())}",
+                "aimo sends the application password and keys only to the site's own origin; check the site URL and its REST root (aimo site test).",
+            )
+
+    def require_private_transport(self, what: str) -> None:
+        """Refuse (exit 6) to read `what` (a raw key) over plain http unless the site is on a loopback address."""
+        scheme, host, _ = self.origin
+        if scheme == "https" or _is_loopback(host):
+            return
+        raise SafetyError(
+            f"refusing to read {what} from {self.site} over plain http: the key would cross the network in clear text",
+            "Use the site over https (aimo site add NAME https://… --user USER); raw keys travel over http only to a loopback site.",
+        )
+
+    def _origin_url(self) -> str:
+        scheme, host, port = self.origin
+        return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
     def close(self) -> None:
         self._http.close()
@@ -177,6 +255,7 @@ class WordPressClient:
             started = time.monotonic()
             try:
                 resp = self._http.request(method, url, params=query, json=body if body is not None else None)
+                resp = self._redirects(resp, method, label)
             except httpx.TimeoutException:
                 if attempt + 1 < attempts:
                     self._sleep(_retry_after(None, attempt))
@@ -207,6 +286,46 @@ class WordPressClient:
                 continue
             return self._finish(resp, label, expect_json)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _redirects(self, resp, method: str, label: str, *, public: bool = False):
+        """Follow a read's same-origin redirects (at most MAX_REDIRECTS); refuse every other redirect (exit 5)."""
+        hops = 0
+        while resp.has_redirect_location:
+            target = resp.next_request.url if resp.next_request is not None else resp.headers.get("location", "?")
+            shown = _plain(str(target))
+            if method not in READ_METHODS:
+                raise _redirect_error(
+                    self.site,
+                    label,
+                    resp.status_code,
+                    shown,
+                    "aimo never follows a redirect on a write (it would re-send the body, keys included, to the target).",
+                )
+            if not same_origin_or_upgrade(self.origin, target):
+                why = "https to plain http" if origin_of(target)[0] == "http" and self.origin[0] == "https" else "another origin"
+                raise _redirect_error(self.site, label, resp.status_code, shown, f"aimo follows a read's redirect only on the site's own origin, never to {why}.")
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise RemoteError(f"{self.site}: {label} redirected more than {MAX_REDIRECTS} times", "Check the site's redirect rules.")
+            self._log(f"↪ {resp.status_code} to {shown}")
+            resp.close()
+            self.request_count += 1
+            resp = self._http.request(method, target, **({"auth": None, "headers": {"Accept": "*/*"}} if public else {}))
+        return resp
+
+    def public_get(self, url: str, params: dict | None = None):
+        """A credential-free read on the pinned origin (the feed): None when it is elsewhere, unreachable or redirected away."""
+        import httpx
+
+        if not same_origin_or_upgrade(self.origin, url):
+            return None
+        self.request_count += 1
+        try:
+            resp = self._http.request("GET", url, params=params, auth=None, headers={"Accept": "*/*"})
+            resp = self._redirects(resp, "GET", "GET " + url, public=True)
+        except (httpx.HTTPError, RemoteError):
+            return None
+        return resp
 
     def _finish(self, resp, label: str, expect_json: bool) -> RestResponse:
         data: Any = None
@@ -245,6 +364,21 @@ def _version() -> str:
     from .. import __version__
 
     return __version__
+
+
+def _plain(text: str) -> str:
+    from ..ui.sanitize import plain
+
+    return plain(text)
+
+
+def _redirect_error(site: str, label: str, status: int, target: str, why: str) -> RemoteError:
+    error = RemoteError(
+        f"{site} answered {label} with a redirect (HTTP {status}) to {target}; not followed",
+        why + " If the site moved, add it again with its new URL: aimo site add NAME URL.",
+    )
+    error.status = status  # type: ignore[attr-defined]
+    return error
 
 
 def _preview(body: Any) -> str:

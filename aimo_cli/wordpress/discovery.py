@@ -1,7 +1,8 @@
 """Find a site's REST root and what it offers, the way WordPress documents it.
 
 Order: the `Link: <…>; rel="https://api.w.org/"` header of the site URL, then `/wp-json/`, then `?rest_route=/`
-(sites without pretty permalinks). A candidate counts only when it answers the REST index (JSON with `namespaces`).
+(sites without pretty permalinks). A candidate counts only when it answers the REST index (JSON with `namespaces`)
+and is on the origin of the URL the admin gave (docs/security.md: origin pinning).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import RemoteError
-from .client import RestRoot, WordPressClient
+from ..errors import RemoteError, SafetyError
+from ..ui.sanitize import plain
+from .client import MAX_REDIRECTS, RestRoot, WordPressClient, origin_label, origin_of, same_origin_or_upgrade
 
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?https://api\.w\.org/"?')
 _GENERATOR_RE = re.compile(r"wordpress\.org/\?v=([0-9][0-9a-zA-Z.\-]*)|content=\"WordPress ([0-9][0-9a-zA-Z.\-]*)\"")
@@ -53,36 +55,71 @@ def _index(client: WordPressClient) -> dict[str, Any] | None:
     return None
 
 
-def discover(url: str, *, verify: bool | str = True, debug=None, transport=None, timeout: float = 10.0) -> SiteIndex:
-    """Find the REST root of the WordPress site at `url` (no credentials needed)."""
+def _head_link(http, base: str, pin) -> tuple[str | None, str | None]:
+    """The REST root named by the site URL's `Link` header, and where the site redirects to when that is another origin.
+
+    Redirects are followed only on the site's own origin (or http → https on the same host), like every aimo read.
+    """
+    url = base + "/"
+    for _ in range(MAX_REDIRECTS + 1):
+        resp = http.head(url)
+        if resp.status_code == 405:
+            resp = http.get(url)
+        if not resp.has_redirect_location:
+            return link_header_root(resp.headers.get("link")), None
+        target = resp.next_request.url if resp.next_request is not None else None
+        if target is None or not same_origin_or_upgrade(pin, target):
+            return None, str(target) if target is not None else None
+        url = str(target)
+    return None, None
+
+
+def discover(
+    url: str, *, verify: bool | str = True, debug=None, transport=None, timeout: float = 10.0, rest_root: str | None = None
+) -> SiteIndex:
+    """Find the REST root of the WordPress site at `url` (no credentials needed), on `url`'s own origin only.
+
+    A `Link` header naming another origin is refused (SafetyError) with both origins and the way to accept it:
+    `rest_root` (from `aimo site add --rest-root URL`) is the admin's explicit choice and is probed as it is.
+    """
     import httpx
 
     from ..tls import ssl_context
 
     base = url.rstrip("/")
+    pin = origin_of(base)
     candidates: list[RestRoot] = []
     first_error: RemoteError | None = None
-    try:
-        with httpx.Client(verify=ssl_context(verify), timeout=timeout, follow_redirects=True, transport=transport) as http:
-            resp = http.head(base + "/")
-            if resp.status_code == 405:
-                resp = http.get(base + "/")
-            found = link_header_root(resp.headers.get("link"))
-            if found:
-                candidates.append(RestRoot.parse(found))
-    except httpx.HTTPError as exc:
-        from .client import _connect_error
+    moved_to: str | None = None
+    if rest_root:
+        candidates.append(RestRoot.parse(rest_root))
+    else:
+        try:
+            with httpx.Client(verify=ssl_context(verify), timeout=timeout, follow_redirects=False, transport=transport) as http:
+                found, moved_to = _head_link(http, base, pin)
+        except httpx.HTTPError as exc:
+            from .client import _connect_error
 
-        if isinstance(exc, httpx.TimeoutException):
-            raise RemoteError(f"{base} did not answer in time", "Check that the site is up and the URL is right.") from None
-        raise _connect_error(base, exc) from None
-    candidates += [RestRoot.parse(base + "/wp-json/"), RestRoot(base + "/", True)]
+            if isinstance(exc, httpx.TimeoutException):
+                raise RemoteError(f"{base} did not answer in time", "Check that the site is up and the URL is right.") from None
+            raise _connect_error(base, exc) from None
+        if found:
+            if not same_origin_or_upgrade(pin, found):
+                shown = plain(found)
+                raise SafetyError(
+                    f"{base} names its REST API on another origin: {shown} is on {origin_label(found)}, the site on {origin_label(base)}",
+                    "aimo sends the application password only to the origin of the URL you gave. If that REST root is right (a headless "
+                    f"site, an API host), accept it explicitly: aimo site add NAME {base} --user USER --rest-root {shown}; otherwise fix the "
+                    "site's home/siteurl or the proxy that rewrites its Link header.",
+                )
+            candidates.append(RestRoot.parse(found))
+        candidates += [RestRoot.parse(base + "/wp-json/"), RestRoot(base + "/", True)]
     seen: set[str] = set()
     for root in candidates:
         if str(root) in seen:
             continue
         seen.add(str(root))
-        client = WordPressClient(root, verify=verify, retries=0, debug=debug, transport=transport, timeout=timeout)
+        client = WordPressClient(root, verify=verify, retries=0, debug=debug, transport=transport, timeout=timeout, origin=rest_root or base)
         try:
             data = _index(client)
         except RemoteError as exc:
@@ -100,6 +137,16 @@ def discover(url: str, *, verify: bool | str = True, debug=None, transport=None,
                 application_passwords=isinstance(auth, dict) and "application-passwords" in auth,
                 raw=data,
             )
+    if rest_root:
+        raise RemoteError(
+            f"no WordPress REST API answers at {plain(rest_root)}" + (f" ({first_error.message})" if first_error else ""),
+            "Check the --rest-root URL: it must answer the REST index (e.g. https://api.example.com/wp-json/).",
+        )
+    if moved_to:
+        raise RemoteError(
+            f"{base} redirects to another origin ({plain(moved_to)}); aimo does not follow it",
+            f"Add the site with the URL it redirects to (aimo site add NAME {origin_label(moved_to)} --user USER), or give --rest-root URL.",
+        )
     if first_error is not None and "instead of JSON" in first_error.message:
         raise RemoteError(
             f"{base} answered HTML instead of JSON where the WordPress REST API should be",
@@ -111,13 +158,12 @@ def discover(url: str, *, verify: bool | str = True, debug=None, transport=None,
     )
 
 
-def fetch_wordpress_version(client: WordPressClient, home: str) -> str | None:
-    """WordPress's own generator tag, from the RSS feed (sites may remove it; then None)."""
-    import httpx
+def fetch_wordpress_version(client: WordPressClient, site_url: str) -> str | None:
+    """WordPress's own generator tag, from the RSS feed of the site URL the admin gave (sites may remove it; then None).
 
-    try:
-        resp = client._http.get(home.rstrip("/") + "/", params={"feed": "rss2"})
-    except httpx.HTTPError:
+    A public read: sent without credentials, and only on the client's pinned origin (else not at all).
+    """
+    resp = client.public_get(site_url.rstrip("/") + "/", params={"feed": "rss2"})
+    if resp is None or resp.status_code != 200:
         return None
-    client.request_count += 1
-    return parse_generator_version(resp.text) if resp.status_code == 200 else None
+    return parse_generator_version(resp.text)
