@@ -12,14 +12,54 @@ def main() -> None:
 
         sys.exit(complete())
 
-    from .app import run
+    _install_interrupt_handler()
+    try:
+        from .app import broken_pipe, run
+    except KeyboardInterrupt:  # Ctrl-C while still starting up
+        sys.stderr.write("\nInterrupted.\n")
+        sys.exit(130)
 
     code = run()
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        pass
+        broken_pipe()
     sys.exit(code)
+
+
+def _install_interrupt_handler() -> None:
+    """Ctrl-C: stop at once, even with worker threads waiting on the network.
+
+    With only the main thread running, Ctrl-C unwinds normally (a hidden prompt restores the terminal, Typer turns
+    it into exit 130 and app.run prints "Interrupted."). With workers busy (fleet, doctor, keys verify), unwinding
+    would wait for every request in flight, seconds each: say so, name any write already sent, and exit 130 now.
+    Nothing is left half-written: the settings and secret files are replaced atomically.
+    """
+    import signal
+
+    def handler(signum, frame):  # noqa: ARG001 - the signal API's signature
+        import threading
+
+        from . import inflight
+
+        inflight.interrupted()
+        if threading.active_count() <= 1:
+            raise KeyboardInterrupt
+        try:
+            sys.stdout.flush()
+        except Exception:  # noqa: BLE001 - exiting anyway
+            pass
+        try:
+            sys.stderr.write("\n" + inflight.interrupt_report())
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001
+            pass
+        os._exit(130)
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except (ValueError, OSError):  # not the main thread, or no signals here
+        pass
 
 
 if __name__ == "__main__":

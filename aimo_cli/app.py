@@ -100,13 +100,22 @@ def run(argv: list[str] | None = None) -> int:
         try:
             result = app(args=args, prog_name="aimo", standalone_mode=False)
         except typer.Exit as exc:
+            if int(exc.exit_code) == int(ExitCode.INTERRUPTED):  # Typer's translation of KeyboardInterrupt
+                _interrupted()
             return int(exc.exit_code)
+        except SystemExit as exc:
+            # Click answers EPIPE with sys.exit(1); a closed pipe is not an error of ours.
+            if isinstance(exc.__context__, BrokenPipeError):
+                broken_pipe()
+            raise
         except typer.Abort:
-            sys.stderr.write("\nInterrupted.\n")
+            _interrupted()
             return int(ExitCode.INTERRUPTED)
         except ClickException as exc:
             exc.show()
             return int(ExitCode.USAGE) if isinstance(exc, UsageError) else int(ExitCode.UNEXPECTED)
+        if result == int(ExitCode.INTERRUPTED):  # Typer returns its translation of KeyboardInterrupt here
+            _interrupted()
         return int(result) if isinstance(result, int) else 0
     except AimoError as exc:
         sys.stderr.write("Error: " + redact(exc.message) + "\n")
@@ -116,10 +125,10 @@ def run(argv: list[str] | None = None) -> int:
             _traceback(redact)
         return int(exc.code)
     except KeyboardInterrupt:
-        sys.stderr.write("\nInterrupted.\n")
+        _interrupted()
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        return 0
+        broken_pipe()
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         sys.stderr.write(f"Error: unexpected {type(exc).__name__}: {redact(str(exc))}\n")
         if debug:
@@ -127,6 +136,35 @@ def run(argv: list[str] | None = None) -> int:
         else:
             sys.stderr.write("Hint: rerun with --debug for a traceback, and report it if it persists.\n")
         return int(ExitCode.UNEXPECTED)
+
+
+def _interrupted() -> None:
+    from .inflight import interrupt_report
+
+    sys.stderr.write("\n" + interrupt_report())
+
+
+def broken_pipe() -> None:
+    """The reader of our output went away (`aimo … | head`): end quietly, as any Unix filter does.
+
+    Die by SIGPIPE (the shell sees 141, the conventional status) rather than exit 1, which means "unexpected";
+    stdout is pointed at /dev/null first so the interpreter's final flush cannot complain on stderr.
+    """
+    import signal
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    try:
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001
+        pass
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    os._exit(141)
 
 
 def _traceback(redact) -> None:

@@ -254,7 +254,13 @@ class WordPressClient:
             self._log(f"→ {method} {url} params={query} body={scrub_secrets(_preview(body))}")
             started = time.monotonic()
             try:
-                resp = self._http.request(method, url, params=query, json=body if body is not None else None)
+                if method in ("GET", "HEAD", "OPTIONS"):
+                    resp = self._http.request(method, url, params=query, json=body if body is not None else None)
+                else:
+                    from .. import inflight
+
+                    with inflight.write(f"{label} on {self.site}"):
+                        resp = self._http.request(method, url, params=query, json=body if body is not None else None)
                 resp = self._redirects(resp, method, label)
             except httpx.TimeoutException:
                 if attempt + 1 < attempts:
