@@ -91,6 +91,9 @@ def run(argv: list[str] | None = None) -> int:
     def redact(text: str) -> str:  # errors carry site and provider strings: inert on the terminal (docs/security.md)
         return plain(_redact(text), keep_newlines=True)
 
+    from .ui import glyphs
+
+    glyphs.install()  # an ASCII or Latin-1 terminal gets `****` and `->`, not a UnicodeEncodeError
     args = _hoist_debug(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args or os.environ.get("AIMO_DEBUG") == "1"
     try:
