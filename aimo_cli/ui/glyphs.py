@@ -30,6 +30,7 @@ FALLBACK = {
     "·": "-",
     "⚠": "!",
     "§": "S",
+    "↪": "->",
 }
 
 HANDLER = "aimo-ascii"
