@@ -77,12 +77,20 @@ class Output:
             from rich.table import Table
             from rich.text import Text
 
+            console = Console(file=self.stdout)
+            keep, widths = fit_columns(columns, rows, console.width)
             table = Table(title=Text(title) if title else None, header_style="bold", show_lines=False)
-            for col in columns:
-                table.add_column(Text(col))
+            for i in keep:
+                if i == 0:  # the id column: never cut, never wrapped
+                    table.add_column(Text(columns[i]), no_wrap=True, min_width=widths[0])
+                else:
+                    table.add_column(Text(columns[i]), overflow="fold")
             for row in rows:
-                table.add_row(*[Text(c) for c in row])
-            Console(file=self.stdout).print(table)
+                table.add_row(*[Text(row[i]) for i in keep])
+            console.print(table)
+            hidden = [columns[i] for i in range(len(columns)) if i not in keep]
+            if hidden:
+                self.info(f"(not shown at this width: {', '.join(hidden)}; widen the terminal or use --format csv or --json)")
             return
         widths = [len(c) for c in columns]
         for row in rows:
@@ -93,6 +101,28 @@ class Output:
         self.line("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
         for row in rows:
             self.line("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def fit_columns(columns: Sequence[str], rows: list[list[str]], width: int) -> tuple[list[int], list[int]]:
+    """Which columns a boxed table of `width` cells can show, and each column's natural width.
+
+    The first column (the id) always stays and is never cut; the others may wrap down to their header's width (at
+    least 10 cells), and when even that does not fit, columns are dropped from the right (lowest priority first).
+    """
+    from rich.cells import cell_len
+
+    natural = [cell_len(c) for c in columns]
+    for row in rows:
+        for i, cell in enumerate(row):
+            natural[i] = max(natural[i], cell_len(cell))
+
+    def least(i: int) -> int:
+        return natural[0] if i == 0 else min(natural[i], max(cell_len(columns[i]), 10))
+
+    keep = list(range(len(columns)))
+    while len(keep) > 1 and 3 * len(keep) + 1 + sum(least(i) for i in keep) > width:
+        keep.pop()
+    return keep, natural
 
 
 def _safe(text: str) -> str:
