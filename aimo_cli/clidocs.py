@@ -68,17 +68,22 @@ OPTION_KINDS: dict[str, str] = {
 
 MAN_DATE = "2026-11-25"  # bump with a release; a date taken from the clock would make the drift test flap
 
+# The one exit-code table: the man page, the README (between its aimo:exit-codes markers) and the root --help are
+# generated from it or checked against it (tests/test_cli_docs.py).
 EXIT_STATUS = [
     (0, "Success."),
-    (1, "An unexpected error (rerun with --debug for a traceback)."),
-    (2, "Usage error: an unknown command or option, a missing or invalid argument."),
-    (3, "Configuration error: the settings file is missing something or is not valid TOML."),
-    (4, "Authentication error: a key or application password is missing or was refused."),
-    (5, "Remote error: a site or provider could not be reached or answered with an error."),
-    (6, "Refused by a safety rule (override with --force where the command offers it)."),
-    (7, "Drift found or checks failed (site test, sync status, doctor)."),
-    (130, "Interrupted (Ctrl-C)."),
+    (1, "An unexpected error, a bug in aimo (rerun with --debug for a traceback and report it)."),
+    (2, "Usage: an unknown command or option, a missing or invalid argument or input value."),
+    (3, "Configuration: the settings or secrets file is not valid, or names an unknown site or provider."),
+    (4, "Authentication: a key or application password is missing, or the site or provider refused it (401/403, no manage_options)."),
+    (5, "Remote: a site or provider could not be reached, timed out, or answered with an error (5xx, HTML instead of JSON, a redirect elsewhere)."),
+    (6, "Refused by a safety rule (e.g. plain http to a remote host, another plugin manages the connectors); the message names the override where one exists."),
+    (7, "Drift or failed checks found (sync status, site test, doctor)."),
+    (130, "Interrupted (Ctrl-C); writes already sent are named as possibly applied."),
 ]
+# Not an exit code aimo chooses: when the reader of its output goes away (`aimo … | head`), aimo ends by SIGPIPE as any
+# Unix filter does, and the shell reports 141.
+SIGPIPE_NOTE = "When the reader of aimo's output goes away (aimo ... | head), aimo ends quietly by SIGPIPE like any Unix filter; the shell reports 141."
 
 FILES = [
     ("$XDG_CONFIG_HOME/aimo/aimo.toml", "The settings file: sites, provider options, WordPress model preferences. Never a secret. Default ~/.config/aimo/aimo.toml; --config or AIMO_CONFIG choose another."),
@@ -87,13 +92,53 @@ FILES = [
     ("$XDG_CACHE_HOME/aimo/", "Cache: model catalogs and completion-models.txt, the model ids shell completion offers. Safe to delete."),
 ]
 
+# Every environment variable aimo reads (tests/test_cli_docs.py fails on one that is read but not listed here).
+# The provider key variables and OLLAMA_HOST come from the provider registry, see environment().
 ENVIRONMENT = [
     ("AIMO_CONFIG", "The settings file to use (the --config option wins)."),
     ("AIMO_KEYRING", "Where secrets are kept: system (the OS keyring), file (the secrets file) or memory (tests; nothing persists)."),
     ("AIMO_SECRETS_FILE", "The secrets file to use with the file backend."),
     ("AIMO_CA_BUNDLE", "Trust this CA bundle for TLS (verification stays on); like --ca-bundle."),
+    ("AIMO_HTTP_TIMEOUT", "Seconds to wait for each WordPress answer (0.1 to 3600); the --timeout option wins."),
     ("AIMO_DEBUG", "Set to 1 for the same effect as --debug."),
+    ("AIMO_BACKGROUND_REFRESH", "Set to 0 to never start a detached model-catalog refresh when the cache is stale."),
+    ("NO_COLOR", "Set (to anything) for plain output without colours or tables drawn with box characters, even on a terminal."),
+    ("TERM", "dumb gives plain output, as NO_COLOR does."),
+    ("XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_STATE_HOME, XDG_CACHE_HOME", "Base folders for the settings, secrets file, state and cache (see FILES)."),
 ]
+# Read by aimo but not settings of aimo's own: where the platform keeps things, and the shell completion protocol.
+ENVIRONMENT_UNLISTED = {"APPDATA", "LOCALAPPDATA", "SHELL", "BASH_COMPLETION_USER_DIR", "_AIMO_COMPLETE", "_AIMO_COMP_LINE", "_AIMO_COMP_WORDBREAKS"}
+
+
+def environment(providers: list[dict] | None = None) -> list[tuple[str, str]]:
+    """ENVIRONMENT plus the provider variables (each provider's key variable, and OLLAMA_HOST)."""
+    if providers is None:
+        from .core.providers import PROVIDERS
+
+        providers = [{"env": p.env_var} for p in PROVIDERS.values()]
+    keyed = [p["env"] for p in providers if p["env"] != "OLLAMA_HOST"]
+    rows = list(ENVIRONMENT[:-1])
+    rows.append((", ".join(keyed), "A provider key from the environment; it overrides the stored key (several keys, one per line, make a pool)."))
+    rows.append(("OLLAMA_HOST", "The Ollama server URL (Ollama's credential): a URL or host:port; it overrides the stored one."))
+    rows.append(ENVIRONMENT[-1])
+    return rows
+
+
+def readme_tables(readme: str, providers: list[dict] | None = None) -> str:
+    """README.md with its generated tables (between <!-- aimo:NAME --> and <!-- /aimo:NAME -->) rewritten."""
+    env_rows = ["| variable | meaning |", "|---|---|"]
+    for name, text in environment(providers):
+        env_rows.append("| " + ", ".join(f"`{n.strip()}`" for n in name.split(",")) + f" | {text} |")
+    exit_rows = ["| code | meaning |", "|---|---|"] + [f"| {code} | {text} |" for code, text in EXIT_STATUS]
+    exit_rows += ["", SIGPIPE_NOTE.replace("aimo ... | head", "`aimo … | head`")]
+    for name, rows in (("environment", env_rows), ("exit-codes", exit_rows)):
+        start, end = f"<!-- aimo:{name} (generated by scripts/gen-cli-docs from aimo_cli/clidocs.py) -->", f"<!-- /aimo:{name} -->"
+        a, b = readme.find(start), readme.find(end)
+        if a == -1 or b == -1:
+            raise ValueError(f"README.md lacks the markers {start} … {end}")
+        readme = readme[: a + len(start)] + "\n" + "\n".join(rows) + "\n" + readme[b:]
+    return readme
+
 
 EXAMPLES = [
     ("keys set", "printf %s \"$OPENAI_API_KEY\" | aimo keys set openai --stdin", "Store an OpenAI key from standard input."),
@@ -376,16 +421,10 @@ def render_man(tree: dict) -> str:
     out.append(".SH EXIT STATUS")
     for code, text in EXIT_STATUS:
         out += [".TP", f"\\fB{code}\\fR", _esc(text)]
+    out += [".PP", _esc(SIGPIPE_NOTE)]
     out.append(".SH ENVIRONMENT")
-    for name, text in ENVIRONMENT:
-        out += [".TP", f"\\fB{name}\\fR", _esc(text)]
-    providers = tree["providers"]
-    keyed = [p for p in providers if p["env"] != "OLLAMA_HOST"]
-    out += [".TP", "\\fB" + "\\fR, \\fB".join(_esc(p["env"]) for p in keyed) + "\\fR",
-            _esc("A provider key from the environment; it overrides the stored key (several keys, one per line, make a pool).")]
-    out += [".TP", "\\fBOLLAMA_HOST\\fR", _esc("The Ollama server URL (Ollama's credential).")]
-    out += [".TP", "\\fBXDG_CONFIG_HOME\\fR, \\fBXDG_DATA_HOME\\fR, \\fBXDG_STATE_HOME\\fR, \\fBXDG_CACHE_HOME\\fR",
-            _esc("Base folders for the settings, secrets file, state and cache (see FILES).")]
+    for name, text in environment(tree["providers"]):
+        out += [".TP", "\\fB" + "\\fR, \\fB".join(_esc(n.strip()) for n in name.split(",")) + "\\fR", _esc(text)]
     out.append(".SH FILES")
     for name, text in FILES:
         out += [".TP", f"\\fI{_esc(name)}\\fR", _esc(text)]
@@ -413,6 +452,10 @@ def generate(app=None) -> list[Generated]:
     files = [Generated("aimo_cli/completion_tree.json", json.dumps(tree, indent=1, ensure_ascii=False) + "\n")]
     files += [Generated(os.path.join("completions", FILENAMES[shell]), text) for shell, text in SCRIPTS.items()]
     files.append(Generated("man/aimo.1", render_man(tree)))
+    readme = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+    if os.path.exists(readme):  # a source checkout (an installed wheel has no README to keep in step)
+        with open(readme, encoding="utf-8") as fh:
+            files.append(Generated("README.md", readme_tables(fh.read(), tree["providers"])))
     return files
 
 

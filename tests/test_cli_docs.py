@@ -119,3 +119,32 @@ def test_man_renders_it(tree):
     for heading in ("NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "EXIT STATUS", "ENVIRONMENT", "FILES", "EXAMPLES"):
         assert f"\n{heading}\n" in text
     assert "aimo keys set [OPTIONS] ID" in text
+
+
+def test_every_environment_variable_aimo_reads_is_documented():
+    """One list (clidocs.environment) feeds the man page and the README; a variable read but not listed fails here."""
+    documented = {n.strip() for name, _ in clidocs.environment() for n in name.split(",")}
+    pattern = re.compile(r"""(?:environ\.get\(|environ\[|getenv\(|environ\.setdefault\(|in os\.environ)\s*["']([A-Z_][A-Z0-9_]*)["']""")
+    pattern_in = re.compile(r"""["']([A-Z_][A-Z0-9_]*)["']\s+(?:not\s+)?in\s+os\.environ""")
+    read: dict[str, str] = {}
+    for path in (REPO / "aimo_cli").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for m in list(pattern.finditer(text)) + list(pattern_in.finditer(text)):
+            read.setdefault(m.group(1), str(path.relative_to(REPO)))
+    assert "AIMO_CONFIG" in read  # the scan itself works
+    missing = {name: where for name, where in read.items() if name not in documented and name not in clidocs.ENVIRONMENT_UNLISTED}
+    assert not missing, f"document these in aimo_cli/clidocs.py ENVIRONMENT, then run scripts/gen-cli-docs: {missing}"
+
+
+def test_one_exit_code_table_for_help_man_and_readme(generated):
+    from aimo_cli.app import HELP
+
+    codes = [code for code, _ in clidocs.EXIT_STATUS]
+    summary = HELP[HELP.index("Exit codes:") :]
+    assert [int(c) for c in re.findall(r"\b(\d+) [a-z]", summary)] == codes, "the root --help lists other exit codes than clidocs.EXIT_STATUS"
+    man = next(f.text for f in generated if f.path == "man/aimo.1")
+    for code, _ in clidocs.EXIT_STATUS:
+        assert f".TP\n\\fB{code}\\fR" in man
+    readme = (REPO / "README.md").read_text()
+    for code, text in clidocs.EXIT_STATUS:
+        assert f"| {code} | {text} |" in readme
