@@ -136,3 +136,27 @@ def test_activate_without_the_plugin_installed_says_so(bridge, tmp_path):
     finally:
         moved.rename(plugins / "aimo-bridge")
         bridge.php("require_once ABSPATH . 'wp-admin/includes/plugin.php'; activate_plugin('aimo-bridge/aimo-bridge.php');")
+
+
+def test_bridge_zip_to_standard_output(tmp_path):
+    """`-o -` means standard output (before: a file named `-`); a terminal is refused."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    target = tmp_path / "piped.zip"
+    with open(target, "wb") as fh:
+        proc = subprocess.run([sys.executable, "-m", "aimo_cli", "bridge", "zip", "-o", "-"], stdout=fh, stderr=subprocess.PIPE, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "-").exists()
+    with zipfile.ZipFile(target) as zf:
+        assert "aimo-bridge/aimo-bridge.php" in zf.namelist()
+    assert b"standard output" in proc.stderr
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "aimo_cli", "bridge", "zip", "-o", "-"], stdout=slave, stderr=subprocess.PIPE, cwd=tmp_path, timeout=60)
+    os.close(slave)
+    os.close(master)
+    assert proc.returncode == 2 and b"refusing to write a zip to a terminal" in proc.stderr

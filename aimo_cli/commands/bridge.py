@@ -16,13 +16,20 @@ SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", m
 @app.command("zip")
 def zip_(
     ctx: typer.Context,
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Zip file to write (default: ./aimo-bridge-VERSION.zip).", metavar="FILE"),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Zip file to write (default: ./aimo-bridge-VERSION.zip); - writes it to standard output.", metavar="FILE"
+    ),
 ) -> None:
     """Write an upload-ready zip of the bridge (Plugins → Add New → Upload)."""
     from ..services import bridge
 
+    out = app_ctx(ctx).out
+    if output == "-":
+        out.binary(bridge.write_zip, what="a zip")
+        out.info(f"Wrote the aimo bridge {bridge.version()} zip to standard output.")
+        return
     path = bridge.make_zip(output)
-    app_ctx(ctx).out.line(f"Wrote {path} (aimo bridge {bridge.version()}).")
+    out.line(f"Wrote {path} (aimo bridge {bridge.version()}).")
 
 
 @app.command("install")

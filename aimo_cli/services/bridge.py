@@ -41,6 +41,21 @@ def version() -> str:
     return m.group(1) if m else "unknown"
 
 
+def write_zip(dest) -> None:
+    """The upload-ready zip (the aimo-bridge/ folder at its root) into `dest`: a path or a binary file object."""
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        dirs = sorted({f"{SLUG}/"} | {f"{SLUG}/{p}/" for rel, _ in plugin_files() for p in _parents(rel)})
+        for d in dirs:
+            info = zipfile.ZipInfo(d, _ZIP_TIME)
+            info.external_attr = (0o40755 << 16) | 0x10
+            zf.writestr(info, b"")
+        for rel, path in plugin_files():
+            info = zipfile.ZipInfo(f"{SLUG}/{rel}", _ZIP_TIME)
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+
+
 def make_zip(output: str | os.PathLike | None = None) -> Path:
     """Write an upload-ready zip (the aimo-bridge/ folder at its root); atomic replace of the target."""
     target = Path(output) if output else Path.cwd() / f"{SLUG}-{version()}.zip"
@@ -51,17 +66,7 @@ def make_zip(output: str | os.PathLike | None = None) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(fd)
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            dirs = sorted({f"{SLUG}/"} | {f"{SLUG}/{p}/" for rel, _ in plugin_files() for p in _parents(rel)})
-            for d in dirs:
-                info = zipfile.ZipInfo(d, _ZIP_TIME)
-                info.external_attr = (0o40755 << 16) | 0x10
-                zf.writestr(info, b"")
-            for rel, path in plugin_files():
-                info = zipfile.ZipInfo(f"{SLUG}/{rel}", _ZIP_TIME)
-                info.external_attr = 0o100644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, path.read_bytes())
+        write_zip(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:

@@ -58,6 +58,23 @@ class Output:
         if hint:
             self.stderr.write("Hint: " + _safe(hint) + "\n")
 
+    def binary(self, write, *, what: str) -> None:
+        """Let `write(file)` put binary data on stdout, never onto a terminal (it would garble it)."""
+        from ..errors import UsageError
+
+        if _isatty(self.stdout):
+            raise UsageError(f"refusing to write {what} to a terminal", "Redirect it: … -o - > FILE, or pipe it on.")
+        import io
+
+        buf = io.BytesIO()
+        write(buf)
+        self.stdout.flush()
+        target = getattr(self.stdout, "buffer", None)
+        if target is None:  # a text-only stream (tests): nothing binary can go there
+            raise UsageError(f"standard output cannot take {what}", "Give a file name with -o FILE.")
+        target.write(buf.getvalue())
+        target.flush()
+
     def json(self, data: Any) -> None:
         self.stdout.write(json_safe(redact(json.dumps(data, indent=2, ensure_ascii=False, default=str))) + "\n")
 
