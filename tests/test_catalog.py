@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 
 import pytest
 
@@ -226,3 +227,35 @@ def test_background_refresh_spawns_a_detached_refresh(monkeypatch):
     monkeypatch.setenv("AIMO_BACKGROUND_REFRESH", "0")
     svc.spawn_background_refresh(context(), ["groq"])
     assert len(calls) == 1
+
+
+def test_retired_models_are_flagged_and_kept_out_of_completion(tmp_path):
+    """Issue 16 item 6: a model whose retirement date has passed is said to be retired and is never offered on TAB."""
+    from aimo_cli.catalog.cache import INDEX_NAME, CatalogCache
+    from aimo_cli.core.models import ModelEntry
+
+    gone = ModelEntry("llama-old", "groq", deprecation="2020-01-01", successor="openai/gpt-oss-120b")
+    later = ModelEntry("llama-later", "groq", deprecation="2999-01-01")
+    live = ModelEntry("openai/gpt-oss-120b", "groq")
+    assert gone.retired("2026-11-29") and not later.retired("2026-11-29") and not live.retired("2026-11-29")
+    cache = CatalogCache(tmp_path)
+    try:
+        cache.put("models:groq", "groq", "https://api.groq.com/openai/v1", [gone, later, live], now=1.0)
+        cache.write_index()
+    finally:
+        cache.close()
+    index = (tmp_path / INDEX_NAME).read_text().split()
+    assert "groq:openai/gpt-oss-120b" in index and "groq:llama-later" in index
+    assert "groq:llama-old" not in index
+
+
+def test_models_show_and_list_say_retired():
+    from .clihelper import run_cli
+
+    r = run_cli(["models", "show", "groq:llama-3.3-70b-versatile"])  # curated: retired 2026-08-16
+    assert r.code == 0 and "retired:" in r.out and "no longer serves it" in r.out
+    r = run_cli(["models", "show", "groq:llama-3.3-70b-versatile", "--json"])
+    assert json.loads(r.out)["retired"] is True
+    r = run_cli(["models", "list", "--all", "--provider", "groq", "--json"])
+    rows = {m["id"]: m for m in json.loads(r.out)}
+    assert rows["llama-3.3-70b-versatile"]["retired"] is True and rows["openai/gpt-oss-120b"]["retired"] is False

@@ -131,5 +131,17 @@ class CatalogCache:
             p = rec.get("provider", "")
             if p not in newest or rec.get("fetched_at", 0) > newest[p].get("fetched_at", 0):
                 newest[p] = rec
-        lines = sorted({f"{p}:{e['id']}" for p, rec in newest.items() if is_clean(str(p)) for e in rec.get("entries", []) if isinstance(e, dict) and e.get("id")})
+        import datetime
+
+        today = datetime.date.today().isoformat()
+        # retired models are kept out of completion: the provider no longer serves them
+        lines = sorted(
+            {
+                f"{p}:{e['id']}"
+                for p, rec in newest.items()
+                if is_clean(str(p))
+                for e in rec.get("entries", [])
+                if isinstance(e, dict) and e.get("id") and not (e.get("deprecation") and str(e["deprecation"])[:10] <= today)
+            }
+        )
         atomic_write(self.cache_dir / INDEX_NAME, "".join(line + "\n" for line in lines))

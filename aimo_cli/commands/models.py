@@ -13,9 +13,19 @@ app = typer.Typer(help="List, refresh and inspect the models of your providers."
 COLUMNS = ["provider", "model", "kind", "context", "retires", "source"]
 
 
-def _row(e) -> list:
-    retires = (e.deprecation or "") + (f" \u2192 {e.successor}" if e.successor else "")
+def _today() -> str:
+    import datetime
+
+    return datetime.date.today().isoformat()
+
+
+def _row(e, today: str) -> list:
+    retires = ("retired " if e.retired(today) else "") + (e.deprecation or "") + (f" \u2192 {e.successor}" if e.successor else "")
     return [e.provider, e.id, e.kind, e.context_window or "", retires, e.source]
+
+
+def _as_dict(e, today: str) -> dict:
+    return {**e.to_dict(), "retired": e.retired(today)}
 
 
 @app.command("list")
@@ -38,10 +48,11 @@ def list_(
             actx.out.info(f"{listing.provider}: {listing.note}")
     if not ids:
         actx.out.info("No connected providers. Verify keys with `aimo keys verify`, or show every provider with --all.")
+    today = _today()
     if mode == "json":
-        actx.out.json([e.to_dict() for e in entries])
+        actx.out.json([_as_dict(e, today) for e in entries])
         return
-    actx.out.table(COLUMNS, [_row(e) for e in entries], fmt=mode)
+    actx.out.table(COLUMNS, [_row(e, today) for e in entries], fmt=mode)
 
 
 @app.command("refresh")
@@ -88,10 +99,13 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help="PROVIDER:MODEL
         catalog.close()
     if entry is None:
         raise UsageError(f"no model {ref!r} in the catalog", f"See the list: aimo models list --all --provider {ref.split(':', 1)[0]}")
+    today = _today()
     if json:
-        actx.out.json(entry.to_dict())
+        actx.out.json(_as_dict(entry, today))
         return
-    for label, value in (("model", entry.ref), ("name", entry.name), ("kind", entry.kind), ("context", entry.context_window), ("retires", entry.deprecation), ("successor", entry.successor), ("source", entry.source)):
+    retired = entry.retired(today)
+    when = f"{entry.deprecation} (retired: the provider no longer serves it; pick another model)" if retired else entry.deprecation
+    for label, value in (("model", entry.ref), ("name", entry.name), ("kind", entry.kind), ("context", entry.context_window), ("retired" if retired else "retires", when), ("successor", entry.successor), ("source", entry.source)):
         if value:
             actx.out.line(f"{label + ':':10} {value}")
 

@@ -23,6 +23,10 @@ class ModelEntry:
     def ref(self) -> str:
         return f"{self.provider}:{self.id}"
 
+    def retired(self, today: str) -> bool:
+        """True when the retirement date (ISO) is today or past: the provider no longer serves it. `today` is ISO."""
+        return bool(self.deprecation) and str(self.deprecation)[:10] <= today
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
