@@ -61,7 +61,7 @@ abstract class Aimo_Bridge_Provider extends AbstractApiProvider {
 			static::ID,
 			$conf['name'],
 			'server' === $conf['type'] ? ProviderTypeEnum::server() : ProviderTypeEnum::cloud(),
-			$conf['credentials_url'] ?: null,
+			'' !== (string) $conf['credentials_url'] ? $conf['credentials_url'] : null,
 			RequestAuthenticationMethod::apiKey(),
 			'ollama' === static::ID
 				? __( 'Local or self-hosted models through Ollama; the server URL is the credential. Served by the aimo bridge.', 'aimo-bridge' )
@@ -90,7 +90,6 @@ abstract class Aimo_Bridge_Provider extends AbstractApiProvider {
 	}
 }
 
-// phpcs:disable Generic.Files.OneObjectStructurePerFile.MultipleFound
 final class Aimo_Bridge_Provider_Openai extends Aimo_Bridge_Provider {
 	public const ID = 'openai';
 }
@@ -224,7 +223,7 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 		$data = $response->getData() ?? array();
 		$list = isset( $data['data'] ) && is_array( $data['data'] ) ? $data['data'] : ( isset( $data['models'] ) && is_array( $data['models'] ) ? $data['models'] : ( array_is_list( $data ) ? $data : null ) );
 		if ( ! is_array( $list ) ) {
-			throw ResponseException::fromMissingData( aimo_bridge_provider( $id )['name'], 'data' );
+			throw ResponseException::fromMissingData( esc_html( aimo_bridge_provider( $id )['name'] ), 'data' );
 		}
 		$rows = array();
 		foreach ( $list as $item ) {
@@ -400,13 +399,13 @@ class Aimo_Bridge_Text_Model extends AbstractOpenAiCompatibleTextGenerationModel
 		return aimo_bridge_adjust_params( $this->providerMetadata()->getId(), parent::prepareGenerateTextParams( $prompt ) );
 	}
 
-	protected function prepareMessagesParam( array $messages, ?string $systemInstruction = null ): array { // phpcs:ignore WordPress.NamingConventions.ValidVariableName
-		return aimo_bridge_flatten_messages( parent::prepareMessagesParam( $messages, $systemInstruction ) ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+	protected function prepareMessagesParam( array $messages, ?string $system_instruction = null ): array {
+		return aimo_bridge_flatten_messages( parent::prepareMessagesParam( $messages, $system_instruction ) );
 	}
 
-	protected function parseResponseChoiceToCandidate( array $choiceData, int $index ): Candidate { // phpcs:ignore WordPress.NamingConventions.ValidVariableName
-		$choiceData['finish_reason'] = aimo_bridge_finish_reason( $choiceData['finish_reason'] ?? null, $choiceData ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
-		return parent::parseResponseChoiceToCandidate( $choiceData, $index ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+	protected function parseResponseChoiceToCandidate( array $choice_data, int $index ): Candidate {
+		$choice_data['finish_reason'] = aimo_bridge_finish_reason( $choice_data['finish_reason'] ?? null, $choice_data );
+		return parent::parseResponseChoiceToCandidate( $choice_data, $index );
 	}
 }
 
@@ -494,4 +493,3 @@ class Aimo_Bridge_Perplexity_Model extends AbstractApiBasedModel implements Text
 		);
 	}
 }
-// phpcs:enable

@@ -65,12 +65,12 @@ function aimo_bridge_request_channel(): string {
 	return 'php';
 }
 
-function aimo_bridge_log_change( string $setting, $old, $new ): void {
+function aimo_bridge_log_change( string $setting, $old, $new_value ): void {
 	$old = is_string( $old ) ? $old : '';
-	if ( null !== $new && ! is_string( $new ) ) {
+	if ( null !== $new_value && ! is_string( $new_value ) ) {
 		return;
 	}
-	if ( $old === $new ) {
+	if ( $old === $new_value ) {
 		return;
 	}
 	$user  = wp_get_current_user();
@@ -78,8 +78,8 @@ function aimo_bridge_log_change( string $setting, $old, $new ): void {
 		'time'                 => gmdate( 'Y-m-d\TH:i:s\Z' ),
 		'user'                 => $user && $user->exists() ? $user->user_login : '',
 		'setting'              => $setting,
-		'action'               => null === $new ? 'deleted' : ( '' === $new ? 'cleared' : 'set' ),
-		'fingerprint'          => aimo_bridge_fingerprint( $new ),
+		'action'               => null === $new_value ? 'deleted' : ( '' === $new_value ? 'cleared' : 'set' ),
+		'fingerprint'          => aimo_bridge_fingerprint( $new_value ),
 		'previous_fingerprint' => aimo_bridge_fingerprint( $old ),
 		'via'                  => aimo_bridge_request_channel(),
 		'by_aimo'              => aimo_bridge_request_is_aimo(),

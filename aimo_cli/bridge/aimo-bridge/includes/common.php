@@ -259,7 +259,7 @@ function aimo_bridge_split_model_ref( string $ref ): array {
 /** Whether the request currently being served comes from the aimo CLI (its User-Agent). */
 function aimo_bridge_request_is_aimo(): bool {
 	return ! empty( $GLOBALS['aimo_bridge_writing'] )
-		|| ( isset( $_SERVER['HTTP_USER_AGENT'] ) && str_starts_with( (string) $_SERVER['HTTP_USER_AGENT'], 'aimo/' ) );
+		|| ( isset( $_SERVER['HTTP_USER_AGENT'] ) && str_starts_with( sanitize_text_field( wp_unslash( $_SERVER['HTTP_USER_AGENT'] ) ), 'aimo/' ) );
 }
 
 /** Connected state from the last check, id => {connected, reason, checked_at}. */

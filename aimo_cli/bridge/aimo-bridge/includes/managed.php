@@ -20,10 +20,10 @@ function aimo_bridge_managed_hooks(): void {
 	add_action( AIMO_BRIDGE_CRON_WARM, 'aimo_bridge_warm_models' );
 	add_filter( 'wpai_preferred_text_models', 'aimo_bridge_prefer_text_model', 5 );
 	add_filter( 'wpai_preferred_image_models', 'aimo_bridge_prefer_image_model', 5 );
-	add_filter( 'wpai_has_ai_credentials', 'aimo_bridge_has_credentials', 20, 2 );
-	add_filter( 'http_request_args', 'aimo_bridge_filter_request_args', 20, 2 );
-	add_filter( 'http_request_host_is_external', 'aimo_bridge_allow_ollama_host', 10, 3 );
-	add_filter( 'http_allowed_safe_ports', 'aimo_bridge_allow_ollama_port', 10, 3 );
+	add_filter( 'wpai_has_ai_credentials', 'aimo_bridge_has_credentials', 20 );
+	add_filter( 'http_request_args', 'aimo_bridge_filter_request_args', 20 );
+	add_filter( 'http_request_host_is_external', 'aimo_bridge_allow_ollama_host', 10, 2 );
+	add_filter( 'http_allowed_safe_ports', 'aimo_bridge_allow_ollama_port', 10, 2 );
 }
 
 /** Whether the AI Client is available on this site. */
@@ -147,7 +147,7 @@ function aimo_bridge_prefer_image_model( $models ): array {
 }
 
 /** WordPress AI's credentials gate: true when a provider the bridge serves has a key (or Ollama a URL). */
-function aimo_bridge_has_credentials( $has, $connectors = array() ): bool {
+function aimo_bridge_has_credentials( $has ): bool {
 	if ( $has ) {
 		return true;
 	}
@@ -163,7 +163,7 @@ function aimo_bridge_has_credentials( $has, $connectors = array() ): bool {
  * Strip sampling parameters from every outgoing AI request whose model rejects them, whichever adapter (ours,
  * an official plugin's) built it: the AI Client sends through wp_safe_remote_request with a JSON body.
  */
-function aimo_bridge_filter_request_args( $args, $url ) {
+function aimo_bridge_filter_request_args( $args ) {
 	if ( ! is_array( $args ) || empty( $args['body'] ) || ! is_string( $args['body'] ) || '{' !== ( $args['body'][0] ?? '' ) ) {
 		return $args;
 	}
@@ -195,12 +195,12 @@ function aimo_bridge_ollama_origin(): ?array {
 }
 
 /** Allow exactly the Ollama server the admin configured, nothing else. */
-function aimo_bridge_allow_ollama_host( $external, $host, $url = '' ) {
+function aimo_bridge_allow_ollama_host( $external, $host ) {
 	$origin = aimo_bridge_ollama_origin();
 	return ( $origin && strtolower( (string) $host ) === $origin[0] ) ? true : $external;
 }
 
-function aimo_bridge_allow_ollama_port( $ports, $host = '', $url = '' ) {
+function aimo_bridge_allow_ollama_port( $ports, $host = '' ) {
 	$origin = aimo_bridge_ollama_origin();
 	if ( $origin && strtolower( (string) $host ) === $origin[0] && is_array( $ports ) ) {
 		$ports[] = $origin[1];
@@ -305,7 +305,10 @@ function aimo_bridge_check_provider( string $id ): array {
 
 /** An exception message fit to show: no credential in it, not too long. */
 function aimo_bridge_error_reason( Throwable $e, string $id, string $key = '' ): string {
-	$reason = trim( $e->getMessage() ) ?: get_class( $e );
+	$reason = trim( $e->getMessage() );
+	if ( '' === $reason ) {
+		$reason = get_class( $e );
+	}
 	foreach ( array_filter( array( $key, aimo_bridge_effective_key( $id )[0] ) ) as $secret ) {
 		if ( strlen( $secret ) >= 6 && 'ollama' !== $id ) {
 			$reason = str_replace( $secret, '••••' . substr( $secret, -4 ), $reason );

@@ -96,7 +96,7 @@ function aimo_bridge_rest_permission() {
 	if ( current_user_can( 'manage_options' ) ) {
 		return true;
 	}
-	return new WP_Error( 'rest_forbidden', __( 'Sorry, you are not allowed to do that.' ), array( 'status' => rest_authorization_required_code() ) );
+	return new WP_Error( 'rest_forbidden', __( 'Sorry, you are not allowed to do that.' ), array( 'status' => rest_authorization_required_code() ) ); // phpcs:ignore WordPress.WP.I18n.MissingArgDomain -- core's own message, translated by WordPress itself.
 }
 
 function aimo_bridge_error( string $code, string $message, int $status = 400, array $extra = array() ): WP_Error {

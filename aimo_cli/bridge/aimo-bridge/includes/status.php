@@ -104,6 +104,7 @@ function aimo_bridge_connector_report( bool $check ): array {
 			$cache = aimo_bridge_connected_cache();
 		}
 		$last     = $cache[ $id ] ?? null;
+		$base_url = $conf ? aimo_bridge_base_url( $id ) : '';
 		$report[] = array(
 			'id'                  => $id,
 			'name'                => $name,
@@ -118,7 +119,7 @@ function aimo_bridge_connector_report( bool $check ): array {
 			'connected'           => is_array( $last ) ? $last['connected'] : null,
 			'connected_reason'    => is_array( $last ) ? (string) $last['reason'] : '',
 			'checked_at'          => is_array( $last ) ? $last['checked_at'] : null,
-			'base_url'            => $conf ? ( aimo_bridge_base_url( $id ) ?: null ) : null,
+			'base_url'            => '' !== $base_url ? $base_url : null,
 		);
 	}
 	return $report;
