@@ -36,7 +36,7 @@ def write_config(text: str) -> None:
 
 def test_unknown_provider_in_the_settings_file_is_a_config_error():
     write_config('[providers.nosuch]\nbase_url = "https://x.example/v1"\n')
-    r = run_cli(["keys", "set", "groq", "--stdin"], stdin=make_key("gsk"))  # a command that edits the file validates it
+    r = run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=make_key("gsk"))  # a command that edits the file validates it
     assert r.code == 0  # keys live in the secret store, not in the file
     r = run_cli(["doctor", "--offline"])
     assert r.code == ExitCode.CONFIG and "nosuch" in r.text
@@ -103,14 +103,14 @@ def test_malformed_url_edited_into_the_settings_is_a_config_error(field, value):
     ],
 )
 def test_invisible_and_lookalike_characters_in_keys_are_refused(typed, needle):
-    r = run_cli(["keys", "set", "groq", "--stdin"], stdin=typed)
+    r = run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=typed)
     assert r.code == ExitCode.USAGE, r.text
     assert needle in r.err and "provider/groq" not in MemoryBackend._data
 
 
 def test_windows_line_ends_and_padding_are_trimmed():
     k1, k2 = make_key("gsk"), make_key("gsk")
-    r = run_cli(["keys", "set", "groq", "--stdin"], stdin=f"\t{k1}  \r\n\r\n  {k2}\r\n\r\n")
+    r = run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=f"\t{k1}  \r\n\r\n  {k2}\r\n\r\n")
     assert r.code == 0, r.err
     assert MemoryBackend._data["provider/groq"] == f"{k1}\n{k2}"
 

@@ -27,7 +27,7 @@ def test_list_shows_all_ten_providers_empty():
 
 def test_set_pool_first_line_wins_and_is_masked():
     k1, k2 = make_key("gsk"), make_key("gsk")
-    r = run_cli(["keys", "set", "groq", "--stdin"], stdin=f"  {k1}  \n\n{k2}\n")
+    r = run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=f"  {k1}  \n\n{k2}\n")
     assert r.code == 0, r.err
     assert "pool of 2" in r.out and k1[-4:] in r.out
     row = _list()["groq"]
@@ -38,14 +38,14 @@ def test_set_pool_first_line_wins_and_is_masked():
 @pytest.mark.reveals_secret
 def test_get_reveal_prints_only_first_key():
     k1, k2 = make_key(), make_key()
-    run_cli(["keys", "set", "openai", "--stdin"], stdin=f"{k1}\n{k2}\n")
+    run_cli(["keys", "set", "openai", "--stdin", "--no-verify"], stdin=f"{k1}\n{k2}\n")
     r = run_cli(["keys", "get", "openai", "--reveal"])
     assert r.code == 0 and r.out == k1 + "\n"
 
 
 def test_get_without_reveal_masks():
     k = make_key()
-    run_cli(["keys", "set", "openai", "--stdin"], stdin=k)
+    run_cli(["keys", "set", "openai", "--stdin", "--no-verify"], stdin=k)
     r = run_cli(["keys", "get", "openai"])
     assert r.code == 0 and k not in r.out and k[-4:] in r.out
 
@@ -67,7 +67,7 @@ def test_get_missing_is_auth_error():
     ],
 )
 def test_bad_keys_are_usage_errors_and_store_nothing(stdin, needle):
-    r = run_cli(["keys", "set", "groq", "--stdin"], stdin=stdin)
+    r = run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=stdin)
     assert r.code == ExitCode.USAGE and needle in r.err
     assert not _list()["groq"]["present"]
 
@@ -79,26 +79,26 @@ def test_unknown_provider_exit_3_lists_ids():
 
 
 def test_ollama_urls_validated_and_normalised():
-    r = run_cli(["keys", "set", "ollama", "--stdin"], stdin="localhost:11434\nhttp://gpu-box:11434/\n")
+    r = run_cli(["keys", "set", "ollama", "--stdin", "--no-verify"], stdin="localhost:11434\nhttp://gpu-box:11434/\n")
     assert r.code == 0, r.err
     row = _list()["ollama"]
     assert row["display"] == "http://localhost:11434" and row["pool_size"] == 2
-    r = run_cli(["keys", "set", "ollama", "--stdin"], stdin="ftp://x\n")
+    r = run_cli(["keys", "set", "ollama", "--stdin", "--no-verify"], stdin="ftp://x\n")
     assert r.code == ExitCode.USAGE and "http" in r.err
 
 
 def test_ollama_display_hides_userinfo():
-    run_cli(["keys", "set", "ollama", "--stdin"], stdin="https://user:s3cretpass@ollama.example:8443/\n")
+    run_cli(["keys", "set", "ollama", "--stdin", "--no-verify"], stdin="https://user:s3cretpass@ollama.example:8443/\n")
     assert _list()["ollama"]["display"] == "https://ollama.example:8443"
 
 
 def test_env_overrides_store(monkeypatch):
     stored, env = make_key(), make_key()
-    run_cli(["keys", "set", "anthropic", "--stdin"], stdin=stored)
+    run_cli(["keys", "set", "anthropic", "--stdin", "--no-verify"], stdin=stored)
     monkeypatch.setenv("ANTHROPIC_API_KEY", env)
     row = _list()["anthropic"]
     assert row["source"] == "env" and row["display"].endswith(env[-4:])
-    r = run_cli(["keys", "rm", "anthropic"])
+    r = run_cli(["keys", "rm", "anthropic", "--yes"])
     assert r.code == 0 and "ANTHROPIC_API_KEY is still set" in r.err
 
 
@@ -109,8 +109,8 @@ def test_ollama_host_env(monkeypatch):
 
 def test_rm_validates_all_ids_first():
     k = make_key()
-    run_cli(["keys", "set", "groq", "--stdin"], stdin=k)
-    r = run_cli(["keys", "rm", "groq", "nope"])
+    run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=k)
+    r = run_cli(["keys", "rm", "groq", "nope", "--yes"])
     assert r.code == ExitCode.CONFIG
     assert _list()["groq"]["present"]
 
@@ -134,7 +134,7 @@ def test_csv_format_and_bad_format():
 
 def test_debug_after_the_subcommand_is_the_global_flag():
     k = make_key()
-    run_cli(["keys", "set", "groq", "--stdin"], stdin=k)
+    run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=k)
     r = run_cli(["keys", "list", "--debug"])
     assert r.code == 0 and "groq" in r.out and k not in r.text
     assert run_cli(["keys", "list", "--", "--debug"]).code == 2  # after `--` it is an argument, not the flag
@@ -147,7 +147,7 @@ def test_rotate_without_any_site_only_replaces_the_local_key():
     with FakeProviders() as fake:
         write_settings(fake)
         old, new = fake.make_valid_key("groq"), fake.make_valid_key("groq")
-        run_cli(["keys", "set", "groq", "--stdin"], stdin=old)
+        run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=old)
         r = run_cli(["keys", "rotate", "groq", "--stdin"], stdin=new)
     assert r.code == 0, r.text
     row = {x["provider"]: x for x in json.loads(run_cli(["keys", "list", "--json"]).out)}["groq"]

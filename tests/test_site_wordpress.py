@@ -139,7 +139,7 @@ def test_use_rm_and_default(wp_site):
     assert run_cli(["site", "use", "two"]).code == 0
     rows = {r["name"]: r for r in json.loads(run_cli(["site", "list", "--json"]).out)}
     assert rows["two"]["default"] and not rows["one"]["default"]
-    assert run_cli(["site", "rm", "two"]).code == 0
+    assert run_cli(["site", "rm", "two", "--yes"]).code == 0
     assert run_cli(["site", "use", "nope"]).code == ExitCode.CONFIG
     r = run_cli(["site", "test"])  # the only remaining site is used
     assert r.code == 0, r.err

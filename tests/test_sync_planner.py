@@ -115,9 +115,9 @@ def test_sync_state_is_forgotten_with_the_site(tmp_path):
     assert run_cli(["site", "add", "blog", "https://blog.example", "--user", "a", "--stdin", "--no-verify"], stdin="abcd efgh ijkl mnop").code == 0
     state = SyncState(ctx.state_dir)
     state.record("blog", {"groq": BaseRecord.of(A)})
-    assert run_cli(["site", "add", "blog", "https://blog.example", "--user", "b", "--stdin", "--no-verify"], stdin="abcd efgh ijkl mnop").code == 0
+    assert run_cli(["site", "add", "blog", "https://blog.example", "--user", "b", "--stdin", "--no-verify", "--force"], stdin="abcd efgh ijkl mnop").code == 0
     assert state.load("blog")  # same URL: the sync history still holds
-    assert run_cli(["site", "add", "blog", "https://other.example", "--user", "b", "--stdin", "--no-verify"], stdin="abcd efgh ijkl mnop").code == 0
+    assert run_cli(["site", "add", "blog", "https://other.example", "--user", "b", "--stdin", "--no-verify", "--force"], stdin="abcd efgh ijkl mnop").code == 0
     assert state.load("blog") == {}  # another site now: nothing synced with it yet
     state.record("blog", {"groq": BaseRecord.of(A)})
     sites.remove_site(ctx, "blog")

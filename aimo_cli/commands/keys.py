@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
+from ._confirm import YES_OPT
 
 app = typer.Typer(help="Store, list and remove provider keys (and the Ollama server URL).", no_args_is_help=True)
 
@@ -18,18 +19,61 @@ def set_(
     ctx: typer.Context,
     provider: str = PROVIDER_ARG,
     stdin: bool = typer.Option(False, "--stdin", help="Read the key (or a pool, one per line) from standard input."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Store without checking the key with its provider."),
 ) -> None:
-    """Store a provider key from a hidden prompt or --stdin (several lines = a round-robin pool)."""
+    """Store a provider key from a hidden prompt or --stdin (several lines = a round-robin pool); verified first."""
     from ..services import credentials
 
     actx = app_ctx(ctx)
     info = credentials.provider_info(provider)
     noun = "server URL" if info.credential == "url" else "API key"
-    cred = credentials.store(actx, info.id, read_secret(f"{info.name} {noun}: ", stdin))
-    pool = f" (pool of {len(cred.pool)}; WordPress gets the first)" if len(cred.pool) > 1 else ""
-    actx.out.line(f"Stored {info.name} {noun} {cred.display()}{pool} in {actx.secrets.backend.name}.")
+    pool, notes = credentials.check_pool_notes(info, read_secret(f"{info.name} {noun}: ", stdin))
+    _say_notes(actx, notes)
+    if not no_verify:
+        _verify_or_refuse(actx, info, pool)
+    res = credentials.store_pool(actx, info.id, pool=pool)
+    cred = res.credential
+    pool_note = f" (pool of {len(cred.pool)}; WordPress gets the first)" if len(cred.pool) > 1 else ""
+    actx.out.line(f"Stored {info.name} {noun} {cred.display()}{pool_note} in {actx.secrets.backend.name}.")
+    _say_dropped(actx, info, res.dropped)
     if credentials.env_pool(info):
         actx.out.warn(f"{info.env_var} is set in this environment and overrides the stored value.")
+
+
+def _say_notes(actx, notes: list[str]) -> None:
+    for note in notes:
+        if note.startswith("warning: "):
+            actx.out.warn(note[len("warning: ") :])
+        else:
+            actx.out.info(f"Note: {note}.")
+
+
+def _say_dropped(actx, info, dropped) -> None:
+    from ..core.secrets import fingerprint, mask
+
+    if dropped:
+        shown = ", ".join(f"{mask(k)} ({fingerprint(k)})" for k in dropped)
+        actx.out.line(
+            f"Replaced: {len(dropped)} key(s) of the old {info.name} pool are no longer in it ({shown}); "
+            f"they are kept as previous keys (aimo keys previous {info.id}; aimo keys restore {info.id})."
+        )
+
+
+def _verify_or_refuse(actx, info, pool: list[str]) -> None:
+    """Check every line with the provider; a refused one stops everything (exit 4), an unreachable one is said aloud."""
+    from ..errors import AuthError
+    from ..services.verify import REJECTED, UNREACHABLE, verify_key
+
+    for n, key in enumerate(pool, 1):
+        where = f"line {n} of the pool" if len(pool) > 1 else "the key"
+        outcome = verify_key(actx, info.id, key)
+        if outcome.status == REJECTED:
+            raise AuthError(
+                f"{info.name} refused {where} ({outcome.display}): {outcome.message}; nothing was stored",
+                f"Copy the key again from {info.console_url or 'the provider console'}, or store it unchecked with --no-verify.",
+            )
+        if outcome.status == UNREACHABLE:
+            actx.out.warn(f"{where} was not verified: {outcome.message} (stored anyway; check later with aimo keys verify {info.id})")
 
 
 @app.command("list")
@@ -71,17 +115,127 @@ def get(
 
 
 @app.command("rm")
-def rm(ctx: typer.Context, providers: List[str] = typer.Argument(..., help="Provider id(s).", metavar="ID...")) -> None:
-    """Remove stored provider keys (environment variables are not touched)."""
+def rm(
+    ctx: typer.Context,
+    providers: List[str] = typer.Argument(..., help="Provider id(s).", metavar="ID..."),
+    keep_previous: bool = typer.Option(False, "--keep-previous", help="Keep the earlier (replaced) keys; remove only the current ones."),
+    yes: bool = YES_OPT,
+) -> None:
+    """Remove stored provider keys: the whole pool and every earlier key (environment variables are not touched)."""
+    from ..services import credentials
+    from ._confirm import confirm
+
+    actx = app_ctx(ctx)
+    infos = [credentials.provider_info(p) for p in dict.fromkeys(providers)]  # validate all before removing any
+    plans = []
+    for info in infos:
+        cred = credentials.resolve(actx, info.id, include_env=False)
+        prev = credentials.previous_keys(actx, info.id)
+        plans.append((info, cred, prev))
+    described = [f"{info.name} ({_describe_pool(cred)}{'' if keep_previous or not prev else f' and {len(prev)} earlier key(s)'})" for info, cred, prev in plans if cred.present or (prev and not keep_previous)]
+    if described:
+        confirm(actx, f"Remove {', '.join(described)} from {actx.secrets.backend.name}? Sites keep their copies.", yes, what="removing keys")
+    for info, _cred, _prev in plans:
+        r = credentials.remove(actx, info.id, keep_previous=keep_previous)
+        parts = []
+        if r.pool:
+            parts.append(_describe_pool(credentials.Credential(info.id, "", r.pool)))
+        if r.previous and not keep_previous:
+            parts.append(f"{r.previous} earlier key(s)")
+        if parts:
+            actx.out.line(f"Removed {info.name}: {' and '.join(parts)}. No copy is left in {actx.secrets.backend.name}.")
+        else:
+            actx.out.line(f"No stored {info.name} credential.")
+        if keep_previous and r.previous:
+            actx.out.line(f"Kept {r.previous} earlier {info.name} key(s) (--keep-previous): aimo keys previous {info.id}; remove them with aimo keys rm {info.id}.")
+        if credentials.env_pool(info):
+            actx.out.warn(f"{info.env_var} is still set in this environment and still provides a value.")
+
+
+def _describe_pool(cred) -> str:
+    from ..core.secrets import fingerprint
+
+    if len(cred.pool) > 1:
+        return f"pool of {len(cred.pool)}, first {cred.display()} ({fingerprint(cred.first)})"
+    return f"{cred.display()} ({fingerprint(cred.first)})"
+
+
+@app.command("previous")
+def previous(ctx: typer.Context, provider: str = PROVIDER_ARG, json: bool = JSON_OPT) -> None:
+    """List the earlier keys aimo keeps for a provider (masked, fingerprint, when and why replaced)."""
     from ..services import credentials
 
     actx = app_ctx(ctx)
-    infos = [credentials.provider_info(p) for p in providers]  # validate all before removing any
-    for info in infos:
-        removed = credentials.remove(actx, info.id)
-        actx.out.line(f"{'Removed' if removed else 'No stored'} {info.name} credential.")
-        if credentials.env_pool(info):
-            actx.out.warn(f"{info.env_var} is still set in this environment and still provides a value.")
+    info = credentials.provider_info(provider)
+    items = credentials.previous_keys(actx, info.id)
+    if json:
+        actx.out.json([dict(p.as_dict(info.id), number=n) for n, p in enumerate(items, 1)])
+        return
+    if not items:
+        actx.out.line(f"No earlier {info.name} key is kept.")
+        return
+    actx.out.table(
+        ["#", "key", "fingerprint", "replaced", "why"],
+        [[n, p.as_dict(info.id)["display"], p.fingerprint, _when(p.replaced_at), p.reason] for n, p in enumerate(items, 1)],
+        title=f"earlier {info.name} keys (newest first; aimo keys restore {info.id} [#])",
+    )
+
+
+def _when(ts) -> str:
+    if ts is None:
+        return "unknown"
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+@app.command("restore")
+def restore(
+    ctx: typer.Context,
+    provider: str = PROVIDER_ARG,
+    which: Optional[str] = typer.Argument(None, help="Which earlier key: its number in aimo keys previous (1 = newest) or a fingerprint.", metavar="[N|FINGERPRINT]"),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Restore without checking the key with its provider."),
+) -> None:
+    """Bring an earlier key back as the first line of the pool (the current first key is kept as previous)."""
+    from ..services import credentials
+
+    actx = app_ctx(ctx)
+    info = credentials.provider_info(provider)
+    item = credentials.take_previous(actx, info.id, which)
+    if not no_verify:
+        _verify_or_refuse(actx, info, [item.key])
+    current = credentials.resolve(actx, info.id, include_env=False)
+    pool = [item.key] + [k for k in current.pool[1:] if k != item.key]
+    credentials.drop_previous(actx, info.id, [item.key])
+    res = credentials.store_pool(actx, info.id, pool=pool, reason="replaced by aimo keys restore")
+    actx.out.line(f"Restored {info.name} key {res.credential.display()} ({item.fingerprint}) as the key WordPress gets.")
+    _say_dropped(actx, info, res.dropped)
+    actx.out.info("Sites still hold what they held: aimo sync status shows them, aimo sync push sends this key.")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., help="A .env file (NAME=value lines; `export`, quotes and # comments allowed); - for stdin.", metavar="FILE"),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Report what would be stored; store nothing."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Store without checking each key with its provider."),
+    json: bool = JSON_OPT,
+) -> None:
+    """Import provider keys from a .env file: each line's fate is reported; keys are verified before anything is stored."""
+    from ..services import keyimport
+
+    actx = app_ctx(ctx)
+    report = keyimport.import_file(actx, file, dry_run=dry_run, verify=not no_verify)
+    if json:
+        actx.out.json(report.as_dict())
+    else:
+        actx.out.table(["line", "name", "fate", "detail"], [[f.line, f.name or "", f.fate, f.detail] for f in report.lines], title=f"import {file}" + (" (dry run)" if dry_run else ""))
+        if report.unknown:
+            from ..core.providers import PROVIDERS
+
+            actx.out.info("Known names: " + ", ".join(p.env_var for p in PROVIDERS.values()) + ".")
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.command("path")

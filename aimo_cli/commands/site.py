@@ -27,8 +27,10 @@ def add(
     rest_root: Optional[str] = typer.Option(
         None, "--rest-root", help="Use this REST root, even on another origin (the password then goes there).", metavar="URL"
     ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing site of the same name (a new URL drops its sync history)."),
 ) -> None:
-    """Add (or replace) a site: discover its REST API, check the application password, store it."""
+    """Add a site (--force replaces one): discover its REST API, check the application password, store it."""
+    from ..errors import SafetyError
     from ..services import sites
 
     actx = app_ctx(ctx)
@@ -36,7 +38,14 @@ def add(
     sites.normalise_url(url, allow_insecure_http=allow_insecure_http)  # fail before prompting
     if rest_root is not None:
         sites.normalise_rest_root(rest_root, allow_insecure_http=allow_insecure_http)
+    existing = actx.settings().sites().get(name)
+    if existing is not None and not force:
+        raise SafetyError(
+            f"a site named {name} already exists ({existing.url} as {existing.user}); adding it again would replace it",
+            "Pass --force to replace it, or pick another name (aimo site list shows the names in use).",
+        )
     password = read_secret(f"Application password for {user} at {url}: ", stdin)
+    replaced: list = []
     report = sites.add_site(
         actx,
         name,
@@ -48,10 +57,18 @@ def add(
         make_default=default,
         verify=not no_verify,
         rest_root=rest_root,
+        force=force,
+        replaced=replaced,
     )
     if report:
         _render_report(actx, report)
-    actx.out.line(f"Added site {name}.")
+    for old in replaced:
+        history = "its sync history was dropped" if old.url != sites.normalise_url(url, allow_insecure_http=allow_insecure_http) else "same URL: its sync history is kept"
+        actx.out.line(f"Replaced site {name} (was {old.url} as {old.user}{', group ' + old.group if old.group else ''}; {history}).")
+    if not replaced:
+        actx.out.line(f"Added site {name}.")
+    for other in sites.same_site_profiles(actx, name):
+        actx.out.warn(f"site {name} and site {other} point at the same WordPress; fleet commands handle it once.")
 
 
 @app.command("list")
@@ -73,11 +90,18 @@ def list_(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT
 
 
 @app.command("rm")
-def rm(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", metavar="NAME")) -> None:
-    """Remove a site profile and its stored application password."""
+def rm(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Site name.", metavar="NAME"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do it without asking (for scripts; a terminal asks first)."),
+) -> None:
+    """Remove a site profile, its stored application password and its sync history (the site itself is untouched)."""
     from ..services import sites
+    from ._confirm import confirm
 
     actx = app_ctx(ctx)
+    target = sites.get_site(actx, name)
+    confirm(actx, f"Remove site {name} ({target.url} as {target.user}), its application password and its sync history?", yes, what=f"removing site {name}")
     sites.remove_site(actx, name)
     actx.out.line(f"Removed site {name}.")
 

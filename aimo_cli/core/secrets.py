@@ -89,3 +89,125 @@ class CredentialView:
     def of(cls, pool: list[str]) -> "CredentialView":
         first = pool[0] if pool else ""
         return cls(bool(first), mask(first), fingerprint(first), len(pool))
+
+
+# -- key input hygiene -----------------------------------------------------------------------------------------------
+
+MAX_KEY_BYTES = 4096  # no provider issues keys anywhere near this long; a bigger value is a pasted file
+MAX_POOL_LINES = 64
+MAX_INPUT_BYTES = MAX_KEY_BYTES * MAX_POOL_LINES + 4 * MAX_POOL_LINES  # the longest acceptable pool, with quotes
+
+# Documented key prefixes (provider consoles and SDK docs, late 2026). A key without one draws a warning, never a
+# refusal: providers add formats (project keys, service-account keys) faster than any table here.
+KEY_PREFIXES: dict[str, tuple[str, ...]] = {
+    "openai": ("sk-",),
+    "anthropic": ("sk-ant-",),
+    "google": ("AIza",),
+    "openrouter": ("sk-or-",),
+    "perplexity": ("pplx-",),
+    "groq": ("gsk_",),
+    "nvidia": ("nvapi-",),
+    "xai": ("xai-",),
+    "huggingface": ("hf_",),
+}
+
+_ASSIGN_RE = re.compile(r"^(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$", re.DOTALL)
+_QUOTES = ("\"", "'", "`")
+
+
+class KeyInputError(ValueError):
+    """A pasted value that cannot be a credential; `str()` is the reason (never the value)."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+
+def strip_line(value: str, env_var: str, known_vars: tuple[str, ...], where: str) -> tuple[str, list[str]]:
+    """Remove what a copy from a shell or .env file adds around a key; return (value, notes said aloud).
+
+    `export GROQ_API_KEY=…` / `GROQ_API_KEY=…` for this provider's own variable are stripped; another known variable
+    or `export OTHER=…` is refused (the value is probably meant for someone else); matching surrounding quotes are
+    stripped; an unbalanced quote is refused.
+    """
+    notes: list[str] = []
+    m = _ASSIGN_RE.match(value)
+    if m and (m.group(1) or m.group(2) in known_vars or m.group(2).isupper() and "_" in m.group(2)):
+        name = m.group(2)
+        if name != env_var:
+            raise KeyInputError(
+                f"{where} is a shell assignment to {name}, not a {env_var} value",
+                "Paste only the key; to import a .env file with several variables use aimo keys import FILE.",
+            )
+        notes.append(f"removed the `{m.group(1) or ''}{name}=` prefix from {where}")
+        value = m.group(3).strip()
+    if value[:1] in _QUOTES or value[-1:] in _QUOTES:
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in _QUOTES:
+            value = value[1:-1].strip()
+            notes.append(f"removed the surrounding quotes from {where}")
+        else:
+            raise KeyInputError(
+                f"{where} has a quote at one end only (a partial copy?)",
+                "Copy the whole key again, without quotes.",
+            )
+    return value, notes
+
+
+def shape_warning(provider_id: str, value: str, where: str) -> str | None:
+    """A warning when a key lacks the prefix its provider documents (None when it has one or none is documented)."""
+    prefixes = KEY_PREFIXES.get(provider_id)
+    if not prefixes or value.startswith(prefixes):
+        return None
+    return f"{where} does not start with {' or '.join(repr(p) for p in prefixes)}, the documented prefix of this provider's keys (is it another provider's key?)"
+
+
+# -- .env files --------------------------------------------------------------------------------------------------------
+
+_ENV_LINE_RE = re.compile(r"^(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(.*)$")
+
+
+@dataclass(frozen=True)
+class EnvLine:
+    number: int
+    kind: str  # "blank" | "comment" | "assign" | "malformed"
+    name: str = ""
+    value: str = ""
+    reason: str = ""  # for "malformed": why (never the value)
+
+
+def parse_env_file(text: str) -> list[EnvLine]:
+    """Parse a .env file the way shells and dotenv loaders read it: `NAME=value`, optional `export`, single or
+    double quotes, `#` comments (whole line, or after an unquoted value and a space). One value per name and line."""
+    out: list[EnvLine] = []
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line is not a line of its own
+    for n, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line:
+            out.append(EnvLine(n, "blank"))
+            continue
+        if line.startswith("#"):
+            out.append(EnvLine(n, "comment"))
+            continue
+        m = _ENV_LINE_RE.match(line)
+        if not m:
+            out.append(EnvLine(n, "malformed", reason="not NAME=value"))
+            continue
+        name, value = m.group(1), m.group(2).strip()
+        if value[:1] in ("\"", "'"):
+            quote = value[0]
+            end = value.find(quote, 1)
+            if end < 0:
+                out.append(EnvLine(n, "malformed", name, reason=f"the {quote} quote is not closed on this line"))
+                continue
+            rest = value[end + 1 :].strip()
+            if rest and not rest.startswith("#"):
+                out.append(EnvLine(n, "malformed", name, reason="text after the closing quote"))
+                continue
+            value = value[1:end]
+        else:
+            value = re.split(r"[ \t]+#", value, maxsplit=1)[0].strip()
+        out.append(EnvLine(n, "assign", name, value))
+    return out

@@ -44,6 +44,11 @@ def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: boo
         picked = [get_site(ctx, n) for n in dict.fromkeys(names)]
     else:
         picked = [get_site(ctx, None)]
+    from .sites import dedupe_sites
+
+    picked, twins = dedupe_sites(picked)  # each WordPress once, however many profiles point at it
+    for skipped, kept in twins:
+        ctx.out.info(f"Site {skipped} is the same WordPress as site {kept}: handled once, as {kept}.")
     return picked
 
 

@@ -25,7 +25,7 @@ def rotate(ctx, provider_id: str, new_text: str, sites, *, jobs: int = fleet.DEF
         raise AuthError(f"{info.name} rejected the new key: {why}", "Nothing was changed, locally or on any site.")
     old = current.first
     kept = [k for k in current.pool[1:] if k not in pool]  # other pool lines survive the rotation
-    credentials.store(ctx, info.id, "\n".join([*pool, *kept]))
+    credentials.store(ctx, info.id, "\n".join([*pool, *kept]), reason="replaced by aimo keys rotate")
     # with an old key, touch only the sites that still hold it (and may overwrite it there: that is the point)
     outcomes = fleet.run_fleet(
         ctx,

@@ -169,6 +169,8 @@ class SiteReport:
     wordpress_version: str | None = None
     bridge: bool = False
     rest_root: str | None = None
+    home: str | None = None  # the home URL as WordPress reports it (REST index)
+    site_id: str | None = None  # the id the bridge keeps for the site (when the bridge is active)
 
     @property
     def failed(self) -> bool:
@@ -232,6 +234,7 @@ def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, p
     report.checks.append(Check("reachable", "ok", f"{site.url} answers; REST root {index.root}"))
     report.bridge = index.has_bridge
     report.rest_root = str(index.root)
+    report.home = index.home
     if password is not None:
         from ..wordpress.client import WordPressClient
 
@@ -256,6 +259,8 @@ def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, p
         if not isinstance(settings, dict):
             raise AimoError(f"{client.site}: /wp/v2/settings did not answer a JSON object", "Check the site's REST API.", code=ExitCode.REMOTE)
         version = fetch_wordpress_version(client, site.url)  # the URL the admin gave, not the index's `home`
+        if report.bridge:
+            report.site_id = _bridge_site_id(client)
     report.wordpress_version = version
     parsed = parse_version(version)
     if parsed is None:
@@ -294,15 +299,24 @@ def add_site(
     make_default: bool = False,
     verify: bool = True,
     rest_root: str | None = None,
+    force: bool = False,
+    replaced: list | None = None,
 ) -> SiteReport | None:
     """Discover and authenticate first; only then store the profile and the application password.
 
     `rest_root` is the admin's explicit REST root (`--rest-root`), possibly on another origin: the application password
-    then goes to that origin (and only there); it obeys the same https rule as the site URL.
+    then goes to that origin (and only there); it obeys the same https rule as the site URL. An existing profile of
+    the same name is replaced only with `force` (its old settings are appended to `replaced`).
     """
     import tomlkit
 
     check_name(name)
+    existing = ctx.settings().sites().get(name)
+    if existing is not None and not force:
+        raise SafetyError(
+            f"a site named {name} already exists ({existing.url} as {existing.user}); adding it again would replace it",
+            "Pass --force to replace it, or pick another name (aimo site list shows the names in use).",
+        )
     url = normalise_url(url, allow_insecure_http=allow_insecure_http)
     if rest_root is not None:
         rest_root = normalise_rest_root(rest_root, allow_insecure_http=allow_insecure_http)
@@ -334,20 +348,92 @@ def add_site(
         table["rest_root_explicit"] = True
     if allow_insecure_http:
         table["allow_insecure_http"] = True
-    ctx.secrets.set(site_entry(name), password)
-    with ctx.settings_store.edit() as settings:
+    if report is not None and report.home:
+        table["home"] = report.home  # identity: two profiles of one WordPress are told apart by home and site_id
+    if report is not None and report.site_id:
+        table["site_id"] = report.site_id
+    with ctx.settings_store.edit(scope=(("sites", name), ("default_site",))) as settings:
         previous = settings.sites().get(name)
+        if previous is not None and not force:
+            raise SafetyError(f"a site named {name} was added meanwhile ({previous.url})", "Pass --force to replace it.")
+        if previous is not None and replaced is not None:
+            replaced.append(previous)
         if previous is not None and previous.url != url:
             from ..stores.state import SyncState
 
             SyncState(ctx.state_dir).forget_site(name)  # what was synced with the old URL says nothing about the new one
         if "sites" not in settings.doc:
             settings.doc["sites"] = tomlkit.table(is_super_table=True)
+        from tomlkit.items import InlineTable
+
+        if isinstance(settings.doc["sites"], InlineTable):
+            inline = tomlkit.inline_table()
+            inline.update(table.unwrap())
+            table = inline  # an inline table can only hold inline tables
         settings.doc["sites"][name] = table
         if make_default or not settings.default_site:
             settings.doc["default_site"] = name
             _move_default_first(settings.doc)
+    ctx.secrets.set(site_entry(name), password)  # after the settings write: a refused write stores nothing
     return report
+
+
+def _bridge_site_id(client) -> str | None:
+    from ..wordpress import bridge as bridge_api
+
+    try:
+        status = bridge_api.status(client)
+    except AimoError:
+        return None
+    value = status.get("site_id") if isinstance(status, dict) else None
+    return str(value) if isinstance(value, str) and value else None
+
+
+def identity(site: SiteConfig) -> str:
+    """What makes two profiles the same WordPress: the bridge's site id, else the home URL WordPress reported, else
+    the profile's URL (scheme and host case, `www.` and a trailing slash do not matter)."""
+    site_id = site.extra.get("site_id")
+    if isinstance(site_id, str) and site_id:
+        return "id:" + site_id
+    home = site.extra.get("home")
+    url = home if isinstance(home, str) and home else site.url
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    port = f":{parts.port}" if parts.port else ""
+    return f"url:{host}{port}{parts.path.rstrip('/')}"
+
+
+def identities(site: SiteConfig) -> set[str]:
+    """Every identity a profile can be matched by (site id and URL)."""
+    out = {identity(site), identity(SiteConfig(site.name, site.url, site.user))}
+    home = site.extra.get("home")
+    if isinstance(home, str) and home:
+        out.add(identity(SiteConfig(site.name, home, site.user)))
+    return out
+
+
+def same_site_profiles(ctx, name: str) -> list[str]:
+    """Other profiles that point at the same WordPress as profile `name`."""
+    sites = ctx.settings().sites()
+    me = sites.get(name)
+    if me is None:
+        return []
+    mine = identities(me)
+    return sorted(n for n, s in sites.items() if n != name and identities(s) & mine)
+
+
+def dedupe_sites(sites: list[SiteConfig]) -> tuple[list[SiteConfig], list[tuple[str, str]]]:
+    """Keep the first profile of each WordPress; return the kept list and (skipped, kept) name pairs."""
+    kept: list[SiteConfig] = []
+    skipped: list[tuple[str, str]] = []
+    for site in sites:
+        ids = identities(site)
+        twin = next((k for k in kept if identities(k) & ids), None)
+        if twin is not None:
+            skipped.append((site.name, twin.name))
+        else:
+            kept.append(site)
+    return kept, skipped
 
 
 def _move_default_first(doc) -> None:
@@ -365,7 +451,7 @@ def _move_default_first(doc) -> None:
 
 
 def remove_site(ctx, name: str) -> None:
-    with ctx.settings_store.edit() as settings:
+    with ctx.settings_store.edit(scope=(("sites", name), ("default_site",))) as settings:
         if name not in settings.sites():
             raise ConfigError(f"no site named {name!r}", "See aimo site list.")
         delete_in(settings.doc, ("sites", name))
@@ -378,7 +464,7 @@ def remove_site(ctx, name: str) -> None:
 
 
 def use_site(ctx, name: str) -> None:
-    with ctx.settings_store.edit() as settings:
+    with ctx.settings_store.edit(scope=(("default_site",),)) as settings:
         if name not in settings.sites():
             known = ", ".join(sorted(settings.sites())) or "none"
             raise ConfigError(f"no site named {name!r} (configured: {known})", "See aimo site list.")

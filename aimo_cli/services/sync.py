@@ -342,14 +342,13 @@ def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, pref
 
 
 def store_first_line(ctx, provider_id: str, key: str) -> None:
-    """Make `key` the first line of the local pool; keep the other lines; remember the replaced key."""
+    """Make `key` the first line of the local pool (the line WordPress gets); keep the other lines; the replaced first
+    key is kept as a previous key (aimo keys previous), not left in the pool."""
     entry = provider_entry(provider_id)
     pool = parse_pool(ctx.secrets.get(entry) or "")
-    if pool and pool[0] != key:
-        ctx.secrets.set(credentials.previous_entry(provider_id), pool[0])
-    pool = [key] + [k for k in pool if k != key]
-    credentials.check_pool(PROVIDERS[provider_id], "\n".join(pool))
-    ctx.secrets.set(entry, "\n".join(pool))
+    new_pool = [key] + [k for k in pool[1:] if k != key]
+    credentials.check_pool(PROVIDERS[provider_id], "\n".join(new_pool))
+    credentials.store_pool(ctx, provider_id, pool=new_pool, reason="replaced by aimo sync pull")
 
 
 # -- status --------------------------------------------------------------------------------------------------------

@@ -179,15 +179,145 @@ class SettingsStore:
         return Settings(self.path, _parse(self.path, self._read_text()))
 
     @contextlib.contextmanager
-    def edit(self) -> Iterator[Settings]:
-        """Lock, re-read, let the caller change the document, validate, write atomically. Nothing is written on error."""
+    def edit(self, *, scope: tuple[tuple[str, ...], ...] | None = None) -> Iterator[Settings]:
+        """Lock, re-read, let the caller change the document, validate, write atomically. Nothing is written on error.
+
+        Every write is checked before it replaces the file: the new text is parsed again (by tomllib, not by the
+        editor that wrote it) and must say exactly what the edited document says, and, when the caller names the
+        `scope` it edits (e.g. (("sites", "blog"), ("default_site",))), nothing outside it may differ from the file
+        as it was. TOML allows styles an in-place edit can break (dotted keys such as `sites.shop.url = …`, inline
+        tables, a table split across the file); when the edit renders wrongly, new or replaced tables are appended
+        as plain `[a.b]` tables instead; when that fails too, the edit is refused and the file left untouched.
+        """
         with locked(self.path):
-            settings = Settings(self.path, _parse(self.path, self._read_text()))
+            before_text = self._read_text()
+            settings = Settings(self.path, _parse(self.path, before_text))
             yield settings
             settings.validate()
-            import tomlkit
+            atomic_write(self.path, checked_render(self.path, before_text, settings.doc, scope))
 
-            atomic_write(self.path, tomlkit.dumps(settings.doc))
+
+def _plain(text: str) -> dict:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def _get(data: dict, path: tuple[str, ...]):
+    node: Any = data
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _without(data: dict, paths: tuple[tuple[str, ...], ...]) -> dict:
+    """A copy of `data` without the given paths (and without tables left empty by their removal)."""
+    import copy
+
+    data = copy.deepcopy(data)
+    for path in paths:
+        trail: list[dict] = [data]
+        for key in path[:-1]:
+            node = trail[-1].get(key)
+            if not isinstance(node, dict):
+                break
+            trail.append(node)
+        else:
+            trail[-1].pop(path[-1], None)
+            for depth in range(len(trail) - 1, 0, -1):
+                if not trail[depth]:
+                    trail[depth - 1].pop(path[depth - 1], None)
+    return data
+
+
+def _toml_key(key: str) -> str:
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _render_table(path: tuple[str, ...], table: dict) -> str:
+    import tomlkit
+
+    lines = ["[" + ".".join(_toml_key(k) for k in path) + "]"]
+    subtables = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            subtables.append((path + (key,), value))
+        else:
+            lines.append(f"{_toml_key(key)} = {tomlkit.item(value).as_string()}")
+    text = "\n".join(lines) + "\n"
+    for sub_path, sub in subtables:
+        text += "\n" + _render_table(sub_path, sub)
+    return text
+
+
+def _refuse(path: Path, why: str) -> ConfigError:
+    return ConfigError(
+        f"{path}: aimo could not write this change without altering other settings ({why}); the file is left untouched",
+        f"Make the edit by hand in {path}, or rewrite the affected table as a plain [table] section and run the command again.",
+    )
+
+
+def checked_render(path: Path, before_text: str, doc, scope: tuple[tuple[str, ...], ...] | None) -> str:
+    """The text to write for `doc`, proven to parse back to exactly `doc` (see SettingsStore.edit); else ConfigError."""
+    import tomlkit
+
+    expected = doc.unwrap()
+    try:
+        before = _plain(before_text)
+    except ValueError:
+        before = None  # tomlkit accepted what tomllib does not: compare the result only
+    if scope is not None and before is not None and _without(before, scope) != _without(expected, scope):
+        raise _refuse(path, "the edit reached outside " + ", ".join(".".join(p) for p in scope))
+    text = tomlkit.dumps(doc)
+    if _parses_to(text, expected):
+        return text
+    if scope is None or before is None:
+        raise _refuse(path, "the edited file would not read back as intended")
+    # the in-place edit rendered wrongly (e.g. a [table] inserted between dotted keys): edit the original text
+    # again, deleting changed tables and setting plain values in place, and append new tables at the end
+    fresh = tomlkit.parse(before_text)
+    appended = []
+    try:
+        for p in scope:
+            old, new = _get(before, p), _get(expected, p)
+            if old == new:
+                continue
+            if isinstance(new, dict) or isinstance(old, dict):
+                if old is not None:
+                    delete_in(fresh, p)
+                if new is not None:
+                    appended.append((p, new))
+            elif new is None:
+                delete_in(fresh, p)
+            else:
+                set_in(fresh, p, new)
+    except Exception as exc:  # noqa: BLE001 - tomlkit raises many types for odd documents; all mean "refuse"
+        raise _refuse(path, f"{type(exc).__name__}") from None
+    text = tomlkit.dumps(fresh)
+    for p, table in appended:
+        text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + _render_table(p, table)
+    if _parses_to(text, expected):
+        return text
+    raise _refuse(path, "the edited file would not read back as intended")
+
+
+def _parses_to(text: str, expected: dict) -> bool:
+    try:
+        return _pruned(_plain(text)) == _pruned(expected)
+    except ValueError:
+        return False
+
+
+def _pruned(data):
+    """Empty tables say nothing (an empty `[sites]` may or may not be rendered): compare without them."""
+    if isinstance(data, dict):
+        out = {k: _pruned(v) for k, v in data.items()}
+        return {k: v for k, v in out.items() if v != {}}
+    return data
 
 
 def set_in(doc, keys: tuple[str, ...], value: Any) -> None:

@@ -27,6 +27,7 @@ foreach ( array(
 	'aimo_connectors_created_keys',
 	'aimo_uninstall_remove_keys',
 	'aimo_connectors_banner_dismissed',
+	'aimo_bridge_site_id',
 ) as $aimo_option ) {
 	delete_option( $aimo_option );
 }

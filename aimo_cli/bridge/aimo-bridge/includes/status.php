@@ -28,6 +28,8 @@ function aimo_bridge_status( bool $check = false ): array {
 		'ai_supported'         => function_exists( 'wp_supports_ai' ) && wp_supports_ai(),
 		'environment_type'     => wp_get_environment_type(),
 		'https'                => is_ssl() || str_starts_with( home_url(), 'https://' ),
+		'home'                 => home_url(),
+		'site_id'              => aimo_bridge_site_id(),
 		'wpai_active'          => is_plugin_active( 'ai/ai.php' ),
 		'connectors'           => aimo_bridge_connector_report( $check ),
 		'managers'             => array_map(
@@ -42,6 +44,16 @@ function aimo_bridge_status( bool $check = false ): array {
 		'no_sampling_prefixes' => aimo_bridge_no_sampling_prefixes(),
 		'change_log'           => is_array( $log ) ? array_values( $log ) : array(),
 	);
+}
+
+/** A random id the bridge keeps for this site: aimo tells two profiles of one WordPress apart by it (and by home). */
+function aimo_bridge_site_id(): string {
+	$id = get_option( 'aimo_bridge_site_id', '' );
+	if ( ! is_string( $id ) || ! preg_match( '/^[0-9a-f-]{36}$/', $id ) ) {
+		$id = wp_generate_uuid4();
+		update_option( 'aimo_bridge_site_id', $id, true );
+	}
+	return $id;
 }
 
 /** Our ten providers, then any other AI connector registered on the site. */
