@@ -397,9 +397,12 @@ def identity(site: SiteConfig) -> str:
         return "id:" + site_id
     home = site.extra.get("home")
     url = home if isinstance(home, str) and home else site.url
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a malformed URL is reported when the site is used (check_transport), not here
+        return "raw:" + url
     return f"url:{host}{port}{parts.path.rstrip('/')}"
 
 
