@@ -45,7 +45,7 @@ def test_a_key_in_cli_output_fails_the_run(tmp_path):
         from tests.secrets_registry import make_key
         def test_reveal_unmarked():
             k = make_key()
-            run_cli(["keys", "set", "groq", "--stdin"], stdin=k)
+            run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=k)
             assert run_cli(["keys", "get", "groq", "--reveal"]).out.strip() == k
         """,
     )
@@ -60,7 +60,7 @@ def test_clean_run_passes(tmp_path):
         from tests.secrets_registry import make_key
         def test_masked():
             k = make_key()
-            run_cli(["keys", "set", "groq", "--stdin"], stdin=k)
+            run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=k)
             assert k not in run_cli(["keys", "list"]).out
         """,
     )

@@ -101,7 +101,7 @@ def test_debug_scrubber_masks_secret_fields_it_was_never_told_about():
 def test_settings_secret_and_state_files_are_private(monkeypatch):
     monkeypatch.setenv("AIMO_KEYRING", "file")
     key = make_key("gsk")
-    assert run_cli(["keys", "set", "groq", "--stdin"], stdin=key).code == 0
+    assert run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=key).code == 0
     assert run_cli(["site", "use", "nope"]).code == ExitCode.CONFIG  # reads only
     from aimo_cli.context import AppContext
 
@@ -235,7 +235,7 @@ def test_provider_key_from_the_environment_is_never_dumped(monkeypatch):
 
 def test_unexpected_exception_traceback_is_redacted(monkeypatch):
     key = make_key("gsk")
-    assert run_cli(["keys", "set", "groq", "--stdin"], stdin=key).code == 0
+    assert run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=key).code == 0
     pw = "Abcd Efgh Ijkl Mnop Qrst Uvwx"
     write_site("https://blog.example", password=pw)
     from aimo_cli.services import credentials

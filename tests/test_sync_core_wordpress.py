@@ -72,7 +72,7 @@ def test_wordpress_wipes_a_rejected_key_and_aimo_puts_the_old_one_back(core_site
     set_key("openai", good)
     assert run_cli(["sync", "push", "core"]).code == 0
     bad = make_key("sk")  # unknown to the provider: WordPress's live check fails and it stores ''
-    set_key("openai", bad)
+    assert run_cli(["keys", "set", "openai", "--stdin", "--no-verify"], stdin=bad).code == 0  # keys set would refuse it
     r = run_cli(["sync", "push", "core", "--no-verify", "--json"])
     assert r.code == ExitCode.AUTH
     res = provider_result(r, "openai")

@@ -127,7 +127,7 @@ def test_empty_never_wipes_in_either_direction(site):
 def test_key_rejected_by_the_site_keeps_the_old_one(site):
     good = synced_groq_key(site)
     bad = make_key("gsk")  # the fake does not know it: the provider rejects it
-    set_key("groq", bad)
+    assert run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=bad).code == 0  # keys set would refuse it
     r = run_cli(["sync", "push", "local", "--no-verify", "--json"])
     assert r.code == ExitCode.AUTH
     res = provider_result(r, "groq")
@@ -137,7 +137,7 @@ def test_key_rejected_by_the_site_keeps_the_old_one(site):
 
 def test_bad_key_is_stopped_before_it_leaves_aimo(site):
     site.managed()
-    set_key("groq", make_key("gsk"))
+    assert run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=make_key("gsk")).code == 0  # keys set would refuse it
     site.fake.clear()
     r = run_cli(["sync", "push", "local", "--json"])
     assert r.code == ExitCode.AUTH

@@ -266,6 +266,7 @@ def rotate(
     stdin: bool = typer.Option(False, "--stdin", help="Read the new key from standard input."),
     jobs: int = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", min=1, max=256),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the local check of the new key."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm a rotation across every configured site (a terminal asks first)."),
     json: bool = JSON_OPT,
 ) -> None:
     """Replace a key: validate the new one, store it, push it to every site holding the old one, verify each."""
@@ -275,6 +276,11 @@ def rotate(
     actx = app_ctx(ctx)
     info = credentials.provider_info(provider)
     targets = fleet.select_sites(actx, sites, group, not sites and not group) if actx.settings().sites() else []
+    targets = fleet.once_per_wordpress(actx, targets)
+    if targets and not sites and not group:
+        from ._confirm import confirm
+
+        confirm(actx, f"Rotate the {info.name} key on every site that holds the old one ({', '.join(t.name for t in targets)})?", yes, what="a fleet-wide rotation")
     outcomes, name = rotate_svc.rotate(actx, info.id, read_secret(f"New {info.name} key: ", stdin), targets, jobs=jobs, verify=not no_verify)
     if not json:
         actx.out.line(f"Stored the new {name} key locally (the old one is kept as the previous key).")

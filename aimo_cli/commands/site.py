@@ -68,7 +68,7 @@ def add(
     if not replaced:
         actx.out.line(f"Added site {name}.")
     for other in sites.same_site_profiles(actx, name):
-        actx.out.warn(f"site {name} and site {other} point at the same WordPress; fleet commands handle it once.")
+        actx.out.warn(f"site {name} and site {other} point at the same WordPress; commands that write (sync push/pull, keys rotate) handle it once.")
 
 
 @app.command("list")

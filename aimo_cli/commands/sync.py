@@ -19,11 +19,13 @@ DRY_OPT = typer.Option(False, "--dry-run", "-n", help="Print the plan; write not
 PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or remote.", metavar="SIDE")
 
 
-def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, json, title: str) -> None:
+def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, json, title: str, writes: bool = False) -> None:
     from ..services import fleet, sync_render
 
     actx = app_ctx(ctx)
     picked = fleet.select_sites(actx, sites, group, all_sites)
+    if writes:
+        picked = fleet.once_per_wordpress(actx, picked)
     outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title)
     raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=title))
 
@@ -68,7 +70,7 @@ def push(
     sync.check_prefer(prefer)
     verifier = sync.Verifier(actx, enabled=not no_verify)
     job = lambda site: sync.push_site(actx, site, provider, prefer=prefer, force=force, dry_run=dry_run, verifier=verifier)  # noqa: E731
-    _run(ctx, job, sites, group, all_sites, jobs, json, "sync push")
+    _run(ctx, job, sites, group, all_sites, jobs, json, "sync push", writes=True)
 
 
 @app.command("pull")
@@ -88,4 +90,4 @@ def pull(
     actx = app_ctx(ctx)
     sync.pick_providers(provider)
     sync.check_prefer(prefer)
-    _run(ctx, lambda site: sync.pull_site(actx, site, provider, prefer=prefer, dry_run=dry_run), sites, group, all_sites, 1, json, "sync pull")
+    _run(ctx, lambda site: sync.pull_site(actx, site, provider, prefer=prefer, dry_run=dry_run), sites, group, all_sites, 1, json, "sync pull", writes=True)

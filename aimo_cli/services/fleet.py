@@ -44,12 +44,17 @@ def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: boo
         picked = [get_site(ctx, n) for n in dict.fromkeys(names)]
     else:
         picked = [get_site(ctx, None)]
+    return picked
+
+
+def once_per_wordpress(ctx, sites: list[SiteConfig]) -> list[SiteConfig]:
+    """For commands that write: each WordPress once, however many profiles point at it (home URL / bridge site id)."""
     from .sites import dedupe_sites
 
-    picked, twins = dedupe_sites(picked)  # each WordPress once, however many profiles point at it
-    for skipped, kept in twins:
-        ctx.out.info(f"Site {skipped} is the same WordPress as site {kept}: handled once, as {kept}.")
-    return picked
+    kept, twins = dedupe_sites(sites)
+    for skipped, first in twins:
+        ctx.out.info(f"Site {skipped} is the same WordPress as site {first}: handled once, as {first}.")
+    return kept
 
 
 def run_fleet(ctx, sites: list[SiteConfig], job: Callable[[SiteConfig], Any], *, jobs: int = DEFAULT_JOBS, label: str = "sites") -> list[SiteOutcome]:
