@@ -116,6 +116,9 @@ def test_kill_during_writes_leaves_old_or_new_file(tmp_path):
         """)
     for _ in range(5):
         proc = subprocess.Popen([sys.executable, "-c", script])
+        deadline = time.monotonic() + 60  # a loaded machine may take a while to start Python and write once
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         time.sleep(0.6)
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -61,8 +61,8 @@ def test_two_profiles_of_one_wordpress_are_flagged_and_a_fleet_push_writes_it_on
     bridge.point_at_fake()
     bridge.managed()
     assert _add(bridge, "local").code == 0
-    other_url = bridge.url.replace("127.0.0.1", "localhost")
-    r = _add(bridge, "alias", other_url)
+    other_url = bridge.url.replace("127.0.0.1", "localhost")  # another name for the same WordPress
+    r = _add(bridge, "alias", other_url, "--rest-root", other_url + "/wp-json/")
     assert r.code == 0, r.err
     assert "site alias and site local point at the same WordPress; commands that write (sync push/pull, keys rotate) handle it once" in r.err
     key = bridge.fake.make_valid_key("groq")
