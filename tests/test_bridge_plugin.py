@@ -14,8 +14,8 @@ pytestmark = pytest.mark.wordpress
 PLUGIN = Path(__file__).resolve().parent.parent / "aimo_cli" / "bridge" / "aimo-bridge"
 IDS = ["openai", "anthropic", "google", "openrouter", "perplexity", "groq", "nvidia", "xai", "huggingface", "ollama"]
 STATUS_KEYS = {
-    "bridge_version", "wordpress_version", "php_version", "mode", "ai_supported", "environment_type", "https", "wpai_active",
-    "connectors", "managers", "approval", "models", "no_sampling_prefixes", "change_log",
+    "bridge_version", "wordpress_version", "php_version", "mode", "ai_supported", "environment_type", "https", "home", "site_id",
+    "wpai_active", "connectors", "managers", "approval", "models", "no_sampling_prefixes", "change_log",
 }
 CONNECTOR_KEYS = {
     "id", "name", "type", "registered_by", "manager", "provider_registered", "setting_name", "key_source", "fingerprint",
@@ -37,6 +37,7 @@ def test_activation_is_observe_and_status_has_the_contract_shape(bridge):
     assert status["bridge_version"] == "0.1.0" and status["mode"] == "observe"
     assert status["wordpress_version"] == bridge.wp.wp_version and status["environment_type"] == "local"
     assert status["ai_supported"] is True and status["https"] is False
+    assert status["home"] == bridge.url and len(status["site_id"]) == 36 and bridge.status()["site_id"] == status["site_id"]  # kept
     assert [c["id"] for c in status["connectors"]][:10] == IDS
     for c in status["connectors"]:
         assert set(c) == CONNECTOR_KEYS
