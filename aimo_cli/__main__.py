@@ -7,7 +7,7 @@ import sys
 
 
 def main() -> None:
-    if "_AIMO_COMPLETE" in os.environ:  # a TAB: answer from the generated tree, nothing heavy (DESIGN §8)
+    if "_AIMO_COMPLETE" in os.environ:  # a TAB: answer from the generated tree, nothing heavy (docs/design.md §8)
         from .completion import main as complete
 
         sys.exit(complete())

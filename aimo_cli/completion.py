@@ -13,7 +13,7 @@ command's subcommands, options (and whether they take a value) and positional ar
 provider | site | group | mode | model | model_kind | shell | file | choice | none (kinds may be joined with "+").
 Sites and groups are read from the settings file with a line scan, models from the catalog's small index
 $XDG_CACHE_HOME/aimo/completion-models.txt (one `provider:model` per line). Nothing here may import pathlib, re,
-tomllib or anything of aimo's beyond this module: every TAB pays for it (DESIGN §8: ≤ 2.5× a bare interpreter).
+tomllib or anything of aimo's beyond this module: every TAB pays for it (docs/design.md §8: ≤ 2.5× a bare interpreter).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Start-up benchmark (DESIGN §8): a TAB, `aimo --help` and `aimo keys list` as ratios to a bare `python -c pass`.
+"""Start-up benchmark (docs/design.md §8): a TAB, `aimo --help` and `aimo keys list` as ratios to a bare `python -c pass`.
 
 Every case runs as a fresh process through the installed console script (as a user's shell runs it), with
 AIMO_KEYRING=file and temporary XDG folders. The cases are interleaved (bare, TAB, --help, keys list, bare, …) so that

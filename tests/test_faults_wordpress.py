@@ -1,7 +1,7 @@
 """Faults between aimo and a real WordPress site, injected by a proxy in front of it (tests/faultproxy.py).
 
 Each fault is checked for the same four things: no key is lost locally (the secret store) or remotely (the connector
-option, read with PHP), the error is clear, the exit code is the documented one (DESIGN §7), and a rerun once the
+option, read with PHP), the error is clear, the exit code is the documented one (docs/design.md §7), and a rerun once the
 fault is gone converges (exit 0, the key in place). docs/reliability.md lists every fault and the test proving it.
 """
 

@@ -1,4 +1,4 @@
-"""Start-up stays cheap (DESIGN §8): heavy libraries stay off `aimo --help`, and a TAB imports next to nothing.
+"""Start-up stays cheap (docs/design.md §8): heavy libraries stay off `aimo --help`, and a TAB imports next to nothing.
 
 Checked with `python -X importtime` in a fresh process, which names every module imported, however indirectly.
 The timing itself is benchmarks/startup.py's job; these tests catch the import that would break it.

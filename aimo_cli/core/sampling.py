@@ -1,7 +1,7 @@
 """Request policy for generation: which fields a chat request carries, per provider and model. Pure: no I/O.
 
 The safe default sends only model, messages, a max-tokens field and stream. Sampling parameters (temperature, top_p,
-top_k) are added only when asked, and never for model families that reject them (DESIGN §4): Anthropic Opus 4.7+,
+top_k) are added only when asked, and never for model families that reject them (docs/design.md §4): Anthropic Opus 4.7+,
 every 5.x model, Fable and Mythos. The list is configurable as `[providers.anthropic] no_sampling_prefixes` and is
 mirrored in the bridge. OpenAI o-series and gpt-5+ take `max_completion_tokens` instead of `max_tokens`.
 """

@@ -1,6 +1,6 @@
 """The sync planner: three-way comparison of local, remote and last-synced state, and the key-safety rules.
 
-Pure: no I/O, no clock. The rules (DESIGN §5) are enforced here so that no caller can get around them:
+Pure: no I/O, no clock. The rules (docs/design.md §5) are enforced here so that no caller can get around them:
   * never send a masked value, an empty value or null to mean "no change";
   * an empty side never wipes the other;
   * only one side changed since the last sync → that side wins (push, or pull/report);

@@ -1,4 +1,4 @@
-"""Two-way sync of connector keys between the local store and WordPress sites (DESIGN §5).
+"""Two-way sync of connector keys between the local store and WordPress sites (docs/design.md §5).
 
 One site costs one read (the bridge's status route, or /wp/v2/settings without the bridge) and at most one write
 (every changed key in one request: the bridge's safe write, or /wp/v2/settings). The planner in core/sync.py makes

@@ -214,7 +214,7 @@ function aimo_bridge_models(): array {
 }
 
 /**
- * Model id prefixes that reject temperature/top_p/top_k (DESIGN §4). `*` stands for one word of letters
+ * Model id prefixes that reject temperature/top_p/top_k (docs/design.md §4). `*` stands for one word of letters
  * (so claude-*-5 matches claude-sonnet-5 but not claude-opus-4-5).
  */
 function aimo_bridge_no_sampling_prefixes(): array {
