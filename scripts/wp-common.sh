@@ -2,14 +2,15 @@
 # Shared by scripts/wordpress-up, scripts/wordpress-down and scripts/wp-php (sourced, not run).
 #
 # Everything the test site owns lives in one state dir so several checkouts (or CI jobs) never mix:
-#   $AIMO_WP_DIR (default <repo>/.wp)
+#   $AIMO_WP_DIR (default <repo>/.wp; <repo>/.wp-multisite with AIMO_WP_MULTISITE=1)
 #     .aimo-wp               stamp: marks the dir as ours, so --purge never deletes a stranger's dir
 #     .provisioned           written last by a successful provisioning; its absence means "start over"
+#     .multisite             the site is a subdirectory multisite network (AIMO_WP_MULTISITE=1)
 #     root/                  the Debian .debs unpacked with dpkg -x (WordPress is root/usr/share/wordpress)
 #     db/                    MariaDB data dir
 #     run/                   pid files (and the MariaDB socket when the path is short enough)
 #     logs/                  mariadbd.log, php-server.log, wp-debug.log, apt.log, provision.log
-#     router.php             php -S router
+#     router.php             php -S router (serves run/ready-token at /.aimo-wp-ready: see wordpress-up)
 #     site.json              what tests read (see wordpress-up)
 #     wp-config-extra.php    optional, written by tests; included by wp-config.php before our defaults
 #     server.env             optional NAME=VALUE lines, the only environment php -S and wp-php get
@@ -19,7 +20,7 @@
 #   $AIMO_WP_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/aimo-wp): debs/ + manifest, and the private apt dirs.
 
 AIMO_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-WP_STATE=${AIMO_WP_DIR:-$AIMO_REPO/.wp}
+WP_STATE=${AIMO_WP_DIR:-$AIMO_REPO/.wp$([[ ${AIMO_WP_MULTISITE:-} == 1 ]] && echo -multisite || true)}
 case $WP_STATE in /*) ;; *) WP_STATE=$PWD/$WP_STATE ;; esac
 WP_STATE=${WP_STATE%/}
 WP_CACHE=${AIMO_WP_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/aimo-wp}

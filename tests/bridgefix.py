@@ -31,6 +31,7 @@ TOUCHED_OPTIONS = [
     "aimo_uninstall_remove_keys",
     "aimo_connectors_banner_dismissed",
     "wpai_connector_approvals",
+    "aimo_connectors_added_approvals",
     "wpai_features_enabled",
     "wpai_feature_connector-approval_enabled",
     "mwai_wpai_connectors_mode",

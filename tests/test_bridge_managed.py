@@ -210,15 +210,16 @@ def test_model_lists_are_cached_and_warmed_by_cron(bridge):
 
 
 def test_base_urls_route(bridge):
-    r = bridge.api("POST", "/aimo/v1/base-urls", {"groq": "http://gw.example/groq/v1/", "xai": "https://x.example/v1"})
-    assert r.status_code == 200 and r.json() == {"groq": "http://gw.example/groq/v1", "xai": "https://x.example/v1"}
+    r = bridge.api("POST", "/aimo/v1/base-urls", {"groq": "https://gw.example/groq/v1/", "xai": "https://x.example/v1"})
+    assert r.status_code == 200 and r.json() == {"groq": "https://gw.example/groq/v1", "xai": "https://x.example/v1"}
     for body in ({"groq": "ftp://nope"}, {"nope": "https://a.example"}, {"xai": None, "groq": "not a url"}, ["x"]):
         r = bridge.api("POST", "/aimo/v1/base-urls", body)
         assert r.status_code == 400, (body, r.text)
-    assert bridge.option("aimo_provider_base_urls") == {"groq": "http://gw.example/groq/v1", "xai": "https://x.example/v1"}
+    assert bridge.option("aimo_provider_base_urls") == {"groq": "https://gw.example/groq/v1", "xai": "https://x.example/v1"}
     r = bridge.api("POST", "/aimo/v1/base-urls", {"xai": None})
-    assert r.json() == {"groq": "http://gw.example/groq/v1"}
-    assert bridge.connector(bridge.status(), "groq")["base_url"] == "http://gw.example/groq/v1"
+    assert r.json() == {"groq": "https://gw.example/groq/v1"}
+    groq = bridge.connector(bridge.status(), "groq")
+    assert (groq["base_url"], groq["base_url_source"]) == ("https://gw.example/groq/v1", "option")
     # a constant beats the stored override
     out = bridge.php("define('AIMO_GROQ_BASE_URL', 'https://const.example/v1'); echo aimo_bridge_base_url('groq');")
     assert out == "https://const.example/v1"

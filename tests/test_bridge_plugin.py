@@ -19,7 +19,7 @@ STATUS_KEYS = {
 }
 CONNECTOR_KEYS = {
     "id", "name", "type", "registered_by", "manager", "provider_registered", "setting_name", "key_source", "fingerprint",
-    "mask_tail", "connected", "connected_reason", "checked_at", "base_url",
+    "mask_tail", "connected", "connected_reason", "checked_at", "base_url", "base_url_source",
 }
 
 

@@ -83,6 +83,14 @@ def status(
     )
     for m in report.get("managers", []):
         actx.out.info(f"Other connector manager: {m['name']} ({m['mode']}, {'active' if m['active'] else 'inactive'})")
+    from ..core.checks import base_url_override
+    from ..core.providers import PROVIDERS
+
+    for c in report.get("connectors", []):
+        info = PROVIDERS.get(str(c.get("id")))
+        found = base_url_override(c, info.default_base_url if info else "")
+        if found:
+            actx.out.warn(f"{c['id']}: requests (and keys) go to {found[0]}, not the provider's own endpoint ({found[1]})")
 
 
 @app.command("base-url")

@@ -443,6 +443,40 @@ def registered_check(site: str, pid: str, name: str, conn: Mapping | None, mode:
     )
 
 
+def base_url_override(conn: dict | None, default: str) -> tuple[str, str] | None:
+    """(host, where it was set) when a site's connector talks to a base URL other than the provider's own, else None.
+    The bridge says where its base URL comes from (base_url_source); an older bridge only gives the URL."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(conn, dict) or not conn.get("base_url"):
+        return None
+    url = str(conn["base_url"])
+    source = conn.get("base_url_source")
+    if source is None:
+        if conn.get("id") == "ollama" or not default or url.rstrip("/") == default.rstrip("/"):
+            return None
+        source = "override"
+    elif source not in ("option", "constant"):
+        return None
+    where = {"option": "set with aimo bridge base-url", "constant": "set in wp-config.php"}.get(str(source), "overridden")
+    return urlsplit(url).netloc or url, where
+
+
+def base_url_check(site: str, pid: str, name: str, conn: dict | None, default: str) -> Check | None:
+    found = base_url_override(conn, default)
+    if found is None:
+        return None
+    host, where = found
+    return check(
+        f"connector.{pid}.base_url",
+        WARN,
+        f"{name}: requests (and keys) go to {host}, not the provider's own endpoint ({where})",
+        f"If you did not mean it: aimo bridge base-url {pid} --clear --site {site}",
+        group=f"connectors {site}",
+        site=site,
+    )
+
+
 def key_source_check(site: str, pid: str, name: str, key_source: str, env_var: str) -> Check | None:
     if key_source not in ("env", "constant"):
         return None

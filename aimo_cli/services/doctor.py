@@ -282,6 +282,10 @@ def _with_bridge(ctx, site: SiteConfig, status: dict, bridge_ms: float, *, offli
     base = SyncState(ctx.state_dir).load(name)
     approval = status.get("approval") if isinstance(status.get("approval"), dict) else None
     out += _connector_checks(site, conns, local, remote, base, status.get("mode"), approval, with_connected=True)
+    for pid in PROVIDER_IDS:  # every non-default base URL, keyed or not: keys may go there
+        over = C.base_url_check(name, pid, str((conns.get(pid) or {}).get("name") or PROVIDERS[pid].name), conns.get(pid), PROVIDERS[pid].default_base_url)
+        if over is not None:
+            out.append(over)
     # features
     out.append(C.wpai_check(name, bool(status.get("wpai_active"))))
     out.append(C.approval_summary_check(name, approval))

@@ -1,6 +1,6 @@
 <?php
 /**
- * Uninstall: remove the bridge's own options, transients and cron event. Connector keys stay unless the admin
+ * Uninstall: remove the bridge's own options, transients and cron event, and the Connector Approval entries it added. Connector keys stay unless the admin
  * asked for them to go (option aimo_uninstall_remove_keys), and even then only the ones the bridge created.
  *
  * @package AimoBridge
@@ -18,8 +18,27 @@ if ( get_option( 'aimo_uninstall_remove_keys' ) ) {
 	}
 }
 
+// Connector Approval entries the bridge added (never ones that were there before it).
+$aimo_added = get_option( 'aimo_connectors_added_approvals', array() );
+if ( is_array( $aimo_added ) && $aimo_added ) {
+	$aimo_approvals = get_option( 'wpai_connector_approvals', array() );
+	if ( is_array( $aimo_approvals ) ) {
+		foreach ( $aimo_added as $aimo_pair ) {
+			[ $aimo_caller, $aimo_id ] = array_pad( explode( '|', (string) $aimo_pair, 2 ), 2, '' );
+			if ( is_array( $aimo_approvals[ $aimo_caller ] ?? null ) ) {
+				unset( $aimo_approvals[ $aimo_caller ][ $aimo_id ] );
+				if ( ! $aimo_approvals[ $aimo_caller ] ) {
+					unset( $aimo_approvals[ $aimo_caller ] );
+				}
+			}
+		}
+		update_option( 'wpai_connector_approvals', $aimo_approvals );
+	}
+}
+
 foreach ( array(
 	'aimo_connectors_mode',
+	'aimo_connectors_added_approvals',
 	'aimo_connectors_models',
 	'aimo_provider_base_urls',
 	'aimo_connectors_change_log',

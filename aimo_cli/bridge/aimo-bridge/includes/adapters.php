@@ -24,7 +24,9 @@ use WordPress\AiClient\Providers\Contracts\ProviderAvailabilityInterface;
 use WordPress\AiClient\Providers\DTO\ProviderMetadata;
 use WordPress\AiClient\Providers\Enums\ProviderTypeEnum;
 use WordPress\AiClient\Providers\Http\DTO\ApiKeyRequestAuthentication;
+use WordPress\AiClient\Providers\Http\Contracts\HttpTransporterInterface;
 use WordPress\AiClient\Providers\Http\DTO\Request;
+use WordPress\AiClient\Providers\Http\DTO\RequestOptions;
 use WordPress\AiClient\Providers\Http\DTO\Response;
 use WordPress\AiClient\Providers\Http\Enums\HttpMethodEnum;
 use WordPress\AiClient\Providers\Http\Enums\RequestAuthenticationMethod;
@@ -44,6 +46,89 @@ use WordPress\AiClient\Results\DTO\Candidate;
 use WordPress\AiClient\Results\DTO\GenerativeAiResult;
 use WordPress\AiClient\Results\DTO\TokenUsage;
 use WordPress\AiClient\Results\Enums\FinishReasonEnum;
+
+/**
+ * Every request an adapter sends goes through here (one place): a server-owned key (environment variable or
+ * wp-config constant) never goes to a base URL overridden through aimo unless wp-config.php allows it, and the
+ * Ollama server (usually on loopback, which WordPress's SSRF guard refuses) is let through for this request only,
+ * exactly its host and port: no other caller (the oEmbed proxy, another plugin) ever gets the allowance.
+ */
+final class Aimo_Bridge_Transporter implements HttpTransporterInterface {
+	private HttpTransporterInterface $inner;
+	private string $provider_id;
+
+	public function __construct( HttpTransporterInterface $inner, string $provider_id ) {
+		$this->inner       = $inner;
+		$this->provider_id = $provider_id;
+	}
+
+	public function send( Request $request, ?RequestOptions $options = null ): Response {
+		$values = array();
+		foreach ( $request->getHeaders() as $header_values ) {
+			foreach ( (array) $header_values as $value ) {
+				$values[] = (string) $value;
+			}
+		}
+		$refusal = aimo_bridge_override_refusal( $this->provider_id, $values );
+		if ( null !== $refusal ) {
+			throw new RuntimeException( $refusal ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped
+		}
+		$origin = 'ollama' === $this->provider_id ? aimo_bridge_ollama_origin() : null;
+		if ( ! $origin || aimo_bridge_url_origin( $request->getUri() ) !== $origin ) {
+			return $this->inner->send( $request, $options );
+		}
+		$external = static function ( $is_external, $host, $url = '' ) use ( $origin ) {
+			return aimo_bridge_url_origin( (string) $url ) === $origin ? true : $is_external;
+		};
+		$ports    = static function ( $allowed, $host = '', $url = '' ) use ( $origin ) {
+			if ( is_array( $allowed ) && aimo_bridge_url_origin( (string) $url ) === $origin ) {
+				$allowed[] = $origin[1];
+			}
+			return $allowed;
+		};
+		add_filter( 'http_request_host_is_external', $external, 10, 3 );
+		add_filter( 'http_allowed_safe_ports', $ports, 10, 3 );
+		try {
+			return $this->inner->send( $request, $options );
+		} finally {
+			remove_filter( 'http_request_host_is_external', $external, 10 );
+			remove_filter( 'http_allowed_safe_ports', $ports, 10 );
+		}
+	}
+}
+
+/** The adapters' and model directory's HTTP goes through Aimo_Bridge_Transporter. */
+trait Aimo_Bridge_Guarded_Transport {
+	abstract protected function aimo_provider_id(): string;
+
+	public function getHttpTransporter(): HttpTransporterInterface {
+		$inner = parent::getHttpTransporter();
+		return $inner instanceof Aimo_Bridge_Transporter ? $inner : new Aimo_Bridge_Transporter( $inner, $this->aimo_provider_id() );
+	}
+}
+
+/** [host, port] of a URL (port defaulted from the scheme), or null. */
+function aimo_bridge_url_origin( string $url ): ?array {
+	$parts = wp_parse_url( $url );
+	if ( ! is_array( $parts ) || empty( $parts['host'] ) ) {
+		return null;
+	}
+	return array( strtolower( trim( $parts['host'], '[]' ) ), (int) ( $parts['port'] ?? ( 'https' === strtolower( $parts['scheme'] ?? '' ) ? 443 : 80 ) ) );
+}
+
+/** The configured Ollama server's [host, port]; while a new URL is being validated, that one (aimo_bridge_validate_key()). */
+function aimo_bridge_ollama_origin(): ?array {
+	/**
+	 * Filters whether the bridge may reach the configured Ollama server although WordPress's SSRF guard refuses its
+	 * host (loopback, private network) or port. Only the bridge's own requests to that host and port ever get it.
+	 *
+	 * @param bool $allow
+	 */
+	if ( ! (bool) apply_filters( 'aimo_allow_ollama_loopback', true ) ) {
+		return null;
+	}
+	return aimo_bridge_url_origin( aimo_bridge_base_url( 'ollama', $GLOBALS['aimo_bridge_ollama_candidate'] ?? null ) );
+}
 
 /**
  * A provider served by the bridge; subclasses only name their id.
@@ -131,6 +216,8 @@ function aimo_bridge_provider_class( string $id ): string {
  * (warmed by WP-Cron), unless `$live` asks for a real call (key validation, status?check=1).
  */
 class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataDirectory {
+	use Aimo_Bridge_Guarded_Transport;
+
 	/** When true, skip the transient and ask the provider. */
 	public static bool $live = false;
 
@@ -138,6 +225,10 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 
 	public function __construct( string $provider_id ) {
 		$this->provider_id = $provider_id;
+	}
+
+	protected function aimo_provider_id(): string {
+		return $this->provider_id;
 	}
 
 	/** The AI Client's own cache is per class: make it per provider too. */
@@ -388,6 +479,12 @@ function aimo_bridge_adjust_params( string $provider_id, array $params ): array 
 
 /** OpenAI-compatible chat completions for every provider but Perplexity. */
 class Aimo_Bridge_Text_Model extends AbstractOpenAiCompatibleTextGenerationModel {
+	use Aimo_Bridge_Guarded_Transport;
+
+	protected function aimo_provider_id(): string {
+		return $this->providerMetadata()->getId();
+	}
+
 	protected function createRequest( HttpMethodEnum $method, string $path, array $headers = array(), $data = null ): Request {
 		$id         = $this->providerMetadata()->getId();
 		$auth       = 'ollama' === $id ? $this->getRequestAuthentication() : null;
@@ -411,6 +508,12 @@ class Aimo_Bridge_Text_Model extends AbstractOpenAiCompatibleTextGenerationModel
 
 /** OpenAI-compatible image generation (OpenAI, xAI). */
 class Aimo_Bridge_Image_Model extends AbstractOpenAiCompatibleImageGenerationModel {
+	use Aimo_Bridge_Guarded_Transport;
+
+	protected function aimo_provider_id(): string {
+		return $this->providerMetadata()->getId();
+	}
+
 	protected function createRequest( HttpMethodEnum $method, string $path, array $headers = array(), $data = null ): Request {
 		return new Request( $method, aimo_bridge_url( $this->providerMetadata()->getId(), $path ), $headers, $data, $this->getRequestOptions() );
 	}
@@ -421,6 +524,12 @@ class Aimo_Bridge_Image_Model extends AbstractOpenAiCompatibleImageGenerationMod
  * and returns the Responses format.
  */
 class Aimo_Bridge_Perplexity_Model extends AbstractApiBasedModel implements TextGenerationModelInterface {
+	use Aimo_Bridge_Guarded_Transport;
+
+	protected function aimo_provider_id(): string {
+		return $this->providerMetadata()->getId();
+	}
+
 	public function generateTextResult( array $prompt ): GenerativeAiResult {
 		$config = $this->getConfig();
 		$input  = array();

@@ -1,7 +1,8 @@
 <?php
 /**
  * A short log of changes to connector key options: who, when, which setting, the new value's fingerprint
- * (never the key). aimo's own writes are marked, so `aimo doctor` can point at edits made elsewhere.
+ * (never the key), and the application password used. aimo's own writes (through the bridge's credentials route,
+ * never judged by the User-Agent) are marked, so `aimo doctor` can point at edits made elsewhere.
  *
  * @package AimoBridge
  */
@@ -65,6 +66,17 @@ function aimo_bridge_request_channel(): string {
 	return 'php';
 }
 
+/** The name of the application password the current request authenticated with ('' for none: cookie, CLI, cron). */
+function aimo_bridge_app_password_name(): string {
+	$uuid = function_exists( 'rest_get_authenticated_app_password' ) ? rest_get_authenticated_app_password() : null;
+	$user = get_current_user_id();
+	if ( ! $uuid || ! $user || ! class_exists( 'WP_Application_Passwords' ) ) {
+		return '';
+	}
+	$item = WP_Application_Passwords::get_user_application_password( $user, $uuid );
+	return is_array( $item ) ? (string) ( $item['name'] ?? '' ) : '';
+}
+
 function aimo_bridge_log_change( string $setting, $old, $new_value ): void {
 	$old = is_string( $old ) ? $old : '';
 	if ( null !== $new_value && ! is_string( $new_value ) ) {
@@ -83,6 +95,7 @@ function aimo_bridge_log_change( string $setting, $old, $new_value ): void {
 		'previous_fingerprint' => aimo_bridge_fingerprint( $old ),
 		'via'                  => aimo_bridge_request_channel(),
 		'by_aimo'              => aimo_bridge_request_is_aimo(),
+		'app_password'         => aimo_bridge_app_password_name(),
 	);
 	$log   = get_option( AIMO_BRIDGE_OPT_LOG, array() );
 	$log   = is_array( $log ) ? $log : array();

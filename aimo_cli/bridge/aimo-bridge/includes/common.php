@@ -14,6 +14,7 @@ const AIMO_BRIDGE_OPT_LOG           = 'aimo_connectors_change_log';
 const AIMO_BRIDGE_OPT_TAKEN_OVER    = 'aimo_connectors_taken_over';
 const AIMO_BRIDGE_OPT_REMOVE_KEYS   = 'aimo_uninstall_remove_keys';
 const AIMO_BRIDGE_OPT_CREATED_KEYS  = 'aimo_connectors_created_keys';
+const AIMO_BRIDGE_OPT_ADDED_APPROVALS = 'aimo_connectors_added_approvals';
 const AIMO_BRIDGE_T_CONNECTED       = 'aimo_bridge_connected';
 const AIMO_BRIDGE_T_OLLAMA_COOLDOWN = 'aimo_bridge_ollama_cooldown';
 const AIMO_BRIDGE_T_MODELS_PREFIX   = 'aimo_bridge_models_';
@@ -166,18 +167,30 @@ function aimo_bridge_base_url_overrides(): array {
 }
 
 /**
+ * Where a provider's base URL comes from: 'constant' (AIMO_{ID}_BASE_URL in wp-config.php, the server owner's),
+ * 'option' (an override stored through POST aimo/v1/base-urls), or 'default'.
+ */
+function aimo_bridge_base_url_source( string $id ): string {
+	$constant = 'AIMO_' . strtoupper( str_replace( '-', '_', $id ) ) . '_BASE_URL';
+	if ( defined( $constant ) && is_string( constant( $constant ) ) && '' !== constant( $constant ) ) {
+		return 'constant';
+	}
+	$overrides = aimo_bridge_base_url_overrides();
+	return ! empty( $overrides[ $id ] ) && is_string( $overrides[ $id ] ) ? 'option' : 'default';
+}
+
+/**
  * The base URL an adapter talks to: constant AIMO_{ID}_BASE_URL, then the stored override, then the default.
  * For Ollama the default is the server URL that is its credential: `$credential` when given (the one being
  * validated or used), else the stored one.
  */
 function aimo_bridge_base_url( string $id, ?string $credential = null ): string {
-	$constant = 'AIMO_' . strtoupper( str_replace( '-', '_', $id ) ) . '_BASE_URL';
-	if ( defined( $constant ) && is_string( constant( $constant ) ) && '' !== constant( $constant ) ) {
-		return untrailingslashit( constant( $constant ) );
+	$source = aimo_bridge_base_url_source( $id );
+	if ( 'constant' === $source ) {
+		return untrailingslashit( constant( 'AIMO_' . strtoupper( str_replace( '-', '_', $id ) ) . '_BASE_URL' ) );
 	}
-	$overrides = aimo_bridge_base_url_overrides();
-	if ( ! empty( $overrides[ $id ] ) && is_string( $overrides[ $id ] ) ) {
-		return untrailingslashit( $overrides[ $id ] );
+	if ( 'option' === $source ) {
+		return untrailingslashit( aimo_bridge_base_url_overrides()[ $id ] );
 	}
 	if ( 'ollama' === $id ) {
 		$url = $credential ?? aimo_bridge_effective_key( 'ollama' )[0];
@@ -185,6 +198,54 @@ function aimo_bridge_base_url( string $id, ?string $credential = null ): string 
 	}
 	$provider = aimo_bridge_provider( $id );
 	return untrailingslashit( (string) ( $provider['base_url'] ?? '' ) );
+}
+
+/** Whether a host name is this machine: 127.0.0.0/8, ::1 or localhost. */
+function aimo_bridge_is_loopback_host( string $host ): bool {
+	$host = strtolower( trim( $host, '[]' ) );
+	if ( 'localhost' === $host || '::1' === $host ) {
+		return true;
+	}
+	return false !== filter_var( $host, FILTER_VALIDATE_IP, FILTER_FLAG_IPV4 ) && str_starts_with( $host, '127.' );
+}
+
+/**
+ * Why a request to a provider must not go out, or null when it may: a key that comes from an environment variable
+ * or a wp-config constant (the server owner's) is never sent to a base URL overridden through the REST route
+ * (an administrator's), unless wp-config.php allows it with AIMO_ALLOW_BASE_URL_WITH_CONSTANT_KEYS.
+ *
+ * @param string   $id      provider id.
+ * @param string[] $values  every header value of the request about to be sent.
+ */
+function aimo_bridge_override_refusal( string $id, array $values ): ?string {
+	if ( 'option' !== aimo_bridge_base_url_source( $id ) ) {
+		return null;
+	}
+	if ( defined( 'AIMO_ALLOW_BASE_URL_WITH_CONSTANT_KEYS' ) && AIMO_ALLOW_BASE_URL_WITH_CONSTANT_KEYS ) {
+		return null;
+	}
+	$name = aimo_bridge_key_constant( $id );
+	$env  = getenv( $name );
+	foreach ( array(
+		'environment variable' => false !== $env ? (string) $env : '',
+		'constant'             => defined( $name ) && is_string( constant( $name ) ) ? constant( $name ) : '',
+	) as $kind => $secret ) {
+		if ( strlen( $secret ) < 4 ) {
+			continue;
+		}
+		foreach ( $values as $value ) {
+			if ( str_contains( (string) $value, $secret ) ) {
+				return sprintf(
+					'refusing to send the key from the %1$s %2$s to the overridden base URL (host %3$s): a base URL set through aimo never receives a server-owned key; remove the override (aimo bridge base-url %4$s --clear) or allow it in wp-config.php with define( \'AIMO_ALLOW_BASE_URL_WITH_CONSTANT_KEYS\', true )',
+					$kind,
+					$name,
+					(string) wp_parse_url( aimo_bridge_base_url( $id ), PHP_URL_HOST ),
+					$id
+				);
+			}
+		}
+	}
+	return null;
 }
 
 /**
@@ -256,10 +317,12 @@ function aimo_bridge_split_model_ref( string $ref ): array {
 	return array( $m[1], $m[2] );
 }
 
-/** Whether the request currently being served comes from the aimo CLI (its User-Agent). */
+/**
+ * Whether a write is aimo's: made by the bridge's own credentials route (POST aimo/v1/credentials, which only an
+ * administrator's login reaches). Never from the User-Agent, which any client can claim.
+ */
 function aimo_bridge_request_is_aimo(): bool {
-	return ! empty( $GLOBALS['aimo_bridge_writing'] )
-		|| ( isset( $_SERVER['HTTP_USER_AGENT'] ) && str_starts_with( sanitize_text_field( wp_unslash( $_SERVER['HTTP_USER_AGENT'] ) ), 'aimo/' ) );
+	return ! empty( $GLOBALS['aimo_bridge_writing'] );
 }
 
 /** Connected state from the last check, id => {connected, reason, checked_at}. */

@@ -22,8 +22,7 @@ function aimo_bridge_managed_hooks(): void {
 	add_filter( 'wpai_preferred_image_models', 'aimo_bridge_prefer_image_model', 5 );
 	add_filter( 'wpai_has_ai_credentials', 'aimo_bridge_has_credentials', 20 );
 	add_filter( 'http_request_args', 'aimo_bridge_filter_request_args', 20 );
-	add_filter( 'http_request_host_is_external', 'aimo_bridge_allow_ollama_host', 10, 2 );
-	add_filter( 'http_allowed_safe_ports', 'aimo_bridge_allow_ollama_port', 10, 2 );
+	// The Ollama allowance of WordPress's SSRF guard is scoped to the bridge's own requests (Aimo_Bridge_Transporter).
 }
 
 /** Whether the AI Client is available on this site. */
@@ -181,33 +180,6 @@ function aimo_bridge_filter_request_args( $args ) {
 	return $args;
 }
 
-/** The configured Ollama server's host and port (Ollama is usually on loopback, which WordPress refuses). */
-function aimo_bridge_ollama_origin(): ?array {
-	if ( ! (bool) apply_filters( 'aimo_allow_ollama_loopback', true ) ) {
-		return null;
-	}
-	// While a new URL is being validated it is the one to allow (see aimo_bridge_validate_key()).
-	$parts = wp_parse_url( aimo_bridge_base_url( 'ollama', $GLOBALS['aimo_bridge_ollama_candidate'] ?? null ) );
-	if ( empty( $parts['host'] ) ) {
-		return null;
-	}
-	return array( strtolower( $parts['host'] ), (int) ( $parts['port'] ?? ( 'https' === ( $parts['scheme'] ?? '' ) ? 443 : 80 ) ) );
-}
-
-/** Allow exactly the Ollama server the admin configured, nothing else. */
-function aimo_bridge_allow_ollama_host( $external, $host ) {
-	$origin = aimo_bridge_ollama_origin();
-	return ( $origin && strtolower( (string) $host ) === $origin[0] ) ? true : $external;
-}
-
-function aimo_bridge_allow_ollama_port( $ports, $host = '' ) {
-	$origin = aimo_bridge_ollama_origin();
-	if ( $origin && strtolower( (string) $host ) === $origin[0] && is_array( $ports ) ) {
-		$ports[] = $origin[1];
-	}
-	return $ports;
-}
-
 /** Plugins pre-approved in WordPress AI's Connector Approval for the connectors the bridge serves. */
 function aimo_bridge_approved_callers(): array {
 	/**
@@ -227,14 +199,20 @@ function aimo_bridge_sync_approvals(): void {
 	$approvals = get_option( 'wpai_connector_approvals', array() );
 	$approvals = is_array( $approvals ) ? $approvals : array();
 	$before    = $approvals;
+	$added     = get_option( AIMO_BRIDGE_OPT_ADDED_APPROVALS, array() );
+	$added     = is_array( $added ) ? $added : array();
 	foreach ( aimo_bridge_approved_callers() as $caller ) {
 		$current = is_array( $approvals[ $caller ] ?? null ) ? $approvals[ $caller ] : array();
 		foreach ( $served as $id ) {
+			if ( empty( $current[ $id ] ) ) {
+				$added[] = $caller . '|' . $id; // ours to remove on uninstall (uninstall.php)
+			}
 			$current[ $id ] = true;
 		}
 		$approvals[ $caller ] = $current;
 	}
 	if ( $approvals !== $before ) {
+		update_option( AIMO_BRIDGE_OPT_ADDED_APPROVALS, array_values( array_unique( $added ) ), false );
 		update_option( 'wpai_connector_approvals', $approvals );
 	}
 }

@@ -1,7 +1,8 @@
 <?php
 /**
- * REST routes under aimo/v1, for administrators (manage_options) only. Every write validates the whole body
- * before it changes anything.
+ * REST routes under aimo/v1, for administrators (manage_options) only; on multisite the routes that choose where
+ * keys are sent (base-urls) or hand out a raw key (credentials/{id}) need a super admin (manage_network_options).
+ * Every write validates the whole body before it changes anything.
  *
  * @package AimoBridge
  */
@@ -12,8 +13,9 @@ use WordPress\AiClient\AiClient;
 use WordPress\AiClient\Providers\Http\DTO\ApiKeyRequestAuthentication;
 
 function aimo_bridge_register_routes(): void {
-	$ns    = 'aimo/v1';
-	$admin = 'aimo_bridge_rest_permission';
+	$ns      = 'aimo/v1';
+	$admin   = 'aimo_bridge_rest_permission';
+	$network = 'aimo_bridge_rest_network_permission';
 	register_rest_route(
 		$ns,
 		'/status',
@@ -77,7 +79,7 @@ function aimo_bridge_register_routes(): void {
 		array(
 			'methods'             => 'GET',
 			'callback'            => 'aimo_bridge_rest_get_credential',
-			'permission_callback' => $admin,
+			'permission_callback' => $network,
 		)
 	);
 	register_rest_route(
@@ -86,7 +88,7 @@ function aimo_bridge_register_routes(): void {
 		array(
 			'methods'             => 'POST',
 			'callback'            => 'aimo_bridge_rest_base_urls',
-			'permission_callback' => $admin,
+			'permission_callback' => $network,
 		)
 	);
 }
@@ -97,6 +99,27 @@ function aimo_bridge_rest_permission() {
 		return true;
 	}
 	return new WP_Error( 'rest_forbidden', __( 'Sorry, you are not allowed to do that.' ), array( 'status' => rest_authorization_required_code() ) ); // phpcs:ignore WordPress.WP.I18n.MissingArgDomain -- core's own message, translated by WordPress itself.
+}
+
+/**
+ * Reading a raw key and choosing where keys are sent: manage_options on a single site; on multisite a super admin
+ * (manage_network_options), since wp-config constants and environment keys are shared by every site of the network
+ * and a sub-site administrator must not be able to send them elsewhere or read the site's keys back.
+ */
+function aimo_bridge_rest_network_permission() {
+	if ( current_user_can( is_multisite() ? 'manage_network_options' : 'manage_options' ) ) {
+		return true;
+	}
+	return new WP_Error( 'rest_forbidden', __( 'Sorry, you are not allowed to do that.' ), array( 'status' => rest_authorization_required_code() ) );
+}
+
+/** Whether the request being served comes from this machine (REMOTE_ADDR on loopback; proxy headers ignored). */
+function aimo_bridge_request_from_loopback(): bool {
+	$remote = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) $_SERVER['REMOTE_ADDR'] : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
+	if ( str_starts_with( $remote, '::ffff:' ) ) {
+		$remote = substr( $remote, 7 );
+	}
+	return '' !== $remote && aimo_bridge_is_loopback_host( $remote );
 }
 
 function aimo_bridge_error( string $code, string $message, int $status = 400, array $extra = array() ): WP_Error {
@@ -334,14 +357,15 @@ function aimo_bridge_rest_get_credential( WP_REST_Request $request ) {
 		return aimo_bridge_error( 'aimo_unknown_provider', sprintf( /* translators: %s: id. */ __( 'Unknown provider id "%s".', 'aimo-bridge' ), $id ), 404 );
 	}
 	/**
-	 * Filters whether raw keys may be read over REST on this request (default: over https, or on a local site).
+	 * Filters whether raw keys may be read over REST on this request (default: over https, or over http from this
+	 * machine itself — the request's REMOTE_ADDR on loopback; a site that merely calls itself "local" is not enough).
 	 *
 	 * @param bool $allowed
 	 */
-	if ( ! apply_filters( 'aimo_allow_credential_read', is_ssl() || 'local' === wp_get_environment_type() ) ) {
+	if ( ! apply_filters( 'aimo_allow_credential_read', is_ssl() || aimo_bridge_request_from_loopback() ) ) {
 		return aimo_bridge_error(
 			'aimo_insecure_transport',
-			__( 'Refusing to send a raw key over plain http: use the site over https (or a local environment, WP_ENVIRONMENT_TYPE=local).', 'aimo-bridge' ),
+			__( 'Refusing to send a raw key over plain http to another machine: use the site over https (plain http is only allowed from the site\'s own machine, 127.0.0.1 or ::1).', 'aimo-bridge' ),
 			403
 		);
 	}
@@ -373,6 +397,15 @@ function aimo_bridge_rest_base_urls( WP_REST_Request $request ) {
 		$parts = is_string( $url ) ? wp_parse_url( $url ) : false;
 		if ( ! $parts || ! in_array( strtolower( $parts['scheme'] ?? '' ), array( 'http', 'https' ), true ) || empty( $parts['host'] ) || preg_match( '/\s/', $url ) ) {
 			return aimo_bridge_error( 'aimo_invalid_url', sprintf( /* translators: %s: id. */ __( 'The base URL for "%s" must be an absolute http(s) URL, or null to remove it.', 'aimo-bridge' ), $id ), 400, array( 'provider' => (string) $id ) );
+		}
+		// Keys travel to this URL in the clear over http: only to this machine itself.
+		if ( 'https' !== strtolower( $parts['scheme'] ) && ! aimo_bridge_is_loopback_host( (string) $parts['host'] ) ) {
+			return aimo_bridge_error(
+				'aimo_insecure_url',
+				sprintf( /* translators: 1: id, 2: host. */ __( 'The base URL for "%1$s" must use https: keys would cross the network in the clear to %2$s (plain http is only allowed to this machine: 127.0.0.1, ::1, localhost).', 'aimo-bridge' ), $id, $parts['host'] ),
+				400,
+				array( 'provider' => (string) $id )
+			);
 		}
 		$overrides[ $id ] = untrailingslashit( $url );
 	}

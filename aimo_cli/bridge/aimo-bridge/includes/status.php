@@ -132,6 +132,7 @@ function aimo_bridge_connector_report( bool $check ): array {
 			'connected_reason'    => is_array( $last ) ? (string) $last['reason'] : '',
 			'checked_at'          => is_array( $last ) ? $last['checked_at'] : null,
 			'base_url'            => '' !== $base_url ? $base_url : null,
+			'base_url_source'     => $conf ? aimo_bridge_base_url_source( $id ) : 'default',
 		);
 	}
 	return $report;
