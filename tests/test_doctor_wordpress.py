@@ -179,7 +179,8 @@ def extra_config(bridge):
 
 def test_key_from_a_php_constant_warns_that_a_push_is_useless(bridge, monkeypatch, extra_config, quiet_catalog):
     key = managed_with_groq(bridge, monkeypatch)
-    extra_config.write_text(f"<?php\ndefined('GROQ_API_KEY') || define('GROQ_API_KEY', '{key}');\n")
+    # the site's base URL points at the fake: the server owner allows its constant key to go there (#14 item 3)
+    extra_config.write_text(f"<?php\ndefined('GROQ_API_KEY') || define('GROQ_API_KEY', '{key}');\ndefine('AIMO_ALLOW_BASE_URL_WITH_CONSTANT_KEYS', true);\n")
     code, report, _ = doctor()
     source = site_check(report, "connector.groq.key_source")
     assert source["status"] == "warn" and "constant" in source["message"] and "push" in source["message"]
