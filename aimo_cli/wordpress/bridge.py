@@ -5,8 +5,9 @@ Contract (bridge 0.1.0):
   POST /aimo/v1/mode                 {mode, take_over} -> {mode, previous, demoted, replaced}; 409 aimo_conflict
   POST /aimo/v1/models               {text?, image?} ("provider:model" or "") -> {text, image}; 400 aimo_disconnected_provider
   POST /aimo/v1/credentials          {id: key} -> {results: {id: {status: stored|rejected|unchanged, reason, fingerprint}}}
-  GET  /aimo/v1/credentials/{id}     -> {id, key, key_source}; 403 aimo_insecure_transport unless https or a local site
-  POST /aimo/v1/base-urls            {id: url|null} -> the stored overrides {id: url}
+  GET  /aimo/v1/credentials/{id}     -> {id, key, key_source}; 403 aimo_insecure_transport unless https or from loopback
+  POST /aimo/v1/base-urls            {id: url|null} -> the stored overrides {id: url}; 400 aimo_insecure_url for http
+                                     to a non-loopback host (both: super admin only on multisite)
   GET  /aimo/v1/models[?refresh=1]   -> saved choices + connected providers' text/image models (the banner's pickers)
   POST /aimo/v1/banner               {dismissed: bool} (the Connectors page banner)
 """
