@@ -129,7 +129,7 @@ def test_a_fixed_port_taken_before_php_listens_is_an_error_not_adopted(scratch):
         assert squatter.hits >= 1, "the race did not happen: the squatter was never asked"
     finally:
         squatter.close()
-    assert proc.returncode != 0, f"wordpress-up adopted another process's server on port {port}:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.returncode != 0, f"wordpress-up adopted another process's server on port {port}:\n{proc.stderr}"
     assert f"port {port}" in proc.stderr and "another process" in proc.stderr
     assert "url=" not in proc.stdout
 
