@@ -71,7 +71,7 @@ final class Aimo_Bridge_Transporter implements HttpTransporterInterface {
 		}
 		$refusal = aimo_bridge_override_refusal( $this->provider_id, $values );
 		if ( null !== $refusal ) {
-			throw new RuntimeException( $refusal ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped
+			throw new RuntimeException( esc_html( $refusal ) );
 		}
 		$origin = 'ollama' === $this->provider_id ? aimo_bridge_ollama_origin() : null;
 		if ( ! $origin || aimo_bridge_url_origin( $request->getUri() ) !== $origin ) {
@@ -101,7 +101,7 @@ final class Aimo_Bridge_Transporter implements HttpTransporterInterface {
 trait Aimo_Bridge_Guarded_Transport {
 	abstract protected function aimo_provider_id(): string;
 
-	public function getHttpTransporter(): HttpTransporterInterface {
+	public function getHttpTransporter(): HttpTransporterInterface { // phpcs:ignore WordPress.NamingConventions.ValidFunctionName.MethodNameInvalid -- overrides the AI Client's own method.
 		$inner = parent::getHttpTransporter();
 		return $inner instanceof Aimo_Bridge_Transporter ? $inner : new Aimo_Bridge_Transporter( $inner, $this->aimo_provider_id() );
 	}

@@ -7,22 +7,22 @@
 
 defined( 'ABSPATH' ) || exit;
 
-const AIMO_BRIDGE_OPT_MODE          = 'aimo_connectors_mode';
-const AIMO_BRIDGE_OPT_MODELS        = 'aimo_connectors_models';
-const AIMO_BRIDGE_OPT_BASE_URLS     = 'aimo_provider_base_urls';
-const AIMO_BRIDGE_OPT_LOG           = 'aimo_connectors_change_log';
-const AIMO_BRIDGE_OPT_TAKEN_OVER    = 'aimo_connectors_taken_over';
-const AIMO_BRIDGE_OPT_REMOVE_KEYS   = 'aimo_uninstall_remove_keys';
-const AIMO_BRIDGE_OPT_CREATED_KEYS  = 'aimo_connectors_created_keys';
+const AIMO_BRIDGE_OPT_MODE            = 'aimo_connectors_mode';
+const AIMO_BRIDGE_OPT_MODELS          = 'aimo_connectors_models';
+const AIMO_BRIDGE_OPT_BASE_URLS       = 'aimo_provider_base_urls';
+const AIMO_BRIDGE_OPT_LOG             = 'aimo_connectors_change_log';
+const AIMO_BRIDGE_OPT_TAKEN_OVER      = 'aimo_connectors_taken_over';
+const AIMO_BRIDGE_OPT_REMOVE_KEYS     = 'aimo_uninstall_remove_keys';
+const AIMO_BRIDGE_OPT_CREATED_KEYS    = 'aimo_connectors_created_keys';
 const AIMO_BRIDGE_OPT_ADDED_APPROVALS = 'aimo_connectors_added_approvals';
-const AIMO_BRIDGE_T_CONNECTED       = 'aimo_bridge_connected';
-const AIMO_BRIDGE_T_OLLAMA_COOLDOWN = 'aimo_bridge_ollama_cooldown';
-const AIMO_BRIDGE_T_MODELS_PREFIX   = 'aimo_bridge_models_';
-const AIMO_BRIDGE_CRON_WARM         = 'aimo_bridge_warm_models';
-const AIMO_BRIDGE_MODES             = array( 'observe', 'managed', 'off' );
-const AIMO_BRIDGE_LOG_MAX           = 50;
-const AIMO_BRIDGE_MODELS_TTL        = 12 * HOUR_IN_SECONDS;
-const AIMO_BRIDGE_OLLAMA_COOLDOWN   = 3 * MINUTE_IN_SECONDS;
+const AIMO_BRIDGE_T_CONNECTED         = 'aimo_bridge_connected';
+const AIMO_BRIDGE_T_OLLAMA_COOLDOWN   = 'aimo_bridge_ollama_cooldown';
+const AIMO_BRIDGE_T_MODELS_PREFIX     = 'aimo_bridge_models_';
+const AIMO_BRIDGE_CRON_WARM           = 'aimo_bridge_warm_models';
+const AIMO_BRIDGE_MODES               = array( 'observe', 'managed', 'off' );
+const AIMO_BRIDGE_LOG_MAX             = 50;
+const AIMO_BRIDGE_MODELS_TTL          = 12 * HOUR_IN_SECONDS;
+const AIMO_BRIDGE_OLLAMA_COOLDOWN     = 3 * MINUTE_IN_SECONDS;
 
 /**
  * The bridge's plugin basename (aimo-bridge/aimo-bridge.php when installed normally).
@@ -236,7 +236,7 @@ function aimo_bridge_override_refusal( string $id, array $values ): ?string {
 		foreach ( $values as $value ) {
 			if ( str_contains( (string) $value, $secret ) ) {
 				return sprintf(
-					'refusing to send the key from the %1$s %2$s to the overridden base URL (host %3$s): a base URL set through aimo never receives a server-owned key; remove the override (aimo bridge base-url %4$s --clear) or allow it in wp-config.php with define( \'AIMO_ALLOW_BASE_URL_WITH_CONSTANT_KEYS\', true )',
+					'refusing to send the key from the %1$s %2$s to the overridden base URL (host %3$s): a base URL set through aimo never receives a server-owned key; remove the override (aimo bridge base-url %4$s --clear) or allow it in wp-config.php by defining AIMO_ALLOW_BASE_URL_WITH_CONSTANT_KEYS as true',
 					$kind,
 					$name,
 					(string) wp_parse_url( aimo_bridge_base_url( $id ), PHP_URL_HOST ),

@@ -110,12 +110,12 @@ function aimo_bridge_rest_network_permission() {
 	if ( current_user_can( is_multisite() ? 'manage_network_options' : 'manage_options' ) ) {
 		return true;
 	}
-	return new WP_Error( 'rest_forbidden', __( 'Sorry, you are not allowed to do that.' ), array( 'status' => rest_authorization_required_code() ) );
+	return new WP_Error( 'rest_forbidden', __( 'Sorry, you are not allowed to do that.' ), array( 'status' => rest_authorization_required_code() ) ); // phpcs:ignore WordPress.WP.I18n.MissingArgDomain -- core's own message, translated by WordPress itself.
 }
 
 /** Whether the request being served comes from this machine (REMOTE_ADDR on loopback; proxy headers ignored). */
 function aimo_bridge_request_from_loopback(): bool {
-	$remote = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) $_SERVER['REMOTE_ADDR'] : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
+	$remote = isset( $_SERVER['REMOTE_ADDR'] ) ? sanitize_text_field( wp_unslash( $_SERVER['REMOTE_ADDR'] ) ) : '';
 	if ( str_starts_with( $remote, '::ffff:' ) ) {
 		$remote = substr( $remote, 7 );
 	}
