@@ -126,7 +126,9 @@ def test_a_fixed_port_taken_before_php_listens_is_an_error_not_adopted(scratch):
     squatter = Squatter(port, scratch / "run" / "php.pid")
     try:
         proc = run_script("wordpress-up", scripts_env(scratch, AIMO_WP_PORT=str(port)), timeout=600)
-        assert squatter.hits >= 1, "the race did not happen: the squatter was never asked"
+        # the squatter answered wordpress-up (the adoption case), or, when its thread was too slow to listen before
+        # the first readiness probe, php -S was seen failing to listen: the same lost port either way
+        assert squatter.hits >= 1 or "could not listen" in proc.stderr, proc.stderr
     finally:
         squatter.close()
     assert proc.returncode != 0, f"wordpress-up adopted another process's server on port {port}:\n{proc.stderr}"
@@ -140,7 +142,9 @@ def test_a_lost_port_moves_the_site_and_the_site_proves_it_is_its_own(scratch):
     squatter = Squatter(port, scratch / "run" / "php.pid")
     try:
         proc = run_script("wordpress-up", scripts_env(scratch), timeout=600)  # no AIMO_WP_PORT: the recorded one
-        assert squatter.hits >= 1, "the race did not happen: the squatter was never asked"
+        # the squatter answered wordpress-up (the adoption case), or, when its thread was too slow to listen before
+        # the first readiness probe, php -S was seen failing to listen: the same lost port either way
+        assert squatter.hits >= 1 or "could not listen" in proc.stderr, proc.stderr
     finally:
         squatter.close()
     assert proc.returncode == 0, proc.stderr
