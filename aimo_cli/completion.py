@@ -178,7 +178,7 @@ def read_models(path: str) -> list[str]:
     seen: dict[str, None] = {}
     for line in lines:
         line = line.strip()
-        if line and not line.startswith("#"):
+        if line and not line.startswith("#") and line.isprintable():  # an escape sequence never reaches the shell
             seen.setdefault(line.split()[0], None)
     return list(seen)
 

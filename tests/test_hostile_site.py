@@ -240,3 +240,23 @@ def test_hostile_pair_binds_two_loopback_origins(pair):
     assert pair.a.host == "127.0.0.1" and pair.b.host == "127.0.0.2" and pair.a.port == pair.b.port
     assert json.loads(httpx.get(pair.b.url + "/wp-json/").text)["url"] == pair.b.url
     assert pair.b.seen[-1].path == "/wp-json/"
+
+
+def test_sync_push_whose_write_is_redirected_elsewhere_delivers_no_key_there(pair, fake, monkeypatch):
+    """End to end, the finding as reported: the settings write (carrying the key) answered with a 307 to another origin."""
+    from .fakeenv import write_settings
+
+    monkeypatch.setenv("AIMO_BACKGROUND_REFRESH", "0")
+    write_settings(fake)
+    key = fake.make_valid_key("openai")
+    assert run_cli(["keys", "set", "openai", "--stdin"], stdin=key).code == 0
+    with config_path().open("a") as fh:
+        fh.write(f'\n[sites.blog]\nurl = "{pair.a.url}"\nuser = "admin"\n')
+    MemoryBackend._data["site/blog"] = PASSWORD
+    pair.a.redirect("POST", "/wp-json/wp/v2/settings", pair.b.url + "/wp-json/wp/v2/settings", 307)
+    pair.b.route("POST", "/wp-json/wp/v2/settings", 200, {"connectors_ai_openai_api_key": "••••" + key[-4:]})
+    r = run_cli(["sync", "push"])
+    assert r.code == ExitCode.REMOTE, r.text
+    assert pair.b.url + "/wp-json/wp/v2/settings" in r.text and "not followed" in r.text
+    assert pair.b.seen == []
+    assert [s.method for s in pair.a.seen if s.method == "POST"] == ["POST"]  # the write went once, to the site only

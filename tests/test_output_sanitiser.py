@@ -275,3 +275,12 @@ def test_a_hostile_wordpress_error_message_is_inert(monkeypatch):
             assert r.code == 5, r.text
             inert(r.out + r.err)
             assert "\\x1b]8;;https://evil.example" in r.text and "[link=https://evil.example]x[/link]" in r.text
+
+
+def test_shell_completion_never_offers_an_id_with_escape_sequences(tmp_path):
+    """An index written by an older aimo (or planted) may hold hostile ids: completion skips those lines."""
+    from aimo_cli import completion as comp
+
+    index = tmp_path / "completion-models.txt"
+    index.write_text("groq:ok\nopenrouter:gpt\x1b]52;c;ZXZpbA==\x07\nopenrouter:bidi\u202eledom\nopenrouter:c1\x9b6n\n", encoding="utf-8")
+    assert comp.read_models(str(index)) == ["groq:ok"]
