@@ -3,14 +3,19 @@
 Chromium is started with `--remote-debugging-pipe`: it reads commands from file descriptor 3 and writes answers and
 events to file descriptor 4, each message one JSON object ended by a NUL byte. No port, no websocket library.
 
-    with Browser() as page:
+One Chromium serves a whole test run (starting one costs seconds); each test gets its own page in its own browser
+context (Target.createBrowserContext: an incognito-like profile of its own, so no cookie, login or storage of one test
+reaches another), closed with the test. The fixtures below are what tests use:
+
+    def test_x(page):                      # a fresh page in a fresh context; the run's one Chromium behind it
         page.goto(url)
         page.wait_for("document.querySelector('#x') !== null")
         page.click("#x button")
         page.screenshot(path)
         assert not page.problems()       # console errors, uncaught exceptions, failed loads
 
-Used by tests/test_banner_page.py; Debian's `chromium` (scripts/test-deps).
+`browser` (session scope) is the shared Chromium; it is started again if it died. Used by tests/test_banner_page.py
+and tests/test_bridge_page.py; Debian's `chromium` (scripts/test-deps).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -43,12 +50,13 @@ def chromium_path() -> str | None:
 
 
 class Browser:
-    """One headless Chromium with one page (tab); every command goes to that page's session."""
+    """One headless Chromium; `new_page()` opens a page in a browser context of its own."""
 
     def __init__(self, width: int = 1280, height: int = 1000, timeout: float = 30.0) -> None:
         exe = chromium_path()
         if not exe:
             raise CDPError("chromium is not installed: run scripts/test-deps")
+        self.width, self.height = width, height
         self.timeout = timeout
         self.profile = tempfile.mkdtemp(prefix="aimo-cdp-")
         # our end -> chromium's fd 3 (commands); chromium's fd 4 -> our end (answers, events). The child's ends are
@@ -75,23 +83,22 @@ class Browser:
         self._lock = threading.Lock()
         self._waiting: dict[int, dict] = {}
         self._cond = threading.Condition()
-        self.events: list[dict] = []
-        self.console: list[dict] = []  # {type, text}
-        self.exceptions: list[str] = []
-        self.failed_requests: list[str] = []
-        self.log_errors: list[str] = []
+        self._pages: dict[str, "Page"] = {}
         self._closed = False
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         try:
-            target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-            self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)["sessionId"]
-            for domain in ("Page", "Runtime", "Log", "Network"):
-                self.send(f"{domain}.enable")
-            self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            self.send("Browser.getVersion")
         except BaseException:
             self.close()
             raise
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None and not self._closed
+
+    def new_page(self, width: int | None = None, height: int | None = None) -> "Page":
+        return Page(self, width or self.width, height or self.height)
 
     # -- plumbing -------------------------------------------------------------------------------------------------
 
@@ -122,32 +129,23 @@ class Browser:
                 self._waiting[msg["id"]] = msg
                 self._cond.notify_all()
             return
-        method, params = msg.get("method", ""), msg.get("params", {})
-        if method == "Runtime.consoleAPICalled":
-            text = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
-            self.console.append({"type": params.get("type", ""), "text": text})
-        elif method == "Runtime.exceptionThrown":
-            d = params.get("exceptionDetails", {})
-            self.exceptions.append(str(d.get("exception", {}).get("description") or d.get("text", "")))
-        elif method == "Log.entryAdded":
-            entry = params.get("entry", {})
-            if entry.get("level") == "error":
-                self.log_errors.append(f"{entry.get('source')}: {entry.get('text')} {entry.get('url', '')}".strip())
-        elif method == "Network.loadingFailed":
-            if not params.get("canceled"):
-                self.failed_requests.append(f"{params.get('type')}: {params.get('errorText')}")
+        page = self._pages.get(msg.get("sessionId", ""))
+        if page is not None:
+            page._event(msg)
         with self._cond:
-            self.events.append(msg)
             self._cond.notify_all()
 
-    def send(self, method: str, params: dict | None = None, *, session: bool = True, timeout: float | None = None) -> dict:
+    def send(self, method: str, params: dict | None = None, *, session: str | None = None, timeout: float | None = None) -> dict:
         with self._lock:
             self._next += 1
             mid = self._next
         msg: dict[str, Any] = {"id": mid, "method": method, "params": params or {}}
         if session:
-            msg["sessionId"] = self.session
-        os.write(self._cmd_w, json.dumps(msg).encode() + b"\0")
+            msg["sessionId"] = session
+        try:
+            os.write(self._cmd_w, json.dumps(msg).encode() + b"\0")
+        except OSError as exc:
+            raise CDPError(f"chromium is gone ({exc}) during {method}") from None
         deadline = time.monotonic() + (timeout or self.timeout)
         with self._cond:
             while mid not in self._waiting:
@@ -166,7 +164,7 @@ class Browser:
         try:
             if self.proc.poll() is None:
                 try:
-                    self.send("Browser.close", session=False, timeout=5)
+                    self.send("Browser.close", timeout=5)
                 except CDPError:
                     pass
                 try:
@@ -183,6 +181,73 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self) -> "Browser":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Page:
+    """One tab in a browser context of its own: its cookies, storage and cache are its own, and go with it."""
+
+    def __init__(self, browser: Browser, width: int, height: int) -> None:
+        self.browser = browser
+        self.timeout = browser.timeout
+        self.events: list[dict] = []
+        self.console: list[dict] = []  # {type, text}
+        self.exceptions: list[str] = []
+        self.failed_requests: list[str] = []
+        self.log_errors: list[str] = []
+        self._cond = browser._cond
+        self.session = ""
+        self.context = browser.send("Target.createBrowserContext", {"disposeOnDetach": True})["browserContextId"]
+        try:
+            self.target = browser.send("Target.createTarget", {"url": "about:blank", "browserContextId": self.context})["targetId"]
+            self.session = browser.send("Target.attachToTarget", {"targetId": self.target, "flatten": True})["sessionId"]
+            browser._pages[self.session] = self
+            for domain in ("Page", "Runtime", "Log", "Network"):
+                self.send(f"{domain}.enable")
+            self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        except BaseException:
+            self.close()
+            raise
+
+    def _event(self, msg: dict) -> None:
+        method, params = msg.get("method", ""), msg.get("params", {})
+        if method == "Runtime.consoleAPICalled":
+            text = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+            self.console.append({"type": params.get("type", ""), "text": text})
+        elif method == "Runtime.exceptionThrown":
+            d = params.get("exceptionDetails", {})
+            self.exceptions.append(str(d.get("exception", {}).get("description") or d.get("text", "")))
+        elif method == "Log.entryAdded":
+            entry = params.get("entry", {})
+            if entry.get("level") == "error":
+                self.log_errors.append(f"{entry.get('source')}: {entry.get('text')} {entry.get('url', '')}".strip())
+        elif method == "Network.loadingFailed":
+            if not params.get("canceled"):
+                self.failed_requests.append(f"{params.get('type')}: {params.get('errorText')}")
+        with self._cond:
+            self.events.append(msg)
+
+    @property
+    def _closed(self) -> bool:
+        return self.browser._closed
+
+    def send(self, method: str, params: dict | None = None, *, timeout: float | None = None) -> dict:
+        return self.browser.send(method, params, session=self.session, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the tab and throw its browser context away (cookies, storage, cache)."""
+        self.browser._pages.pop(self.session, None)
+        if not self.browser.alive:
+            return
+        try:
+            self.browser.send("Target.disposeBrowserContext", {"browserContextId": self.context}, timeout=10)
+        except CDPError:
+            pass
+
+    def __enter__(self) -> "Page":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -305,3 +370,45 @@ class Browser:
         out += [f"exception: {e}" for e in self.exceptions]
         out += [f"log: {e}" for e in self.log_errors]
         return out
+
+
+# -- fixtures (imported into tests/conftest.py) ------------------------------------------------------------------------
+
+class SharedBrowser:
+    """The run's one Chromium, started on first use and again if it died (a crash fails one test, not the rest)."""
+
+    def __init__(self) -> None:
+        self._browser: Browser | None = None
+        self.launches = 0
+
+    def get(self) -> Browser:
+        if self._browser is not None and not self._browser.alive:
+            self._browser.close()
+            self._browser = None
+        if self._browser is None:
+            if not chromium_path():
+                pytest.fail("chromium is not installed: run scripts/test-deps", pytrace=False)
+            self._browser = Browser(width=1280, height=1000)
+            self.launches += 1
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    shared = SharedBrowser()
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (1280×1000) in a browser context of its own, on the run's shared Chromium."""
+    with browser.get().new_page() as p:
+        yield p

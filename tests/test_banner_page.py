@@ -1,7 +1,8 @@
 """Settings → Connectors in headless Chromium: aimo's banner in every state, its buttons, the model pickers, and the
 "Set up"/"Edit" explanation on connectors the bridge serves.
 
-Driven through the DevTools protocol over a pipe (tests/cdp.py: real mouse clicks, console and exception events);
+Driven through the DevTools protocol over a pipe (tests/cdp.py: real mouse clicks, console and exception events; one
+Chromium for the run, a fresh page in a browser context of its own per test: the `page` fixture);
 each state is screenshotted to artifacts/banner/ (gitignored) for a person to look at. Every button's effect is
 checked through the bridge's REST status, and every page must stay free of console errors and must still render
 the page's own connector cards.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .cdp import Browser, chromium_path
+from .cdp import Page
 
 pytestmark = pytest.mark.wordpress
 
@@ -36,15 +37,7 @@ CARDS_READY = (
 MODELS_READY = "document.querySelector('#aimo-model-text') && !document.querySelector('.aimo-banner__models[aria-busy]') && !document.querySelector('#aimo-model-text option[value=\"\"]').textContent.startsWith('Loading')"
 
 
-@pytest.fixture
-def page():
-    if not chromium_path():
-        pytest.fail("chromium is not installed: run scripts/test-deps", pytrace=False)
-    with Browser(width=1280, height=1000) as browser:
-        yield browser
-
-
-def open_connectors(bridge, page: Browser) -> None:
+def open_connectors(bridge, page: Page) -> None:
     """Log in through the one-time test login and open Settings → Connectors; wait for React's cards."""
     token = secrets.token_hex(24)
     bridge.set_options(aimo_test_login_token=token)
@@ -56,29 +49,29 @@ def open_connectors(bridge, page: Browser) -> None:
     page.wait_for(CARDS_READY)
 
 
-def reload(page: Browser) -> None:
+def reload(page: Page) -> None:
     page.reload()
     page.wait_for(CARDS_READY)
 
 
-def click_and_wait_reload(page: Browser, selector: str) -> None:
+def click_and_wait_reload(page: Page, selector: str) -> None:
     mark = page.mark()
     page.click(selector)
     page.wait_load(mark)
     page.wait_for(CARDS_READY)
 
 
-def shot(page: Browser, name: str) -> Path:
+def shot(page: Page, name: str) -> Path:
     page.evaluate("window.scrollTo(0, 0)")
     time.sleep(0.3)  # let fonts and the last layout settle
     return page.screenshot(ARTIFACTS / f"{name}.png")
 
 
-def problems(page: Browser) -> list[str]:
+def problems(page: Page) -> list[str]:
     return [p for p in page.problems() if not any(rx.search(p) for rx in BASELINE_ERRORS)]
 
 
-def banner(page: Browser) -> dict:
+def banner(page: Page) -> dict:
     """The banner as a person sees it: its state, title, text, buttons, whether it is visible."""
     return page.evaluate(
         """(() => {
@@ -98,18 +91,18 @@ def banner(page: Browser) -> dict:
     )
 
 
-def page_text(page: Browser) -> str:
+def page_text(page: Page) -> str:
     return page.evaluate("document.getElementById('options-connectors-wp-admin-app').innerText")
 
 
-def optgroups(page: Browser, kind: str) -> dict[str, list[str]]:
+def optgroups(page: Page, kind: str) -> dict[str, list[str]]:
     return page.evaluate(
         f"""Object.fromEntries([...document.querySelectorAll('#aimo-model-{kind} optgroup')]
             .map(g => [g.dataset.provider, [...g.querySelectorAll('option')].map(o => o.value)]))"""
     )
 
 
-def assert_layout_fits(page: Browser) -> None:
+def assert_layout_fits(page: Page) -> None:
     """The React layout starts below the banner and ends at the bottom of the window: the page itself does not
     scroll (the layout scrolls inside), and nothing of the page hides under the banner."""
     page.wait_for(
@@ -119,7 +112,7 @@ def assert_layout_fits(page: Browser) -> None:
     page.wait_for("document.documentElement.scrollHeight <= window.innerHeight + 1")
 
 
-def assert_page_healthy(page: Browser) -> None:
+def assert_page_healthy(page: Page) -> None:
     """React's page is there (header and cards) and nothing went wrong in the console."""
     text = page_text(page)
     assert "Connectors" in text and "Akismet" in text, text[:500]

@@ -1,4 +1,4 @@
-"""Settings → Connectors in headless Chromium: "Groq via aimo" shows Connected with a good key, Set up without one,
+"""Settings → Connectors in headless Chromium (the run's shared one, tests/cdp.py): "Groq via aimo" shows Connected with a good key, Set up without one,
 and a connector without a key says how to set it with aimo."""
 
 from __future__ import annotations
@@ -6,44 +6,30 @@ from __future__ import annotations
 import html
 import re
 import secrets
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 
+from .cdp import Page
+
 pytestmark = pytest.mark.wordpress
 
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--virtual-time-budget=15000",
-]
+# React's cards are rendered and have finished their own connection checks (buttons read "Checking…" meanwhile)
+CARDS_READY = (
+    "document.querySelectorAll('#options-connectors-wp-admin-app .connectors-page button').length > 2"
+    " && ![...document.querySelectorAll('#options-connectors-wp-admin-app button')].some(b => b.textContent.includes('Checking'))"
+)
 
 
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail("chromium is not installed: run scripts/test-deps", pytrace=False)
-    return path
-
-
-def render_connectors_page(bridge) -> str:
+def render_connectors_page(bridge, page: Page) -> str:
     """The page's DOM after its scripts ran, logged in as the admin through the one-time test login."""
     token = secrets.token_hex(24)
     bridge.set_options(aimo_test_login_token=token)
-    profile = tempfile.mkdtemp(prefix="aimo-chromium-")
     try:
-        proc = subprocess.run(
-            [chromium(), *FLAGS, f"--user-data-dir={profile}", "--dump-dom", f"{bridge.url}/wp-admin/options-connectors.php?aimo_test_login={token}"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        page.goto(f"{bridge.url}/wp-admin/options-connectors.php?aimo_test_login={token}")
     finally:
-        shutil.rmtree(profile, ignore_errors=True)
         bridge.php("delete_option('aimo_test_login_token');")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
+    page.wait_for(CARDS_READY, timeout=60)
+    return page.evaluate("document.documentElement.outerHTML")
 
 
 def card_text(dom: str, name: str) -> str:
@@ -57,16 +43,16 @@ def card_text(dom: str, name: str) -> str:
     return text[start : start + len(name) + (nxt.start() if nxt else 400)]
 
 
-def test_groq_via_aimo_connected_with_a_good_key_set_up_without(bridge):
+def test_groq_via_aimo_connected_with_a_good_key_set_up_without(bridge, page):
     bridge.managed()
-    dom = render_connectors_page(bridge)
+    dom = render_connectors_page(bridge, page)
     assert "Connectors" in dom and "wp-login.php" not in dom[:2000]
     groq = card_text(dom, "Groq via aimo")
     assert "Set up" in groq and "Connected" not in groq
     assert "aimo keys set groq && aimo sync push" in groq
 
     bridge.store_key("groq", bridge.fake.make_valid_key("groq"))
-    dom = render_connectors_page(bridge)
+    dom = render_connectors_page(bridge, page)
     groq = card_text(dom, "Groq via aimo")
     assert "Connected" in groq and "Set up" not in groq
     assert "aimo keys set" not in groq
