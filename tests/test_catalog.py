@@ -91,12 +91,9 @@ def test_ttl_and_stale_while_revalidate(fake_env, fake):
     (again,) = cat.listings(["groq"])
     assert again.source == "cache" and len(fake.requests_for("groq", "/v1/models")) == 1 and revalidated == []
     clock.now += 120
-    fake.delay("groq", 2.0)  # a stale list must be served without waiting for the provider
-    import time
-
-    t = time.monotonic()
     (stale,) = cat.listings(["groq"])
-    assert time.monotonic() - t < 1.0
+    # served without waiting for the provider: not asked at all here, the refresh is handed to the revalidator
+    assert len(fake.requests_for("groq", "/v1/models")) == 1
     assert stale.source == "stale" and [e.id for e in stale.entries] == [e.id for e in first.entries]
     assert revalidated == ["groq"]
     cat.close()

@@ -55,6 +55,10 @@ def test_a_tab_imports_only_the_completion_engine_and_json():
 def test_the_benchmark_runs_every_case():
     script = Path(__file__).resolve().parent.parent / "benchmarks" / "startup.py"
     proc = subprocess.run([sys.executable, str(script), "--runs", "1", "--json"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode in (0, 1), proc.stderr  # 1 = over budget: one run is too noisy to judge, only the cases are checked
-    rows = json.loads(proc.stdout)["rows"]
+    data = json.loads(proc.stdout)
+    # exit 1 = a case over its budget: one run is too noisy to judge timing here, so only the verdict's consistency is
+    # checked (the exit code is the JSON's "ok"), and the cases
+    assert proc.returncode == (0 if data["ok"] else 1), proc.stderr
+    assert data["ok"] == all(r["ok"] for r in data["rows"])
+    rows = data["rows"]
     assert [r["case"] for r in rows] == ["bare", "TAB", "--help", "keys list"]
