@@ -72,6 +72,9 @@ def build_app() -> typer.Typer:
     from .commands import doctor as doctor_cmd
 
     app.command("doctor")(doctor_cmd.doctor)
+    from .commands import log as log_cmd
+
+    app.command("log")(log_cmd.log)
     return app
 
 

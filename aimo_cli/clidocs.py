@@ -118,7 +118,7 @@ def environment(providers: list[dict] | None = None) -> list[tuple[str, str]]:
         providers = [{"env": p.env_var} for p in PROVIDERS.values()]
     keyed = [p["env"] for p in providers if p["env"] != "OLLAMA_HOST"]
     rows = list(ENVIRONMENT[:-1])
-    rows.append((", ".join(keyed), "A provider key from the environment; it overrides the stored key (several keys, one per line, make a pool)."))
+    rows.append((", ".join(keyed), "A provider key from the environment; it overrides the stored key (several keys, one per line, make a pool) and is sent to sites only with --from-env."))
     rows.append(("OLLAMA_HOST", "The Ollama server URL (Ollama's credential): a URL or host:port; it overrides the stored one."))
     rows.append(ENVIRONMENT[-1])
     return rows

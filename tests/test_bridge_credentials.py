@@ -45,21 +45,21 @@ def test_safe_write_stores_rejects_and_reports_unchanged(bridge):
 def test_ollama_url_is_validated_as_the_new_url(bridge):
     bridge.managed()
     results = bridge.api("POST", "/aimo/v1/credentials", {"ollama": "http://127.0.0.1:9/nothing-here"}).json()["results"]
-    assert results["ollama"]["status"] == "rejected"
+    assert results["ollama"]["status"] == "unreachable" and results["ollama"]["cause"] == "unreachable"  # nothing listens: not a refusal
     r = post_creds(bridge, {"ollama": bridge.fake.base_url("ollama")})
     assert r.json()["results"]["ollama"]["status"] == "stored", r.text
     assert bridge.option("connectors_ai_ollama_api_key") == bridge.fake.base_url("ollama")
     assert bridge.fake.requests_for("ollama", "/v1/models")
 
 
-def test_provider_down_rejects_and_keeps_the_old_key(bridge):
+def test_provider_down_is_unreachable_not_a_refusal_and_keeps_the_old_key(bridge):
     bridge.managed()
     good = bridge.fake.make_valid_key("nvidia")
     newer = bridge.fake.make_valid_key("nvidia")
     assert post_creds(bridge, {"nvidia": good}).json()["results"]["nvidia"]["status"] == "stored"
     bridge.fake.down("nvidia")
     result = post_creds(bridge, {"nvidia": newer}).json()["results"]["nvidia"]
-    assert result["status"] == "rejected" and result["reason"]
+    assert result["status"] == "unreachable" and result["cause"] == "unreachable" and "could not reach the provider" in result["reason"]
     assert bridge.option("connectors_ai_nvidia_api_key") == good
 
 

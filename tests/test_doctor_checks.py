@@ -261,7 +261,7 @@ def rk(value="", *, source="database", registered=True):
         (KEY, rk(KEY), None, C.OK, None),
         ("", rk(""), None, C.SKIP, None),
         (KEY, rk(""), None, C.WARN, "aimo sync push b"),
-        (KEY, rk(OTHER), None, C.WARN, "aimo sync push b (keep the local key) or aimo sync pull b --prefer remote"),
+        (KEY, rk(OTHER), None, C.WARN, "aimo sync push b --prefer local --yes (replace the site's key) or aimo sync pull b --prefer remote (adopt it)"),
         (KEY, rk(OTHER), BaseRecord.of(OTHER), C.WARN, "aimo sync push b"),  # local changed
         (OTHER, rk(KEY), BaseRecord.of(OTHER), C.WARN, "aimo sync pull b"),  # remote changed
         ("", rk(KEY), None, C.WARN, "aimo sync pull b"),

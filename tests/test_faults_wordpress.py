@@ -300,9 +300,9 @@ def test_provider_unreachable_from_the_site_during_validation(faulty):
         r = run_cli(["sync", "push", "--no-verify", "--json"])
     finally:
         site.fake.up("groq")
-    assert r.code == ExitCode.AUTH
+    assert r.code == ExitCode.REMOTE  # the site could not reach the provider: a remote problem, not a refused key
     res = {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["groq"]
-    assert res["outcome"] == "rejected" and "kept its previous one" in res["reason"]
+    assert res["outcome"] == "unreachable" and "kept its" in res["reason"] and "could not reach Groq" in res["reason"]
     assert option(site, "groq") == a and local_first("groq") == b
     converges(site, proxy, "groq", b)
 

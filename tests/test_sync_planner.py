@@ -29,7 +29,7 @@ def remote(value: str | None, *, bridge: bool = False, source: str = "database",
         (A, None, A, Status.REMOTE_EMPTY, Action.PUSH, Action.NONE),  # wiped on the site: restore, never pull the empty
         ("", A, None, Status.LOCAL_EMPTY, Action.NONE, Action.PULL),  # empty local never wipes the site
         (A, A, None, Status.IN_SYNC, Action.NONE, Action.NONE),
-        (A, B, None, Status.DIFFERS, Action.PUSH, Action.CONFLICT),
+        (A, B, None, Status.DIFFERS, Action.CONFLICT, Action.CONFLICT),  # first contact: a conflict both ways
         (B, A, A, Status.LOCAL_CHANGED, Action.PUSH, Action.REPORT),
         (A, B, A, Status.REMOTE_CHANGED, Action.REPORT, Action.PULL),
         (C, B, A, Status.CONFLICT, Action.CONFLICT, Action.CONFLICT),
@@ -51,11 +51,27 @@ def test_prefer_resolves_conflicts():
     assert plan_push("groq", A, r, b, prefer="local").send == A
 
 
+def test_first_contact_is_a_conflict_for_push_too_and_prefer_local_needs_confirmation():
+    r = remote(B)
+    d = plan_push("groq", A, r, None)
+    assert d.action is Action.CONFLICT and d.send is None and "first contact" in d.reason and "--prefer local|remote" in d.reason
+    assert plan_push("groq", A, r, None, prefer="local", confirmed=False).action is Action.REFUSE
+    assert plan_push("groq", A, r, None, prefer="local").send == A
+    assert plan_push("groq", A, remote(None), None).action is Action.PUSH  # an empty site is no conflict
+
+
+def test_a_key_from_the_environment_is_sent_only_with_from_env():
+    d = plan_push("groq", A, remote(None), None, source="env")
+    assert d.action is Action.REFUSE and "$GROQ_API_KEY" in d.reason and "--from-env" in d.reason
+    assert plan_push("groq", A, remote(None), None, source="env", from_env=True).send == A
+    assert plan_push("groq", A, remote(A), None, source="env").action is Action.NONE  # in sync: nothing to send anyway
+
+
 def test_env_sourced_connector_refused_unless_forced():
     r = remote(B, source="env")
     d = plan_push("groq", A, r, None)
     assert d.action is Action.REFUSE and "env" in d.reason
-    assert plan_push("groq", A, r, None, force=True).action is Action.PUSH
+    assert plan_push("groq", A, r, None, force=True, prefer="local").action is Action.PUSH
     assert plan_pull("groq", A, r, BaseRecord.of(A)).action is Action.REPORT
 
 

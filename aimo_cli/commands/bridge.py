@@ -74,10 +74,12 @@ def status(
         return
     actx.out.line(f"aimo bridge {report.get('bridge_version')} on WordPress {report.get('wordpress_version')}: mode {report.get('mode')}")
     connected = {True: "yes", False: "no", None: "?"}
+    from ..services.audit import checked_when
+
     actx.out.table(
-        ["id", "name", "registered by", "key", "fingerprint", "connected"],
+        ["id", "name", "registered by", "key", "fingerprint", "connected", "checked"],
         [
-            [c["id"], c["name"], c["registered_by"], c["key_source"], c["fingerprint"], connected.get(c.get("connected"), "?")]
+            [c["id"], c["name"], c["registered_by"], c["key_source"], c["fingerprint"], connected.get(c.get("connected"), "?"), checked_when(c.get("checked_at"), c.get("connected"))]
             for c in report.get("connectors", [])
         ],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -39,12 +39,17 @@ def list_(
             f"state is unknown. Fix: aimo bridge zip (upload it) or aimo bridge install --wp-path DIR, then aimo bridge activate {target.name} "
             f"and aimo connectors enable {target.name}."
         )
+    if view["bridge"] and view["mode"] in ("observe", "off"):
+        actx.out.info(
+            f"{target.name} is in {view['mode']} mode: aimo only reports here and writes no key (sync push refuses, exit 6). "
+            f"Hand aimo the Connectors: aimo connectors enable {target.name}"
+        )
     for m in view["managers"]:
         if m.get("active"):
             actx.out.info(f"Another manager is present: {m.get('name')} (mode {m.get('mode')}).")
 
 
-def _enable(ctx: typer.Context, site: Optional[str], take_over: bool, json: bool) -> None:
+def _enable(ctx: typer.Context, site: Optional[str], take_over: bool, json: bool, adopt: bool = False, from_env: bool = False) -> None:
     from ..services import modes, sites, sync, sync_render
     from ..services.fleet import SiteOutcome
 
@@ -55,8 +60,30 @@ def _enable(ctx: typer.Context, site: Optional[str], take_over: bool, json: bool
         actx.out.line(f"{target.name}: mode {change.previous or '?'} → managed")
         for d in change.demoted:
             actx.out.line(f"  demoted {d.get('name', d) if isinstance(d, dict) else d} to observe")
-    result = sync.push_site(actx, target)
-    raise typer.Exit(sync_render.render(actx, [SiteOutcome(target.name, True, 0, result)], json=json, title="push"))
+    result = sync.push_site(actx, target, from_env=from_env, action="enable")
+    outcomes = [SiteOutcome(target.name, True, 0, result)]
+    code = sync_render.render(actx, outcomes, json=json, title="push")
+    code = max(code, offer_adoption(actx, target, result, adopt, json))
+    raise typer.Exit(code)
+
+
+def offer_adoption(actx, target, result, adopt: bool, json: bool) -> int:
+    """The site holds keys for providers aimo has none for: adopt them with --adopt (through the bridge's credential
+    read), or say how — never silently."""
+    from ..services import sync, sync_render
+    from ..services.fleet import SiteOutcome
+
+    candidates = sync.adoptable(actx, result)
+    if not candidates:
+        return 0
+    if not adopt:
+        actx.out.info(
+            f"{target.name} holds keys for {', '.join(candidates)} that aimo has none for; adopt them into the local store with "
+            f"--adopt (or aimo sync pull {target.name} --provider ID)."
+        )
+        return 0
+    pulled = sync.pull_site(actx, target, candidates)
+    return sync_render.render(actx, [SiteOutcome(target.name, True, 0, pulled)], json=json, title="adopt")
 
 
 @app.command("enable")
@@ -64,16 +91,44 @@ def enable(
     ctx: typer.Context,
     site: Optional[str] = SITE_ARG,
     take_over: bool = typer.Option(False, "--take-over", help="Take over from another manager."),
+    adopt: bool = typer.Option(False, "--adopt", help="Copy the site's keys for providers aimo has none for into the local store."),
+    from_env: bool = typer.Option(False, "--from-env", help="Also send keys that come from environment variables."),
     json: bool = JSON_OPT,
 ) -> None:
     """Switch the site to managed mode and push the local keys (the one-command quick start)."""
-    _enable(ctx, site, take_over, json)
+    _enable(ctx, site, take_over, json, adopt, from_env)
 
 
 @app.command("takeover")
 def takeover(ctx: typer.Context, site: Optional[str] = SITE_ARG, json: bool = JSON_OPT) -> None:
     """Take the Connectors over from another manager (demoted to observe, keys untouched), then push."""
     _enable(ctx, site, True, json)
+
+
+@app.command("clear")
+def clear(
+    ctx: typer.Context,
+    provider: str = typer.Argument(..., help="Provider id whose key is taken off the sites.", metavar="ID"),
+    sites_: Optional[List[str]] = typer.Argument(None, help="Site names.", metavar="[SITE]..."),
+    group: Optional[str] = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP"),
+    all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do it without asking (for scripts; a terminal asks first)."),
+    json: bool = JSON_OPT,
+) -> None:
+    """Take a provider's key off sites on purpose, through the bridge (managed mode), logged: the only way aimo empties a
+    connector. The local key stays; later pushes leave the site empty until --prefer local."""
+    from ..errors import UsageError
+    from ..services import credentials, fleet, sync, sync_render
+    from ._confirm import confirm
+
+    actx = app_ctx(ctx)
+    info = credentials.provider_info(provider)
+    if not (sites_ or group or all_sites):
+        raise UsageError("name the sites to clear, or use --group G or --all", f"e.g. aimo connectors clear {info.id} blog")
+    picked = fleet.once_per_wordpress(actx, fleet.select_sites(actx, sites_, group, all_sites))
+    confirm(actx, f"Take the {info.name} key off {', '.join(s.name for s in picked)}? WordPress features using it stop working there.", yes, what=f"clearing {info.name}")
+    outcomes = fleet.run_fleet(actx, picked, lambda s: sync.clear_site(actx, s, [info.id]), label="clear")
+    raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=f"clear {info.id}"))
 
 
 @app.command("stop")

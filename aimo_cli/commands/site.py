@@ -28,6 +28,7 @@ def add(
         None, "--rest-root", help="Use this REST root, even on another origin (the password then goes there).", metavar="URL"
     ),
     force: bool = typer.Option(False, "--force", help="Replace an existing site of the same name (a new URL drops its sync history)."),
+    adopt: bool = typer.Option(False, "--adopt", help="Copy the site's keys for providers aimo has none for into the local store (needs the bridge)."),
 ) -> None:
     """Add a site (--force replaces one): discover its REST API, check the application password, store it."""
     from ..errors import SafetyError
@@ -68,7 +69,15 @@ def add(
     if not replaced:
         actx.out.line(f"Added site {name}.")
     for other in sites.same_site_profiles(actx, name):
-        actx.out.warn(f"site {name} and site {other} point at the same WordPress; commands that write (sync push/pull, keys rotate) handle it once.")
+        actx.out.warn(f"site {name} and site {other} point at the same WordPress; commands that write (sync push/pull, keys rotate, connectors clear) handle it once.")
+    if report and report.bridge:
+        from ..services import sync
+        from .connectors import offer_adoption
+
+        target = sites.get_site(actx, name)
+        code = offer_adoption(actx, target, sync.status_site(actx, target), adopt, False)
+        if code:
+            raise typer.Exit(code)
 
 
 @app.command("list")

@@ -60,6 +60,8 @@ def push(
     prefer: Optional[str] = PREFER_OPT,
     force: bool = typer.Option(False, "--force", help="Push even where the site reads the key from an env var or constant."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the local check of each key with its provider."),
+    from_env: bool = typer.Option(False, "--from-env", help="Also send keys that come from environment variables (GROQ_API_KEY, …)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm --prefer local at first contact (replacing site keys aimo never saw)."),
     json: bool = JSON_OPT,
 ) -> None:
     """Push changed local keys to the sites: one write per site, validated first, read back after."""
@@ -68,9 +70,28 @@ def push(
     actx = app_ctx(ctx)
     sync.pick_providers(provider)
     sync.check_prefer(prefer)
+    confirmed = confirm_prefer_local(actx, prefer, yes, dry_run)
     verifier = sync.Verifier(actx, enabled=not no_verify)
-    job = lambda site: sync.push_site(actx, site, provider, prefer=prefer, force=force, dry_run=dry_run, verifier=verifier)  # noqa: E731
+    job = lambda site: sync.push_site(  # noqa: E731
+        actx, site, provider, prefer=prefer, force=force, dry_run=dry_run, verifier=verifier, from_env=from_env, confirmed=confirmed
+    )
     _run(ctx, job, sites, group, all_sites, jobs, json, "sync push", writes=True)
+
+
+def confirm_prefer_local(actx, prefer, yes: bool, dry_run: bool = False) -> bool:
+    """--prefer local replaces, at first contact, keys aimo never had: a terminal asks once; a script needs --yes
+    (without it those lines are refused, exit 6, and the rest of the push goes ahead)."""
+    if prefer != "local" or yes or dry_run:
+        return True
+    import sys
+
+    from ._confirm import _isatty
+
+    if not _isatty(sys.stdin):
+        return False
+    actx.out.stderr.write("--prefer local replaces, on sites aimo never synced with, keys aimo never had (they are lost). Continue? [y/N] ")
+    actx.out.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 @app.command("pull")

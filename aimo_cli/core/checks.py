@@ -491,7 +491,11 @@ def key_source_check(site: str, pid: str, name: str, key_source: str, env_var: s
     )
 
 
-def sync_check(site: str, pid: str, name: str, local: str, remote: RemoteKey, base: BaseRecord | None) -> Check:
+def sync_check(
+    site: str, pid: str, name: str, local: str, remote: RemoteKey, base: BaseRecord | None, *, mode: str | None = None, changed: str | None = None
+) -> Check:
+    """`mode`: the bridge's mode (observe/off: aimo writes nothing, so the hint is to enable it); `changed`: who
+    changed the site's key and when, from the bridge's change log ("changed in wp-admin by alice, 2 h ago")."""
     g = f"connectors {site}"
     cid = f"connector.{pid}.sync"
     if remote.key_source in ("env", "constant"):
@@ -502,12 +506,17 @@ def sync_check(site: str, pid: str, name: str, local: str, remote: RemoteKey, ba
     if status is Status.BOTH_EMPTY:
         return check(cid, SKIP, f"{name}: no key on either side", group=g, site=site)
     if status is Status.NOT_REGISTERED:
+        if mode in ("observe", "off"):
+            return check(
+                cid, SKIP, f"{name}: not compared: the site is in {mode} mode (aimo only reports; its connectors are not registered)",
+                f"aimo connectors enable {site}", group=g, site=site,
+            )
         return check(cid, SKIP, f"{name}: cannot compare (no connector setting on the site)", group=g, site=site)
     if status not in DRIFT:  # pragma: no cover - every other status is drift
         return check(cid, OK, f"{name}: {status.value}", group=g, site=site)
     hints = {
         Status.REMOTE_EMPTY: f"aimo sync push {site}",
-        Status.DIFFERS: f"aimo sync push {site} (keep the local key) or aimo sync pull {site} --prefer remote",
+        Status.DIFFERS: f"aimo sync push {site} --prefer local --yes (replace the site's key) or aimo sync pull {site} --prefer remote (adopt it)",
         Status.LOCAL_CHANGED: f"aimo sync push {site}",
         Status.REMOTE_CHANGED: f"aimo sync pull {site}",
         Status.LOCAL_EMPTY: f"aimo sync pull {site}",
@@ -515,13 +524,19 @@ def sync_check(site: str, pid: str, name: str, local: str, remote: RemoteKey, ba
     }
     what = {
         Status.REMOTE_EMPTY: "the site has no key (never pushed, or WordPress wiped it)",
-        Status.DIFFERS: "the site's key differs from the local one",
+        Status.DIFFERS: "first contact: the site's key differs from the local one and aimo never synced with this site",
         Status.LOCAL_CHANGED: "the local key changed since the last sync",
         Status.REMOTE_CHANGED: "the key was changed on the site since the last sync",
         Status.LOCAL_EMPTY: "the site has a key aimo does not hold locally",
         Status.CONFLICT: "both sides changed since the last sync",
     }[status]
-    return check(cid, WARN, f"{name}: {what}", hints[status], group=g, site=site)
+    if changed and status in (Status.REMOTE_CHANGED, Status.CONFLICT, Status.REMOTE_EMPTY, Status.DIFFERS):
+        what += f" ({changed})"
+    hint = hints[status]
+    if mode in ("observe", "off"):
+        what += f"; the site is in {mode} mode, so aimo only reports here"
+        hint = f"aimo connectors enable {site} (managed mode), then {hint}"
+    return check(cid, WARN, f"{name}: {what}", hint, group=g, site=site)
 
 
 def connected_check(site: str, pid: str, name: str, conn: Mapping | None) -> Check:

@@ -4,7 +4,9 @@ Pure: no I/O, no clock. The rules (docs/design.md §5) are enforced here so that
   * never send a masked value, an empty value or null to mean "no change";
   * an empty side never wipes the other;
   * only one side changed since the last sync → that side wins (push, or pull/report);
-  * both changed → conflict, nothing written without `prefer`;
+  * both changed → conflict, nothing written without `prefer`; so is first contact (never synced, keys differ):
+    aimo never had the site's key, so replacing it would lose it;
+  * a local key that comes from the environment is sent only when asked (`from_env`);
   * a connector whose key comes from an env var or constant on the site → a database push is pointless: refused
     unless forced;
   * a connector whose setting is not registered on the site cannot be written (WordPress drops it silently).
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .providers import PROVIDERS
 from .secrets import fingerprint, looks_masked, wp_mask
 
 
@@ -29,6 +32,7 @@ class Status(str, Enum):
     CONFLICT = "conflict"
     NOT_REGISTERED = "not registered"
     EXTERNAL_SOURCE = "site uses env/constant"
+    CLEARED = "cleared on purpose"  # taken off the site with `aimo connectors clear`; a push does not put it back unasked
 
 
 DRIFT = {Status.DIFFERS, Status.REMOTE_EMPTY, Status.LOCAL_EMPTY, Status.LOCAL_CHANGED, Status.REMOTE_CHANGED, Status.CONFLICT}
@@ -67,6 +71,9 @@ class RemoteKey:
     def ident(self) -> str:
         """What is remembered as the remote side's identity at sync time."""
         return self.fingerprint or self.mask
+
+
+CLEARED = "cleared"  # the base fingerprint recorded by `aimo connectors clear`
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def classify(local: str, remote: RemoteKey, base: BaseRecord | None) -> Status:
     if not local:
         return Status.LOCAL_EMPTY
     if not remote.present:
-        return Status.REMOTE_EMPTY
+        return Status.CLEARED if base is not None and base.fingerprint == CLEARED else Status.REMOTE_EMPTY
     if remote.matches(local):
         return Status.IN_SYNC
     if base is None:
@@ -128,7 +135,20 @@ def _external(remote: RemoteKey) -> bool:
     return remote.key_source in ("env", "constant")
 
 
-def plan_push(provider: str, local: str, remote: RemoteKey, base: BaseRecord | None, *, prefer: str | None = None, force: bool = False) -> Decision:
+def plan_push(
+    provider: str,
+    local: str,
+    remote: RemoteKey,
+    base: BaseRecord | None,
+    *,
+    prefer: str | None = None,
+    force: bool = False,
+    source: str = "store",
+    from_env: bool = False,
+    confirmed: bool = True,
+) -> Decision:
+    """`source` is where the local key comes from ("env" or the store); `from_env` allows sending an env key;
+    `confirmed` is the admin's yes to replacing, at first contact, a site key aimo never saw (--prefer local)."""
     status = classify(local, remote, base)
     if looks_masked(local):
         return Decision(provider, status, Action.REFUSE, "the local value is a masked value, not a key; set the real key with aimo keys set")
@@ -146,17 +166,36 @@ def plan_push(provider: str, local: str, remote: RemoteKey, base: BaseRecord | N
         return Decision(provider, status, Action.NONE, "nothing to do")
     if status is Status.LOCAL_EMPTY:
         return Decision(provider, status, Action.NONE, "no local key; an empty local value never wipes the site's key")
+    if status is Status.CLEARED and prefer != "local":
+        return Decision(provider, status, Action.NONE, "taken off the site with aimo connectors clear; push with --prefer local to send it again")
     if status is Status.CONFLICT and prefer != "local":
         return Decision(provider, status, Action.CONFLICT, "both sides changed since the last sync; choose with --prefer local|remote")
     if status is Status.REMOTE_CHANGED and prefer != "local":
         return Decision(provider, status, Action.REPORT, "the key was changed on the site since the last sync; pull it, or push with --prefer local")
+    if status is Status.DIFFERS and prefer != "local":
+        return Decision(
+            provider,
+            status,
+            Action.CONFLICT,
+            "first contact: the site holds another key and aimo never synced with it; nothing is written without --prefer local|remote",
+        )
+    if status is Status.DIFFERS and not confirmed:
+        return Decision(provider, status, Action.REFUSE, "first contact: replacing a site key aimo never saw needs confirmation (--yes)")
+    if source == "env" and not from_env:
+        env_var = PROVIDERS[provider].env_var if provider in PROVIDERS else "the environment"
+        return Decision(
+            provider,
+            status,
+            Action.REFUSE,
+            f"the local key comes from ${env_var}, not from the store; pass --from-env to send it (or unset {env_var} to send the stored key)",
+        )
     return Decision(provider, status, Action.PUSH, _push_reason(status), send=local)
 
 
 def _push_reason(status: Status) -> str:
     return {
         Status.REMOTE_EMPTY: "the site has no key",
-        Status.DIFFERS: "the site's key differs (never synced before)",
+        Status.DIFFERS: "first contact: the site's other key is replaced (--prefer local)",
         Status.LOCAL_CHANGED: "the local key changed since the last sync",
         Status.REMOTE_CHANGED: "overriding the site's change (--prefer local)",
         Status.CONFLICT: "conflict resolved with --prefer local",
@@ -169,7 +208,7 @@ def plan_pull(provider: str, local: str, remote: RemoteKey, base: BaseRecord | N
         return Decision(provider, status, Action.REPORT, "the site has no such connector setting")
     if status in (Status.BOTH_EMPTY, Status.IN_SYNC):
         return Decision(provider, status, Action.NONE, "nothing to do")
-    if status is Status.REMOTE_EMPTY:
+    if status in (Status.REMOTE_EMPTY, Status.CLEARED):
         return Decision(provider, status, Action.NONE, "the site has no key; an empty remote value never wipes the local key")
     if _external(remote):
         return Decision(provider, status, Action.REPORT, f"the site reads this key from a PHP {remote.key_source}; it cannot be pulled over REST")

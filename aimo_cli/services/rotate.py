@@ -31,7 +31,7 @@ def rotate(ctx, provider_id: str, new_text: str, sites, *, jobs: int = fleet.DEF
         ctx,
         sites,
         lambda site: sync.push_site(
-            ctx, site, [info.id], verifier=verifier, only_where_remote_is=old or None, prefer="local" if old else None
+            ctx, site, [info.id], verifier=verifier, only_where_remote_is=old or None, prefer="local" if old else None, action="rotate"
         ),
         jobs=jobs,
         label="rotate",

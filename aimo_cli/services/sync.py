@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..core.secrets import BULLET, fingerprint, looks_masked, parse_pool, wp_mask
-from ..core.sync import DRIFT, Action, BaseRecord, RemoteKey, Status, classify, plan_pull, plan_push
+from ..core.sync import CLEARED, DRIFT, Action, BaseRecord, RemoteKey, Status, classify, plan_pull, plan_push
 from ..errors import ExitCode, RemoteError, UsageError
 from ..stores.secrets import provider_entry
 from ..stores.settings import SiteConfig
@@ -47,7 +47,8 @@ class ProviderResult:
     status: str
     action: str
     reason: str
-    outcome: str = ""  # stored | rejected | restored | wiped | pulled | unchanged | skipped | dry-run | refused | conflict
+    outcome: str = ""  # stored | rejected | unreachable | restored | wiped | pulled | unchanged | skipped | dry-run | refused | conflict
+    source: str = ""  # where the local key comes from: "$GROQ_API_KEY" or "the store (keyring)"
 
 
 @dataclass
@@ -57,12 +58,15 @@ class SiteSync:
     results: list[ProviderResult] = field(default_factory=list)
     requests: int = 0
     competitor: str | None = None  # another plugin managing the Connectors while the bridge is in managed mode
+    mode_note: str = ""  # set when the bridge is not in managed mode (aimo only reports there)
 
     @property
     def exit_code(self) -> int:
         outcomes = {r.outcome for r in self.results}
         if outcomes & {"rejected", "wiped", "restored"}:
             return int(ExitCode.AUTH)
+        if "unreachable" in outcomes:
+            return int(ExitCode.REMOTE)
         if "refused" in outcomes:
             return int(ExitCode.REFUSED)
         if outcomes & {"conflict", "drift"} or self.competitor:
@@ -76,6 +80,7 @@ class SiteSync:
             "requests": self.requests,
             "exit_code": self.exit_code,
             "competitor": self.competitor,
+            "mode_note": self.mode_note or None,
             "providers": [r.__dict__ for r in self.results],
         }
 
@@ -180,8 +185,16 @@ def push_site(
     dry_run: bool = False,
     verifier: Verifier | None = None,
     only_where_remote_is: str | None = None,
+    from_env: bool = False,
+    confirmed: bool = True,
+    action: str = "push",
 ) -> SiteSync:
-    """Push local keys to one site. `only_where_remote_is` (rotation): touch a provider only where the site holds that key."""
+    """Push local keys to one site. `only_where_remote_is` (rotation): touch a provider only where the site holds that key.
+
+    `from_env`: a local key that comes from the environment may be sent (never by default); `confirmed`: the admin
+    said yes to replacing, at first contact, site keys aimo never saw (--prefer local --yes). `action` names the
+    write in aimo's audit log (push, rotate, enable)."""
+    from . import audit
     from .sites import client_for
 
     state = SyncState(ctx.state_dir)
@@ -189,21 +202,27 @@ def push_site(
     verifier = verifier or Verifier(ctx)
     with client_for(ctx, site) as client:
         remote = read_remote(client)
+        refuse_unless_managed(site, remote)
         base = state.load(site.name)
         result = SiteSync(site.name, remote.via_bridge, competitor=remote.competitor)
         batch: dict[str, str] = {}
         records: dict[str, BaseRecord] = {}
         for pid in pids:
-            local = local_first(ctx, pid)
+            cred = credentials.resolve(ctx, pid)
+            local = cred.first
             rk = remote.keys[pid]
             if only_where_remote_is is not None and not rk.matches(only_where_remote_is) and not rk.matches(local):
                 result.results.append(ProviderResult(pid, classify(local, rk, base.get(pid)).value, "none", "the site does not hold the old key; left alone", "skipped"))
                 continue
             if only_where_remote_is is not None and rk.matches(only_where_remote_is):
                 base[pid] = BaseRecord.of(only_where_remote_is)  # the site still has the key we are replacing
-            d = plan_push(pid, local, rk, base.get(pid), prefer=prefer, force=force)
-            pr = ProviderResult(pid, d.status.value, d.action.value, d.reason)
+            d = plan_push(
+                pid, local, rk, base.get(pid), prefer=prefer, force=force, source="env" if cred.source == "env" else "store", from_env=from_env, confirmed=confirmed
+            )
+            pr = ProviderResult(pid, d.status.value, d.action.value, d.reason, source=source_label(ctx, cred))
             result.results.append(pr)
+            if d.status is Status.DIFFERS and d.action is not Action.PUSH:
+                pr.reason += "; " + first_contact_hint(cred, rk, remote, pr.source)
             if d.status is Status.IN_SYNC and base.get(pid) != BaseRecord.of(local):
                 # both sides hold the same key: that is the new base, even when they got there on their own (a write
                 # whose answer was lost, a change made on both sides) — a stale base would turn the next change into a conflict
@@ -218,6 +237,7 @@ def push_site(
                     continue
                 if ok is None and why and verifier.enabled:
                     pr.reason += f" (not verified from here: {why})"
+                pr.reason += f"; sends {cred.display()} ({fingerprint(local)}) from {pr.source}"
                 batch[pid] = d.send  # type: ignore[assignment]
             else:
                 pr.outcome = {Action.REFUSE: "refused", Action.CONFLICT: "conflict", Action.NONE: "unchanged"}.get(d.action, "drift" if d.status in DRIFT else "skipped")
@@ -228,7 +248,42 @@ def push_site(
                 _write_via_settings(ctx, client, batch, remote, result, records)
         result.requests = client.request_count
     state.record(site.name, records)
+    if batch:
+        old = {pid: remote.keys[pid].fingerprint or "" for pid in batch}
+        audit.record_sync(ctx, site.name, action, [r for r in result.results if r.provider in batch], old, {pid: fingerprint(k) for pid, k in batch.items()})
     return result
+
+
+def source_label(ctx, cred) -> str:
+    """Where a local key comes from, as every push/rotate line says it: `$GROQ_API_KEY` or `the store (keyring)`."""
+    if cred.source == "env":
+        return "$" + PROVIDERS[cred.provider].env_var
+    if not cred.present:
+        return "nowhere (no local key)"
+    return f"the store ({cred.source})"
+
+
+def first_contact_hint(cred, rk: RemoteKey, remote: RemoteView, local_source: str) -> str:
+    """Both fingerprints and where each came from, so the admin can choose --prefer local or remote knowingly."""
+    from .audit import describe_change
+
+    site_fp = rk.fingerprint or (f"mask {rk.mask}" if rk.mask else "?")
+    where = {"database": "the site's database", "env": "an environment variable on the site", "constant": "a PHP constant on the site"}.get(
+        rk.key_source, "the site"
+    )
+    changed = describe_change(remote.status, cred.provider) if remote.status else None
+    return f"local {fingerprint(cred.first)} from {local_source}; site {site_fp} from {where}" + (f", {changed}" if changed else "")
+
+
+def refuse_unless_managed(site: SiteConfig, remote: RemoteView) -> None:
+    """With the bridge, aimo writes keys only in managed mode: observe (and off) mean "report only"."""
+    from ..errors import SafetyError
+
+    if remote.via_bridge and remote.mode and remote.mode != "managed":
+        raise SafetyError(
+            f"{site.name}: the aimo bridge is in {remote.mode} mode: aimo only reports on this site and writes no key",
+            f"Hand aimo the Connectors first: aimo connectors enable {site.name}",
+        )
 
 
 def _write_via_bridge(client, batch: dict[str, str], result: SiteSync, records: dict[str, BaseRecord]) -> None:
@@ -243,10 +298,30 @@ def _write_via_bridge(client, batch: dict[str, str], result: SiteSync, records: 
         if status in ("stored", "unchanged") and res.get("fingerprint") == fingerprint(key):
             pr.outcome = "stored" if status == "stored" else "unchanged"
             records[pid] = BaseRecord.of(key)
+        elif status == "unreachable" or (status == "rejected" and res.get("cause") == "unreachable"):
+            pr.outcome, pr.reason = "unreachable", unreachable_reason(pid, res)
         elif status == "rejected":
-            pr.outcome, pr.reason = "rejected", f"WordPress rejected the key (the site kept its previous one): {res.get('reason') or 'no reason given'}"
+            pr.outcome, pr.reason = "rejected", f"{PROVIDERS[pid].name} refused the key when the site checked it (the site kept its previous one): {res.get('reason') or 'no reason given'}"
         else:
             pr.outcome, pr.reason = "rejected", f"the bridge did not confirm the key (status {status!r})"
+
+
+def unreachable_reason(pid: str, res: dict) -> str:
+    """"the site could not reach Groq at URL (timed out after 5001 ms)": a remote problem (exit 5), not a bad key."""
+    import re
+
+    detail = str(res.get("reason") or "")
+    url = str(res.get("url") or "")
+    if not url:  # the AI Client names it in its message: "… sending request to URL: cURL error 28 …"
+        found = re.search(r"https?://[^\s?#]+?(?=:\s|\s|$)", detail)
+        url = found.group(0) if found else ""
+    m = re.search(r"(?:timed out after|timeout of|after) (\d+) ?(?:ms|milliseconds)", detail)
+    timeout = f" (timed out after {m.group(1)} ms)" if m else ""
+    http = f" (HTTP {res['http_status']})" if res.get("http_status") else ""
+    return (
+        f"the site could not reach {PROVIDERS[pid].name}" + (f" at {url}" if url else "") + f"{timeout}{http} to check the key; the site kept its "
+        f"previous one — a problem between the site and the provider (DNS, firewall, timeout, blocked URL), not a bad key: {detail}"
+    )
 
 
 def _write_via_settings(ctx, client, batch: dict[str, str], remote: RemoteView, result: SiteSync, records: dict[str, BaseRecord]) -> None:
@@ -309,6 +384,7 @@ def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, pref
     state = SyncState(ctx.state_dir)
     pids = pick_providers(providers)
     records: dict[str, BaseRecord] = {}
+    pulled: dict[str, tuple[str, str]] = {}
     with client_for(ctx, site) as client:
         remote = read_remote(client)
         base = state.load(site.name)
@@ -336,8 +412,13 @@ def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, pref
             store_first_line(ctx, pid, key)
             pr.outcome = "pulled"
             records[pid] = BaseRecord.of(key)
+            pulled[pid] = (fingerprint(local_cred.first), fingerprint(key))
         result.requests = client.request_count
     state.record(site.name, records)
+    from . import audit
+
+    for pid, (old, new) in pulled.items():
+        audit.record(ctx, site.name, pid, "pull", old, new, "pulled", "into the local store")
     return result
 
 
@@ -355,6 +436,7 @@ def store_first_line(ctx, provider_id: str, key: str) -> None:
 
 
 def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> SiteSync:
+    from .audit import describe_change
     from .sites import client_for
 
     state = SyncState(ctx.state_dir)
@@ -364,12 +446,70 @@ def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> Si
     base = state.load(site.name)
     result = SiteSync(site.name, remote.via_bridge, requests=requests, competitor=remote.competitor)
     for pid in pick_providers(providers):
-        local = local_first(ctx, pid)
-        d = plan_push(pid, local, remote.keys[pid], base.get(pid))
+        cred = credentials.resolve(ctx, pid)
+        local = cred.first
+        rk = remote.keys[pid]
+        d = plan_push(pid, local, rk, base.get(pid), source="env" if cred.source == "env" else "store")
         drifted = d.status in DRIFT or (d.status is Status.NOT_REGISTERED and bool(local))
         outcome = "drift" if drifted else ""
-        result.results.append(ProviderResult(pid, d.status.value, d.action.value, d.reason, outcome))
+        pr = ProviderResult(pid, d.status.value, d.action.value, d.reason, outcome, source=source_label(ctx, cred))
+        if d.status is Status.DIFFERS:
+            pr.reason += "; " + first_contact_hint(cred, rk, remote, pr.source)
+        elif d.status in (Status.REMOTE_CHANGED, Status.CONFLICT, Status.REMOTE_EMPTY) and remote.status:
+            changed = describe_change(remote.status, pid)
+            if changed:
+                pr.reason += f" (on the site: {changed})"
+        result.results.append(pr)
+    if remote.via_bridge and remote.mode and remote.mode != "managed":
+        result.mode_note = f"the aimo bridge is in {remote.mode} mode: aimo only reports here; aimo connectors enable {site.name} hands it the Connectors"
     return result
+
+
+def clear_site(ctx, site: SiteConfig, providers: list[str]) -> SiteSync:
+    """Take keys off a site on purpose (aimo connectors clear): the bridge's explicit removal route, managed mode only,
+    recorded in the sync state (so a later push does not put the key back unasked) and in aimo's audit log."""
+    from ..errors import SafetyError
+    from ..wordpress import bridge as bridge_api
+    from . import audit
+    from .sites import client_for
+
+    state = SyncState(ctx.state_dir)
+    pids = pick_providers(providers)
+    with client_for(ctx, site) as client:
+        remote = read_remote(client)
+        if not remote.via_bridge:
+            raise SafetyError(
+                f"{site.name}: clearing a key needs the aimo bridge (core's settings route has no safe way to empty a connector)",
+                f"Install and activate the bridge: aimo bridge activate {site.name}",
+            )
+        refuse_unless_managed(site, remote)
+        result = SiteSync(site.name, True, competitor=remote.competitor)
+        answer = bridge_api.clear_credentials(client, pids)
+        records: dict[str, BaseRecord | None] = {}
+        for pid in pids:
+            res = answer.get(pid) or {}
+            status = str(res.get("status") or "")
+            rk = remote.keys[pid]
+            if status == "cleared":
+                pr = ProviderResult(pid, "cleared", "clear", f"the key {rk.fingerprint or rk.mask} was taken off the site", "cleared")
+                records[pid] = BaseRecord(CLEARED, "")
+            elif status == "absent":
+                pr = ProviderResult(pid, Status.REMOTE_EMPTY.value, "none", "the site holds no key for this provider", "unchanged")
+                records[pid] = BaseRecord(CLEARED, "")
+            else:
+                pr = ProviderResult(pid, status or "?", "clear", f"the bridge did not clear it: {res.get('reason') or 'no reason given'}", "refused")
+            result.results.append(pr)
+        result.requests = client.request_count
+    state.record(site.name, records)
+    for pr in result.results:
+        if pr.outcome in ("cleared", "refused"):
+            audit.record(ctx, site.name, pr.provider, "clear", remote.keys[pr.provider].fingerprint or "", "", pr.outcome, pr.reason)
+    return result
+
+
+def adoptable(ctx, result: SiteSync) -> list[str]:
+    """Providers the site holds a key for and aimo has none: candidates for --adopt."""
+    return [r.provider for r in result.results if r.status == Status.LOCAL_EMPTY.value]
 
 
 def check_prefer(prefer: str | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .fleet import SiteOutcome, fleet_exit_code
 
-_SHOW_ALWAYS = {"stored", "rejected", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run"}
+_SHOW_ALWAYS = {"stored", "rejected", "unreachable", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run", "cleared"}
 
 
 def site_code(outcome: SiteOutcome) -> int:
@@ -33,6 +33,8 @@ def render(actx, outcomes: list[SiteOutcome], *, json: bool, title: str) -> int:
         rows = [[r.provider, r.status, r.outcome or "-", r.reason] for r in res.results if r.outcome in _SHOW_ALWAYS or r.status not in ("both empty",)]
         via = "aimo bridge" if res.via_bridge else "core settings (no bridge)"
         out.table(["provider", "state", "result", "detail"], rows, title=f"{title}: {res.site} (via {via})")
+        if getattr(res, "mode_note", ""):
+            out.info(f"Note ({res.site}): {res.mode_note}.")
         if res.competitor:
             out.info(
                 f"Warning ({res.site}): {res.competitor} also manages the Connectors (both in managed mode); aimo does not fight it silently."

@@ -117,6 +117,18 @@ def put_credentials(client, credentials: Mapping[str, str]) -> dict:
     return results
 
 
+def clear_credentials(client, provider_ids: list[str]) -> dict:
+    """aimo's explicit removal path: POST /credentials/clear {providers: [...]} -> {id: {status, reason, previous_fingerprint}}.
+    The only request by which aimo empties a connector; the bridge refuses it outside managed mode."""
+    if not provider_ids:
+        return {}
+    data = _object(client, _call(client, "POST", "/credentials/clear", body={"providers": list(provider_ids)}), "/credentials/clear")
+    results = data.get("results")
+    if not isinstance(results, dict):
+        raise RemoteError(f"{client.site}: the bridge's /credentials/clear answer has no results", "Update the bridge: aimo bridge install.")
+    return {str(k): v for k, v in results.items() if isinstance(v, dict)}
+
+
 def get_credential(client, provider_id: str) -> str:
     """The raw stored key of one connector (bridge refuses unless the site is https or local; aimo unless https or loopback)."""
     client.require_private_transport(f"the raw {provider_id} key")

@@ -75,6 +75,15 @@ function aimo_bridge_register_routes(): void {
 	);
 	register_rest_route(
 		$ns,
+		'/credentials/clear',
+		array(
+			'methods'             => 'POST',
+			'callback'            => 'aimo_bridge_rest_clear_credentials',
+			'permission_callback' => $admin,
+		)
+	);
+	register_rest_route(
+		$ns,
 		'/credentials/(?P<id>[a-z0-9_-]+)',
 		array(
 			'methods'             => 'GET',
@@ -258,10 +267,13 @@ function aimo_bridge_store_credential( string $id, string $key ): array {
 	$key     = sanitize_text_field( $key );
 	$stored  = get_option( $setting, '' );
 	$stored  = is_string( $stored ) ? $stored : '';
-	$result  = static fn( string $status, string $reason, string $value ) => array(
-		'status'      => $status,
-		'reason'      => $reason,
-		'fingerprint' => aimo_bridge_fingerprint( $value ),
+	$result  = static fn( string $status, string $reason, string $value, array $extra = array() ) => array_merge(
+		array(
+			'status'      => $status,
+			'reason'      => $reason,
+			'fingerprint' => aimo_bridge_fingerprint( $value ),
+		),
+		$extra
 	);
 	if ( '' === $key ) {
 		return $result( 'rejected', 'empty value: an empty credential never replaces a stored one (nothing changed)', $stored );
@@ -281,7 +293,11 @@ function aimo_bridge_store_credential( string $id, string $key ): array {
 	}
 	$check = aimo_bridge_validate_key( $id, $key );
 	if ( ! $check['valid'] ) {
-		return $result( 'rejected', 'the provider refused it: ' . $check['reason'] . ' (nothing changed)', $stored );
+		$cause = array_intersect_key( $check, array_flip( array( 'cause', 'url', 'http_status' ) ) );
+		if ( 'refused' === $check['cause'] ) {
+			return $result( 'rejected', 'the provider refused it: ' . $check['reason'] . ' (nothing changed)', $stored, $cause );
+		}
+		return $result( 'unreachable', 'the site could not reach the provider to check the key: ' . $check['reason'] . ' (nothing changed)', $stored, $cause );
 	}
 	$created                        = false === get_option( $setting, false );
 	$GLOBALS['aimo_bridge_writing'] = true;
@@ -331,6 +347,7 @@ function aimo_bridge_validate_key( string $id, string $key ): array {
 		return array(
 			'valid'  => true,
 			'reason' => '',
+			'cause'  => '',
 		);
 	} catch ( Throwable $e ) {
 		if ( $previous ) {
@@ -339,9 +356,12 @@ function aimo_bridge_validate_key( string $id, string $key ): array {
 		if ( $directory instanceof WordPress\AiClient\Common\Contracts\CachesDataInterface ) {
 			$directory->invalidateCaches();
 		}
-		return array(
-			'valid'  => false,
-			'reason' => aimo_bridge_error_reason( $e, $id, $key ),
+		return array_merge(
+			array(
+				'valid'  => false,
+				'reason' => aimo_bridge_error_reason( $e, $id, $key ),
+			),
+			aimo_bridge_failure_cause( $e )
 		);
 	} finally {
 		unset( $GLOBALS['aimo_bridge_ollama_candidate'] );
@@ -349,6 +369,92 @@ function aimo_bridge_validate_key( string $id, string $key ): array {
 			Aimo_Bridge_Model_Directory::$live = false;
 		}
 	}
+}
+
+/**
+ * Why a key check failed: "refused" when the provider answered 400/401/403 (the key is bad), "unreachable" for
+ * everything else — DNS, connect, timeout, a URL wp_safe_remote_request blocks, 404, 429, 5xx, a malformed answer.
+ *
+ * @return array{cause: string, url: string, http_status: int}
+ */
+function aimo_bridge_failure_cause( Throwable $e ): array {
+	$url = '';
+	if ( method_exists( $e, 'getRequest' ) ) {
+		try {
+			$url = (string) $e->getRequest()->getUri();
+		} catch ( Throwable $ignored ) {
+			$url = '';
+		}
+	}
+	$url    = (string) preg_replace( '/[?#].*$/', '', $url ); // never a query (Ollama credentials, tokens)
+	$status = $e instanceof WordPress\AiClient\Providers\Http\Exception\ClientException ? (int) $e->getCode() : 0;
+	return array(
+		'cause'       => in_array( $status, array( 400, 401, 403 ), true ) ? 'refused' : 'unreachable',
+		'url'         => $url,
+		'http_status' => $status,
+	);
+}
+
+/** True only while aimo's explicit removal route (POST /aimo/v1/credentials/clear) empties a connector option. */
+function aimo_bridge_is_explicit_removal(): bool {
+	return ! empty( $GLOBALS['aimo_bridge_clearing'] );
+}
+
+/**
+ * aimo's one deliberate way to take a key off a site: body {"providers": ["groq", …]}; managed mode only.
+ * Deleting the option fires the change log's delete hook (action "deleted", by aimo).
+ */
+function aimo_bridge_rest_clear_credentials( WP_REST_Request $request ) {
+	$body = aimo_bridge_json_object( $request );
+	if ( is_wp_error( $body ) ) {
+		return $body;
+	}
+	$ids = $body['providers'] ?? null;
+	if ( ! is_array( $ids ) || ! $ids ) {
+		return aimo_bridge_error( 'aimo_invalid_body', __( 'Send {"providers": ["provider_id", …]}.', 'aimo-bridge' ) );
+	}
+	$known = array_keys( aimo_bridge_providers() );
+	foreach ( $ids as $id ) {
+		if ( ! is_string( $id ) || ! in_array( $id, $known, true ) ) {
+			return aimo_bridge_error( 'aimo_unknown_provider', sprintf( /* translators: %s: id. */ __( 'Unknown provider id "%s".', 'aimo-bridge' ), is_string( $id ) ? $id : gettype( $id ) ), 400 );
+		}
+	}
+	$results = array();
+	foreach ( array_unique( $ids ) as $id ) {
+		$setting = aimo_bridge_setting_name( $id );
+		$stored  = get_option( $setting, '' );
+		$stored  = is_string( $stored ) ? $stored : '';
+		if ( 'managed' !== aimo_bridge_mode() ) {
+			$results[ $id ] = array(
+				'status'               => 'refused',
+				'reason'               => sprintf( 'the bridge is in %s mode: only managed mode lets aimo change keys', aimo_bridge_mode() ),
+				'previous_fingerprint' => aimo_bridge_fingerprint( $stored ),
+			);
+			continue;
+		}
+		if ( '' === $stored ) {
+			$results[ $id ] = array(
+				'status'               => 'absent',
+				'reason'               => 'the site holds no key for this provider',
+				'previous_fingerprint' => '',
+			);
+			continue;
+		}
+		$GLOBALS['aimo_bridge_clearing'] = true;
+		$GLOBALS['aimo_bridge_writing']  = true;
+		try {
+			delete_option( $setting );
+		} finally {
+			$GLOBALS['aimo_bridge_clearing'] = false;
+			$GLOBALS['aimo_bridge_writing']  = false;
+		}
+		$results[ $id ] = array(
+			'status'               => false === get_option( $setting, false ) ? 'cleared' : 'refused',
+			'reason'               => '',
+			'previous_fingerprint' => aimo_bridge_fingerprint( $stored ),
+		);
+	}
+	return rest_ensure_response( array( 'results' => $results ) );
 }
 
 function aimo_bridge_rest_get_credential( WP_REST_Request $request ) {

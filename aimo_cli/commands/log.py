@@ -1,0 +1,62 @@
+"""aimo log: who changed which key, when — the sites' change logs merged with aimo's own local log."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from ._common import JSON_OPT, app_ctx
+
+
+def log(
+    ctx: typer.Context,
+    sites: Optional[List[str]] = typer.Argument(None, help="Site names (default: the default site).", metavar="[SITE]..."),
+    group: Optional[str] = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP"),
+    all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
+    provider: Optional[List[str]] = typer.Option(None, "--provider", "-p", help="Only this provider (repeatable).", metavar="ID"),
+    local: bool = typer.Option(False, "--local", help="Only aimo's local log; do not contact the sites."),
+    limit: int = typer.Option(50, "--limit", "-n", help="Show the newest N entries (0: all).", min=0),
+    json: bool = JSON_OPT,
+) -> None:
+    """Who changed which key, when: each site's change log (user, channel, plugin, fingerprints) merged with aimo's own
+    local log of its writes (never a key)."""
+    from ..services import audit, fleet
+    from ..services.sync import pick_providers
+
+    actx = app_ctx(ctx)
+    pids = set(pick_providers(provider)) if provider else None
+    picked = fleet.select_sites(actx, sites, group, all_sites) if (sites or group or all_sites or not local) else []
+    names = {s.name for s in picked} if picked else None
+    events = audit.local_events(actx, names)
+    failures = []
+    if not local:
+        from ..wordpress import bridge as bridge_api
+        from ..services.sites import client_for
+
+        def one(site):
+            with client_for(actx, site) as client:
+                return audit.remote_events(site.name, bridge_api.status(client))
+
+        for outcome in fleet.run_fleet(actx, picked, one, label="log"):
+            if outcome.ok:
+                events += outcome.value
+            else:
+                failures.append(outcome)
+                actx.out.warn(f"{outcome.site}: the site's change log could not be read: {outcome.error}")
+    if pids is not None:
+        events = [e for e in events if e.provider in pids]
+    events = audit.merged(events, [])
+    if limit:
+        events = events[-limit:]
+    if json:
+        actx.out.json([e.as_dict() for e in events])
+    elif not events:
+        actx.out.line("No key change recorded.")
+    else:
+        actx.out.table(
+            ["time", "site", "provider", "what", "who", "old", "new", "result"],
+            [[e.time, e.site, e.provider, e.action, audit.who(e) if e.origin == "site" else "aimo (local log)", e.old_fingerprint or "-", e.new_fingerprint or "-", e.result or ""] for e in events],
+        )
+    if failures:
+        raise typer.Exit(fleet.fleet_exit_code(failures))

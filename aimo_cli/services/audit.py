@@ -1,0 +1,198 @@
+"""The audit trail: aimo's own writes (a local JSONL log) merged with the bridge's change log of each site.
+
+Local log: `$XDG_STATE_HOME/aimo/audit.jsonl`, one JSON object a line, appended under a lock: when, site, provider,
+what aimo did (push, pull, clear, rotate), the fingerprints before and after, and the result. Never a key, never a
+mask: a fingerprint is a sha256 prefix and says nothing about the key.
+
+The bridge's change log (in its status report) records every change of a connector option on the site: time, user,
+channel (admin, rest, cli, cron, php), the writing plugin when the bridge can tell, old and new fingerprints, and
+whether aimo made it. `describe_change` turns its newest entry into "changed in wp-admin by alice, 2 h ago".
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..core.providers import PROVIDERS, provider_id_for_setting
+from ..stores.fileio import locked
+
+_FIELDS = ("time", "site", "provider", "action", "old_fingerprint", "new_fingerprint", "result", "detail")
+
+
+@dataclass(frozen=True)
+class Event:
+    time: str  # ISO 8601, UTC
+    site: str
+    provider: str
+    action: str  # local: push | pull | clear | rotate ; remote: set | cleared | deleted
+    old_fingerprint: str
+    new_fingerprint: str
+    result: str  # local: stored | rejected | … ; remote: "" 
+    origin: str  # "aimo (local log)" | "site"
+    user: str = ""
+    channel: str = ""
+    plugin: str = ""
+    by_aimo: bool | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def log_path(ctx) -> Path:
+    return ctx.state_dir / "audit.jsonl"
+
+
+def _now_iso(now: float | None = None) -> str:
+    return datetime.fromtimestamp(time.time() if now is None else now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record(ctx, site: str, provider: str, action: str, old_fp: str, new_fp: str, result: str, detail: str = "") -> None:
+    """Append one line to the local audit log. Fingerprints only: callers never pass a key (checked below)."""
+    entry = {
+        "time": _now_iso(),
+        "site": site,
+        "provider": provider,
+        "action": action,
+        "old_fingerprint": old_fp or "",
+        "new_fingerprint": new_fp or "",
+        "result": result,
+        "detail": detail,
+    }
+    from ..redact import redact
+
+    line = redact(json.dumps(entry, ensure_ascii=False))  # belt and braces: a registered secret never reaches the log
+    path = log_path(ctx)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path):
+        import os
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+
+
+def record_sync(ctx, site: str, action: str, results, old: dict[str, str], new: dict[str, str]) -> None:
+    """One line per provider a push/pull/clear/rotate wrote or tried to write."""
+    for r in results:
+        if r.outcome in ("", "unchanged", "skipped", "dry-run", "conflict", "drift", "refused") and r.provider not in new:
+            continue
+        record(ctx, site, r.provider, action, old.get(r.provider, ""), new.get(r.provider, ""), r.outcome or "", r.reason)
+
+
+def local_events(ctx, sites: set[str] | None = None) -> list[Event]:
+    out: list[Event] = []
+    try:
+        text = log_path(ctx).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return out
+    for line in text.splitlines():
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(d, dict) or (sites is not None and d.get("site") not in sites):
+            continue
+        out.append(Event(**{k: str(d.get(k) or "") for k in _FIELDS}, origin="aimo (local log)", by_aimo=True))
+    return out
+
+
+def remote_events(site: str, status: dict) -> list[Event]:
+    out = []
+    for e in (status or {}).get("change_log") or []:
+        if not isinstance(e, dict):
+            continue
+        pid = provider_id_for_setting(str(e.get("setting") or "")) or str(e.get("setting") or "?")
+        out.append(
+            Event(
+                time=str(e.get("time") or ""),
+                site=site,
+                provider=pid,
+                action=str(e.get("action") or ""),
+                old_fingerprint=str(e.get("previous_fingerprint") or ""),
+                new_fingerprint=str(e.get("fingerprint") or ""),
+                result="",
+                origin="site",
+                user=str(e.get("user") or ""),
+                channel=str(e.get("via") or ""),
+                plugin=_plugin_name(e.get("plugin") or e.get("writer")),
+                by_aimo=bool(e.get("by_aimo")),
+            )
+        )
+    return out
+
+
+def _plugin_name(value) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("file") or value.get("slug") or "")
+    return str(value or "")
+
+
+def merged(local: list[Event], remote: list[Event]) -> list[Event]:
+    return sorted(local + remote, key=lambda e: (e.time, 0 if e.origin == "site" else 1))
+
+
+_CHANNELS = {"admin": "in wp-admin", "rest": "over the REST API", "cli": "with WP-CLI", "cron": "by a scheduled task", "php": "by PHP code on the site"}
+
+
+def ago(iso: str, now: float | None = None) -> str:
+    try:
+        then = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return iso or "at an unknown time"
+    secs = max(0, int((time.time() if now is None else now) - then))
+    if secs < 90:
+        return f"{secs} s ago"
+    if secs < 90 * 60:
+        return f"{round(secs / 60)} min ago"
+    if secs < 36 * 3600:
+        return f"{round(secs / 3600)} h ago"
+    return f"{round(secs / 86400)} days ago"
+
+
+def checked_when(checked_at, connected=None, now: float | None = None) -> str:
+    """When the bridge last checked a connection: "12 min ago (2026-11-29T10:00:00Z)", or "never"."""
+    if checked_at in (None, "", 0):
+        return "never" if connected is None else "unknown"
+    if isinstance(checked_at, (int, float)):
+        checked_at = _now_iso(float(checked_at))
+    return f"{ago(str(checked_at), now)} ({checked_at})"
+
+
+def who(e: Event) -> str:
+    """'in wp-admin by alice', 'by AI Engine (plugin) over the REST API', 'by aimo'."""
+    if e.by_aimo:
+        return "by aimo" + (f" (as {e.user})" if e.user else "")
+    parts = []
+    if e.plugin:
+        parts.append(f"by the plugin {e.plugin}")
+    parts.append(_CHANNELS.get(e.channel, f"via {e.channel}" if e.channel else "on the site"))
+    if e.user:
+        parts.append(f"by {e.user}")
+    return " ".join(parts)
+
+
+def describe_change(status: dict | None, provider: str, *, now: float | None = None) -> str | None:
+    """The newest change the site's change log records for a provider's key that aimo did not make, as a phrase:
+    "changed in wp-admin by alice, 2 h ago" (None when the log has nothing)."""
+    if not status:
+        return None
+    events = [e for e in remote_events("", status) if e.provider == provider]
+    if not events:
+        return None
+    last = max(events, key=lambda e: e.time)
+    if last.by_aimo:
+        return None
+    verb = {"set": "changed", "cleared": "emptied", "deleted": "deleted"}.get(last.action, "changed")
+    return f"{verb} {who(last)}, {ago(last.time, now)}"
+
+
+def provider_name(pid: str) -> str:
+    info = PROVIDERS.get(pid)
+    return info.name if info else pid

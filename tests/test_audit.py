@@ -1,0 +1,66 @@
+"""Issue 15 item 9 (pure parts): the audit log's lines, the change-log phrases, and the cleared-on-purpose base."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from aimo_cli.core.secrets import fingerprint
+from aimo_cli.core.sync import CLEARED, Action, BaseRecord, RemoteKey, Status, classify, plan_pull, plan_push
+from aimo_cli.services import audit
+
+from .fakeenv import context
+from .secrets_registry import make_key
+
+NOW = time.mktime(time.strptime("2026-11-29 12:00:00", "%Y-%m-%d %H:%M:%S")) - time.timezone
+
+
+def status_with(*entries: dict) -> dict:
+    return {"change_log": list(entries)}
+
+
+def entry(**kw) -> dict:
+    base = {"time": "2026-11-29T10:00:00Z", "user": "alice", "setting": "connectors_ai_groq_api_key", "action": "set",
+            "fingerprint": "aaa", "previous_fingerprint": "bbb", "via": "admin", "by_aimo": False}
+    return {**base, **kw}
+
+
+def test_describe_change_names_channel_user_and_age():
+    assert audit.describe_change(status_with(entry()), "groq", now=NOW) == "changed in wp-admin by alice, 2 h ago"
+    assert audit.describe_change(status_with(entry(via="cli", user="", action="deleted")), "groq", now=NOW) == "deleted with WP-CLI, 2 h ago"
+    assert audit.describe_change(status_with(entry(plugin={"name": "AI Engine"}, via="rest")), "groq", now=NOW).startswith(
+        "changed by the plugin AI Engine over the REST API by alice"
+    )
+    assert audit.describe_change(status_with(entry(by_aimo=True)), "groq", now=NOW) is None  # aimo's own write is no news
+    assert audit.describe_change(status_with(entry()), "openai", now=NOW) is None
+    assert audit.describe_change(None, "groq") is None
+
+
+def test_local_log_lines_hold_fingerprints_never_keys():
+    ctx = context()
+    key = make_key("gsk")
+    audit.record(ctx, "blog", "groq", "push", "", fingerprint(key), "stored", "the site has no key")
+    lines = audit.log_path(ctx).read_text().splitlines()
+    assert len(lines) == 1 and key not in lines[0]
+    d = json.loads(lines[0])
+    assert d["site"] == "blog" and d["new_fingerprint"] == fingerprint(key) and d["result"] == "stored"
+    assert [e.site for e in audit.local_events(ctx, {"blog"})] == ["blog"] and audit.local_events(ctx, {"shop"}) == []
+    assert oct(audit.log_path(ctx).stat().st_mode & 0o777) == "0o600"
+
+
+def test_merged_is_in_time_order():
+    ctx = context()
+    audit.record(ctx, "blog", "groq", "push", "", "x", "stored")
+    remote = audit.remote_events("blog", status_with(entry(time="2000-01-01T00:00:00Z")))
+    merged = audit.merged(audit.local_events(ctx), remote)
+    assert [e.origin for e in merged] == ["site", "aimo (local log)"]
+
+
+def test_a_key_cleared_on_purpose_is_not_pushed_back_unasked():
+    key = make_key("gsk")
+    empty = RemoteKey("groq", True, "", None, "none")
+    cleared = BaseRecord(CLEARED, "")
+    assert classify(key, empty, cleared) is Status.CLEARED
+    assert plan_push("groq", key, empty, cleared).action is Action.NONE
+    assert plan_push("groq", key, empty, cleared, prefer="local").send == key
+    assert plan_pull("groq", key, empty, cleared).action is Action.NONE
