@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .fakeprovider import PROVIDERS, FakeProviders
+from .fakeprovider import MANIFEST, PROVIDERS, FakeProviders
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_MU_PLUGINS = REPO / "tests" / "wp" / "mu-plugins"
@@ -39,7 +39,7 @@ TOUCHED_OPTIONS = [
     "aimo_test_official_openai",
     "aimo_test_ai_engine",
     "aimo_test_puffer_connector",
-    *[f"connectors_ai_{p}_api_key" for p in PROVIDERS],
+    *[MANIFEST[p].setting_name for p in PROVIDERS],
     "aimo_connectors_change_log",  # last: restoring keys above appends to it
 ]
 
@@ -133,7 +133,7 @@ class BridgeSite:
 
     def point_at_fake(self) -> None:
         """Base URL overrides for every provider but Ollama (whose URL is its credential)."""
-        urls = {p: self.fake.base_url(p) for p in PROVIDERS if p != "ollama"}
+        urls = {p: self.fake.base_url(p) for p in PROVIDERS if MANIFEST[p].credential != "url"}
         self.set_options(aimo_provider_base_urls=urls)
 
     def managed(self) -> None:

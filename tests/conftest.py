@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from aimo_cli.core.providers import PROVIDERS
+
 from . import secrets_registry
 from .clihelper import CAPTURED
 
 REPO = Path(__file__).resolve().parent.parent
-PROVIDER_ENV = (
-    "OPENAI_API_KEY ANTHROPIC_API_KEY GOOGLE_API_KEY OPENROUTER_API_KEY PERPLEXITY_API_KEY GROQ_API_KEY "
-    "NVIDIA_API_KEY XAI_API_KEY HUGGINGFACE_API_KEY OLLAMA_HOST AIMO_CONFIG AIMO_KEYRING AIMO_SECRETS_FILE AIMO_CA_BUNDLE AIMO_DEBUG AIMO_HTTP_TIMEOUT"
+PROVIDER_ENV = [p.env_var for p in PROVIDERS.values()] + (  # the provider manifest's env vars, then aimo's own
+    "AIMO_CONFIG AIMO_KEYRING AIMO_SECRETS_FILE AIMO_CA_BUNDLE AIMO_DEBUG AIMO_HTTP_TIMEOUT"
 ).split()
 
 

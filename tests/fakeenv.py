@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeprovider import PROVIDERS, FakeProviders
+from tests.fakeprovider import MANIFEST, PROVIDERS, FakeProviders
 
 
 def settings_path() -> Path:
@@ -25,7 +25,8 @@ def write_settings(fake: FakeProviders, extra: str = "") -> Path:
 
 
 def env_var(provider: str) -> str:
-    return "OLLAMA_HOST" if provider == "ollama" else provider.upper() + "_API_KEY"
+    """The environment variable aimo reads for a provider (the manifest's env_var)."""
+    return MANIFEST[provider].env_var
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def fake_env(fake, monkeypatch):
     write_settings(fake)
     keys = {}
     for p in PROVIDERS:
-        value = fake.base_url("ollama") if p == "ollama" else fake.make_valid_key(p)
+        value = fake.base_url(p) if MANIFEST[p].credential == "url" else fake.make_valid_key(p)
         monkeypatch.setenv(env_var(p), value)
         keys[p] = value
     return keys

@@ -1,4 +1,4 @@
-"""A loopback fake of all ten AI providers at once: a threaded stdlib HTTP server, no extra dependencies.
+"""A loopback fake of every AI provider in the provider manifest at once: a threaded stdlib HTTP server, no extra dependencies.
 
 Run it alone with `python -m tests.fakeprovider --port 8899` (prints the base URLs), or in tests:
 
@@ -23,6 +23,10 @@ Every provider lives under its own path prefix, `http://127.0.0.1:PORT/{provider
     huggingface  /huggingface/v1                GET /models (public, providers[])  POST /chat/completions
                  whoami: fake.whoami_url()  =   /huggingface/api/whoami-v2
     ollama       /ollama                        GET /api/version /api/tags /v1/models  POST /v1/chat/completions (no key)
+    (any other)  /ID/v1                         GET /models  POST /chat/completions, POST /images/generations when the
+                                                manifest lists "image", and its key_check path (fake.key_check_url(ID))
+
+The provider list, base paths and key prefixes follow the provider manifest (aimo_cli/providers/manifest.json).
 
 Keys: `fake.valid_keys[provider]` is a settable set; `make_valid_key(provider)` creates one with
 `tests.secrets_registry.make_key` (so the leak scan knows it) and adds it. `fake.forbidden_keys[provider]` holds
@@ -59,20 +63,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-PROVIDERS = ("openai", "anthropic", "google", "openrouter", "perplexity", "groq", "nvidia", "xai", "huggingface", "ollama")
-BASE_PATHS = {p: f"/{p}/v1" for p in PROVIDERS} | {"perplexity": "/perplexity", "ollama": "/ollama"}
-KEY_PREFIX = {
-    "openai": "sk-test-oai",
-    "anthropic": "sk-ant-test",
-    "google": "AIza-test",
-    "openrouter": "sk-or-test",
-    "perplexity": "pplx-test",
-    "groq": "gsk-test",
-    "nvidia": "nvapi-test",
-    "xai": "xai-test",
-    "huggingface": "hf-test",
-    "ollama": "ollama-test",
-}
+from aimo_cli.core.providers import PROVIDERS as MANIFEST
+
+# The provider table comes from the provider manifest (aimo_cli/providers/manifest.json): a provider added there is
+# served here too, as a plain OpenAI-compatible API (the quirks below are the known providers' own).
+PROVIDERS = tuple(MANIFEST)
+# Perplexity and Ollama bases are server roots (their API lives under /v1, Ollama's own under /api).
+BASE_PATHS = {p: (f"/{p}" if info.api in ("perplexity", "ollama") else f"/{p}/v1") for p, info in MANIFEST.items()}
+# Test keys carry the provider's documented prefix (sk-ant-test-…, gsk_test-…).
+KEY_PREFIX = {p: (info.key_prefix or f"{p}-") + "test" for p, info in MANIFEST.items()}
 
 # model id, kind, context window
 MODELS: dict[str, list[tuple[str, str, int | None]]] = {
@@ -88,6 +87,24 @@ MODELS: dict[str, list[tuple[str, str, int | None]]] = {
     "huggingface": [("openai/gpt-oss-120b", "text", 131072), ("Qwen/Qwen3-Coder-480B-A35B-Instruct", "text", 262144), ("deepseek-ai/DeepSeek-V3.1", "text", 163840)],
     "ollama": [("llama3.2:latest", "text", None), ("gpt-oss:20b", "text", None), ("nomic-embed-text:latest", "embedding", None), ("x/z-image-turbo:latest", "image", None)],
 }
+
+
+
+def _default_models(provider: str) -> list[tuple[str, str, int | None]]:
+    """The model list of a provider the fake has no hand-written list for (one added to the manifest)."""
+    rows: list[tuple[str, str, int | None]] = [(f"{provider}-chat-1", "text", 131072), (f"{provider}-chat-mini", "text", 32768)]
+    return rows + ([(f"{provider}-image-1", "image", None)] if MANIFEST[provider].images else [])
+
+
+def key_check_path(provider: str) -> str | None:
+    """Where the fake answers the provider's key check (the manifest's key_check), relative to its prefix."""
+    check = MANIFEST[provider].key_check
+    if check.startswith("/"):
+        return BASE_PATHS[provider][len(f"/{provider}") :] + check
+    if check.startswith(("https://", "http://")):
+        return urlsplit(check).path
+    return None
+
 
 TINY_PNG = base64.b64encode(
     bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -138,7 +155,7 @@ class FakeProviders:
         self.port = port
         self.valid_keys: dict[str, set[str]] = {p: set() for p in PROVIDERS}
         self.forbidden_keys: dict[str, set[str]] = {p: set() for p in PROVIDERS}
-        self.models = {p: list(v) for p, v in MODELS.items()}
+        self.models = {p: list(MODELS.get(p) or _default_models(p)) for p in PROVIDERS}
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._delays: dict[str, float] = {}
@@ -183,17 +200,22 @@ class FakeProviders:
         return self.url + BASE_PATHS[provider]
 
     def whoami_url(self) -> str:
-        return self.url + "/huggingface/api/whoami-v2"
+        return self.key_check_url("huggingface")
+
+    def key_check_url(self, provider: str) -> str:
+        """The fake's copy of a provider's key-check URL (for a manifest key_check that is an absolute URL)."""
+        return f"{self.url}/{provider}{key_check_path(provider)}"
 
     def settings_toml(self, providers=PROVIDERS) -> str:
-        """`[providers.ID] base_url` (and the HF whoami_url) pointing every provider here."""
+        """`[providers.ID] base_url` (and key_check_url where the key check is an absolute URL) pointing every
+        provider here; Ollama's server URL is its credential, not a setting."""
         lines = []
         for p in providers:
-            if p == "ollama":
+            if MANIFEST[p].credential == "url":
                 continue
             lines += [f"[providers.{p}]", f'base_url = "{self.base_url(p)}"']
-            if p == "huggingface":
-                lines.append(f'whoami_url = "{self.whoami_url()}"')
+            if MANIFEST[p].key_check.startswith(("https://", "http://")):
+                lines.append(f'key_check_url = "{self.key_check_url(p)}"')
             lines.append("")
         return "\n".join(lines)
 
@@ -383,6 +405,7 @@ def _check_key(h: _Handler, provider: str, headers: dict[str, str]) -> None:
         raise _Reply(401, "<html>\r\n<head><title>401 Authorization Required</title></head>\r\n<body>\r\n<center><h1>401 Authorization Required</h1></center>\r\n<hr><center>openresty/1.27.4</center>\r\n</body>\r\n</html>\r\n", content_type="text/html")
     if provider == "nvidia":
         raise _Reply(401, {"status": 401, "title": "Unauthorized", "detail": "Authentication failed"}, content_type="application/problem+json")
+    raise _Reply(401, {"error": {"message": "Invalid API key", "type": "invalid_request_error", "code": "invalid_api_key"}})  # any other provider
 
 
 # -- models -----------------------------------------------------------------------------------------------------------
@@ -390,7 +413,7 @@ def _check_key(h: _Handler, provider: str, headers: dict[str, str]) -> None:
 
 def _models(h: _Handler, provider: str, parts, headers, body) -> None:
     fake = h.owner
-    if provider not in ("openrouter", "huggingface"):
+    if not MANIFEST[provider].models_public:
         _check_key(h, provider, headers)
     rows = fake.models[provider]
     now = 1767225600
@@ -439,14 +462,14 @@ def _xai_subset(kind: str):
     return route
 
 
-def _openrouter_key(h, provider, parts, headers, body):
+def _key_check(h, provider, parts, headers, body):
+    """The manifest's key_check when it is a call of its own (OpenRouter GET /key, Hugging Face whoami-v2, …)."""
     _check_key(h, provider, headers)
-    raise _Reply(200, {"data": {"label": "sk-or-v1-…", "limit": None, "usage": 0.5, "is_free_tier": False}})
-
-
-def _hf_whoami(h, provider, parts, headers, body):
-    _check_key(h, provider, headers)
-    raise _Reply(200, {"type": "user", "name": "fake-user", "auth": {"type": "access_token", "accessToken": {"role": "read"}}})
+    if provider == "openrouter":
+        raise _Reply(200, {"data": {"label": "sk-or-v1-…", "limit": None, "usage": 0.5, "is_free_tier": False}})
+    if provider == "huggingface":
+        raise _Reply(200, {"type": "user", "name": "fake-user", "auth": {"type": "access_token", "accessToken": {"role": "read"}}})
+    raise _Reply(200, {"ok": True})
 
 
 def _ollama_version(h, provider, parts, headers, body):
@@ -487,7 +510,7 @@ def _answer(provider: str, body: dict) -> str:
 
 
 def _chat(h: _Handler, provider: str, parts, headers, body) -> None:
-    if provider != "ollama":
+    if MANIFEST[provider].auth != "none":
         _check_key(h, provider, headers)
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body.get("model"):
         raise _bad_request(provider, "'model' and 'messages' are required")
@@ -568,17 +591,17 @@ def _images(h: _Handler, provider: str, parts, headers, body) -> None:
 
 
 _ROUTES: dict[tuple[str, str, str], Any] = {}
-for _p in PROVIDERS:
-    if _p in ("perplexity", "ollama"):
+for _p, _info in MANIFEST.items():
+    if _info.api != "openai":
         continue
     _ROUTES[(_p, "GET", "/v1/models")] = _models
     _ROUTES[(_p, "POST", "/v1/chat/completions")] = _chat
-_ROUTES[("openai", "POST", "/v1/images/generations")] = _images
-_ROUTES[("xai", "POST", "/v1/images/generations")] = _images
+    if _info.images:
+        _ROUTES[(_p, "POST", "/v1/images/generations")] = _images
+    if key_check_path(_p):
+        _ROUTES[(_p, "GET", key_check_path(_p))] = _key_check
 _ROUTES[("xai", "GET", "/v1/language-models")] = _xai_subset("text")
 _ROUTES[("xai", "GET", "/v1/image-generation-models")] = _xai_subset("image")
-_ROUTES[("openrouter", "GET", "/v1/key")] = _openrouter_key
-_ROUTES[("huggingface", "GET", "/api/whoami-v2")] = _hf_whoami
 _ROUTES[("perplexity", "GET", "/v1/models")] = _models
 _ROUTES[("perplexity", "POST", "/v1/agent")] = _agent
 _ROUTES[("ollama", "GET", "/api/version")] = _ollama_version

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from aimo_cli.core.providers import PROVIDER_IDS
+
 from .cdp import Page
 
 pytestmark = pytest.mark.wordpress
@@ -127,7 +129,7 @@ def test_observe_banner_then_enable(bridge, page):
     open_connectors(bridge, page)
     b = banner(page)
     assert b["visible"] and b["state"] == "observe"
-    assert b["title"] == "aimo can manage 10 AI providers here"
+    assert b["title"] == f"aimo can manage {len(PROVIDER_IDS)} AI providers here"
     assert "None of them has a key on this site yet." in b["text"]
     assert b["buttons"] == ["Enable", "Dismiss"]
     assert "via aimo" not in page_text(page)  # observe: core's own cards, untouched
@@ -140,7 +142,7 @@ def test_observe_banner_then_enable(bridge, page):
     b = banner(page)
     assert b["state"] == "managed" and b["title"] == "Managed by aimo"
     assert b["buttons"] == ["Stop"]
-    assert "aimo serves 10 AI providers here" in b["text"]
+    assert f"aimo serves {len(PROVIDER_IDS)} AI providers here" in b["text"]
     assert "Groq via aimo" in page_text(page)
     page.wait_for(MODELS_READY)
     assert_layout_fits(page)

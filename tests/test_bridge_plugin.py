@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from aimo_cli.core.providers import PROVIDER_IDS
 from .bridgefix import BASENAME
 
 pytestmark = pytest.mark.wordpress
 
 PLUGIN = Path(__file__).resolve().parent.parent / "aimo_cli" / "bridge" / "aimo-bridge"
-IDS = ["openai", "anthropic", "google", "openrouter", "perplexity", "groq", "nvidia", "xai", "huggingface", "ollama"]
+IDS = list(PROVIDER_IDS)  # the provider manifest, in its order
 STATUS_KEYS = {
     "bridge_version", "wordpress_version", "php_version", "mode", "ai_supported", "environment_type", "https", "home", "site_id",
     "wpai_active", "connectors", "managers", "approval", "models", "no_sampling_prefixes", "change_log",
@@ -38,7 +39,7 @@ def test_activation_is_observe_and_status_has_the_contract_shape(bridge):
     assert status["wordpress_version"] == bridge.wp.wp_version and status["environment_type"] == "local"
     assert status["ai_supported"] is True and status["https"] is False
     assert status["home"] == bridge.url and len(status["site_id"]) == 36 and bridge.status()["site_id"] == status["site_id"]  # kept
-    assert [c["id"] for c in status["connectors"]][:10] == IDS
+    assert [c["id"] for c in status["connectors"]][: len(IDS)] == IDS
     for c in status["connectors"]:
         assert set(c) == CONNECTOR_KEYS
         assert c["registered_by"] != "aimo" and c["connected"] is None and c["fingerprint"] == ""
@@ -53,10 +54,10 @@ def test_activation_is_observe_and_status_has_the_contract_shape(bridge):
     assert "connectors_ai_groq_api_key" not in settings
 
 
-def test_managed_registers_all_ten_as_via_aimo(bridge):
+def test_managed_registers_every_provider_as_via_aimo(bridge):
     bridge.managed()
     status = bridge.status()
-    for c in status["connectors"][:10]:
+    for c in status["connectors"][: len(IDS)]:
         assert c["registered_by"] == "aimo" and c["provider_registered"] is True, c
         assert c["name"].endswith(" via aimo")
     assert bridge.connector(status, "groq")["base_url"] == bridge.fake.base_url("groq")

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from aimo_cli import completion as comp
+from aimo_cli.core.providers import PROVIDER_IDS
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SHELLS = ("bash", "zsh", "fish")
-PROVIDERS = ("openai", "anthropic", "google", "openrouter", "perplexity", "groq", "nvidia", "xai", "huggingface", "ollama")
+PROVIDERS = PROVIDER_IDS
 MODELS = ("openai:gpt-4o-mini", "anthropic:claude-sonnet-4-5", "groq:openai/gpt-oss-120b")
 SETTINGS = """\
 default_site = "blog"

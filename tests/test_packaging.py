@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from aimo_cli.core.providers import PROVIDER_IDS
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -18,7 +19,8 @@ def test_wheel_contents_and_an_installed_copy_works(tmp_path):
     plugin = {p.relative_to(REPO).as_posix() for p in (REPO / "aimo_cli" / "bridge").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert plugin and plugin <= names, sorted(plugin - names)
     data = {p.relative_to(REPO).as_posix() for p in (REPO / "aimo_cli" / "catalog" / "data").glob("*.json")}
-    assert len(data) == 10 and data <= names
+    assert data == {f"aimo_cli/catalog/data/{p}.json" for p in PROVIDER_IDS} and data <= names  # one curated file per provider
+    assert "aimo_cli/providers/manifest.json" in names
     assert "aimo_cli/completion_tree.json" in names
     assert not any(n.startswith("tests/") for n in names)
 

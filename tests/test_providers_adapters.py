@@ -21,7 +21,9 @@ FIRST_TEXT = {
 
 
 def adapter(pid, **kw):
-    return make_adapter(context(), pid, sleep=kw.pop("sleep", lambda s: None), **kw)
+    ctx = context()
+    cred = kw.pop("credential", None) or credentials.resolve(ctx, pid)
+    return make_adapter(ctx, pid, credential=cred, sleep=kw.pop("sleep", lambda s: None), **kw)
 
 
 def test_registry_covers_every_provider_lazily():
@@ -349,7 +351,7 @@ def test_keys_never_appear_in_debug_log(fake_env, fake):
     ctx = context()
     ctx.options.debug = True
     ctx.debug_log = lines.append
-    a = make_adapter(ctx, "openai", sleep=lambda s: None)
+    a = make_adapter(ctx, "openai", credential=credentials.resolve(ctx, "openai"), sleep=lambda s: None)
     a.list_models()
     a.close()
     assert lines and not any(fake_env["openai"] in line for line in lines)

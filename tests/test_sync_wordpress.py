@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from aimo_cli.core.providers import PROVIDER_IDS
 from aimo_cli.core.secrets import BULLET
 from aimo_cli.errors import ExitCode
 
@@ -57,7 +58,7 @@ def no_masked_value_reached_a_provider(site) -> None:
         assert BULLET not in json.dumps(req.headers, ensure_ascii=False), f"a masked value was sent: {req.provider} {req.path}"
 
 
-def test_enable_registers_all_ten_and_pushes(site):
+def test_enable_registers_every_provider_and_pushes(site):
     groq = site.fake.make_valid_key("groq")
     set_key("groq", groq)
     r = run_cli(["connectors", "enable", "local"])
@@ -66,7 +67,7 @@ def test_enable_registers_all_ten_and_pushes(site):
     assert option(site, "groq") == groq
     view = json.loads(run_cli(["connectors", "list", "local", "--json"]).out)
     rows = {c["provider"]: c for c in view["connectors"]}
-    assert view["mode"] == "managed" and len(rows) == 10
+    assert view["mode"] == "managed" and set(rows) == set(PROVIDER_IDS)
     assert all(c["registered_by"] == "aimo" for c in rows.values()), rows
     assert rows["groq"]["state"] == "in sync" and rows["groq"]["wordpress"] == "Connected"
     assert rows["xai"]["wordpress"] == "Set up" and rows["xai"]["state"] == "both empty"

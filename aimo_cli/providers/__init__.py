@@ -1,8 +1,12 @@
-"""Provider adapters behind one protocol (`base.ProviderAdapter`), found through a registry of import paths so that
-nothing is imported until a command needs that provider.
+"""Provider adapters behind one protocol (`base.ProviderAdapter`), found through a registry of import paths built
+from the provider manifest, so that nothing is imported until a command needs that provider.
 
-`make_adapter(ctx, "groq")` builds one from aimo's settings: base URL from `[providers.ID] base_url` when set, else
-the provider's default (Ollama: its credential, the server URL); the key pool from the credential store.
+A provider whose manifest entry names an `adapter` module is served by `aimo_cli.providers.{adapter}:Adapter`; the
+others are plain OpenAI-compatible and served by `base.OpenAICompatAdapter`, configured from the manifest.
+
+`make_adapter(ctx, "groq", credential=cred)` builds one from aimo's settings: base URL from `[providers.ID] base_url`
+when set, else the provider's default (Ollama: its credential, the server URL). The caller resolves the credential
+(services.credentials) and passes it: this layer does not reach into the services.
 """
 
 from __future__ import annotations
@@ -10,18 +14,11 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-ADAPTERS: dict[str, str] = {
-    "openai": "aimo_cli.providers.openai:Adapter",
-    "anthropic": "aimo_cli.providers.anthropic:Adapter",
-    "google": "aimo_cli.providers.google:Adapter",
-    "openrouter": "aimo_cli.providers.openrouter:Adapter",
-    "perplexity": "aimo_cli.providers.perplexity:Adapter",
-    "groq": "aimo_cli.providers.groq:Adapter",
-    "nvidia": "aimo_cli.providers.nvidia:Adapter",
-    "xai": "aimo_cli.providers.xai:Adapter",
-    "huggingface": "aimo_cli.providers.huggingface:Adapter",
-    "ollama": "aimo_cli.providers.ollama:Adapter",
-}
+from ..core.providers import PROVIDERS
+
+GENERIC = "aimo_cli.providers.base:OpenAICompatAdapter"
+
+ADAPTERS: dict[str, str] = {pid: (f"aimo_cli.providers.{info.adapter}:Adapter" if info.adapter else GENERIC) for pid, info in PROVIDERS.items()}
 
 
 def adapter_class(provider_id: str):
@@ -30,7 +27,7 @@ def adapter_class(provider_id: str):
 
 
 def provider_table(ctx, provider_id: str, settings=None) -> dict:
-    """The raw `[providers.ID]` table (for keys the typed accessor does not know, e.g. huggingface whoami_url)."""
+    """The raw `[providers.ID]` table (for keys the typed accessor does not know, e.g. key_check_url)."""
     try:
         table = (settings or ctx.settings()).doc.get("providers", {}).get(provider_id, {})
     except AttributeError:
@@ -39,8 +36,6 @@ def provider_table(ctx, provider_id: str, settings=None) -> dict:
 
 
 def base_url_for(ctx, provider_id: str, credential=None, settings=None) -> str:
-    from ..core.providers import PROVIDERS
-
     info = PROVIDERS[provider_id]
     if info.credential == "url" and credential is not None and credential.first:
         return credential.first
@@ -48,19 +43,19 @@ def base_url_for(ctx, provider_id: str, credential=None, settings=None) -> str:
     return (configured or info.default_base_url).rstrip("/")
 
 
-def make_adapter(ctx, provider_id: str, *, credential=None, sleep: Callable[[float], None] | None = None, settings=None):
+def make_adapter(ctx, provider_id: str, *, credential, sleep: Callable[[float], None] | None = None, settings=None):
+    """An adapter for `provider_id` using `credential` (anything with `.pool` and `.first`, e.g. a
+    services.credentials.Credential; its pool is the keys the adapter may use)."""
     from ..core.sampling import DEFAULT_NO_SAMPLING_PREFIXES
-    from ..services import credentials
     from .base import AdapterConfig
     from .quirks import QuirkStore
 
-    cred = credential if credential is not None else credentials.resolve(ctx, provider_id)
     settings = settings or ctx.settings()
     prefixes = settings.provider("anthropic").no_sampling_prefixes
     config = AdapterConfig(
         provider=provider_id,
-        base_url=base_url_for(ctx, provider_id, cred, settings),
-        pool=tuple(cred.pool),
+        base_url=base_url_for(ctx, provider_id, credential, settings),
+        pool=tuple(credential.pool),
         extra=provider_table(ctx, provider_id, settings),
         no_sampling_prefixes=prefixes if prefixes is not None else DEFAULT_NO_SAMPLING_PREFIXES,
         quirks=QuirkStore(ctx.cache_dir / "param-quirks.json"),

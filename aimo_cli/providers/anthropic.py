@@ -13,11 +13,11 @@ MAX_PAGES = 20
 
 
 class Adapter(OpenAICompatAdapter):
-    id = "anthropic"
-    auth = "x-api-key"
-
     def extra_headers(self) -> dict[str, str]:
         return {"anthropic-version": API_VERSION}
+
+    def verify_params(self) -> dict | None:
+        return {"limit": 1}
 
     def list_models(self) -> list[ModelEntry]:
         out: list[ModelEntry] = []

@@ -86,17 +86,20 @@ def iter_sse(lines: Iterable[str]) -> Iterator[tuple[str | None, str]]:
 
 
 class OpenAICompatAdapter:
-    """`GET {base}/models`, `POST {base}/chat/completions`, optionally `POST {base}/images/generations`."""
+    """`GET {base}/models`, `POST {base}/chat/completions`, optionally `POST {base}/images/generations`.
 
-    id = "openai"
-    auth = "bearer"
-    models_public = False  # True when /models answers without a key (then verification needs another call)
-    image_endpoint = False
-    flatten_messages = False
+    Serves every plain OpenAI-compatible provider as it is: the id comes from the config, and how it authenticates,
+    whether /models needs a key, how a key is verified and whether it has an image endpoint come from the provider
+    manifest (core.providers). Subclasses (one file per provider that needs one) override the hooks below.
+    """
 
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config
+        self.id = config.provider
         self.info = PROVIDERS[self.id]
+        self.auth = self.info.auth
+        self.models_public = self.info.models_public  # True: /models answers without a key (verification needs another call)
+        self.image_endpoint = self.info.images
         self.endpoint = config.base_url.rstrip("/")
         self.http = self._client(config.base_url)
 
@@ -166,7 +169,15 @@ class OpenAICompatAdapter:
         return out
 
     def verify_key(self, key: str) -> None:
-        self.http.get_json("/models", key=key, params={"limit": 1} if self.id == "anthropic" else None, timeout=LIST_TIMEOUT)
+        """The manifest's key_check: `models` (GET /models with the key), a path under the base URL, or a URL."""
+        check = self.info.key_check
+        if check.startswith(("https://", "http://")):
+            check = str(self.config.extra.get("key_check_url") or check)  # [providers.ID] key_check_url (gateways, tests)
+        target = "/models" if check in ("models", "server") else check
+        self.http.get_json(target, key=key, params=self.verify_params(), timeout=LIST_TIMEOUT)
+
+    def verify_params(self) -> dict | None:
+        return None
 
     def generate_text(self, model, messages, *, max_tokens=512, sampling=None, stream=True, on_text=None) -> Generation:
         quirks = self.config.quirks.get(self.id, model)

@@ -10,9 +10,6 @@ REACH_TIMEOUT = 1.5
 
 
 class Adapter(OpenAICompatAdapter):
-    id = "ollama"
-    auth = "none"
-
     def __init__(self, config: AdapterConfig) -> None:
         self.server = config.base_url.rstrip("/")
         if self.server.endswith("/v1"):

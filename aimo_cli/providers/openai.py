@@ -6,9 +6,6 @@ from .base import OpenAICompatAdapter
 
 
 class Adapter(OpenAICompatAdapter):
-    id = "openai"
-    image_endpoint = True
-
     def model_kind(self, raw: dict) -> str | None:
         mid = str(raw.get("id", "")).lower()
         if mid.startswith(("babbage", "davinci", "text-", "omni-moderation", "codex-mini")) or "search" in mid:

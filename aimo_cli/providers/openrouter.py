@@ -1,16 +1,12 @@
-"""OpenRouter: `/models` is public (so a key is verified with `GET /key`); `?output_modalities=all` lists image
+"""OpenRouter: `/models` is public (so a key is verified with `GET /key`, the manifest's key_check); `?output_modalities=all` lists image
 models too, told apart by `architecture.output_modalities`."""
 
 from __future__ import annotations
 
 from .base import OpenAICompatAdapter
-from .http import LIST_TIMEOUT
 
 
 class Adapter(OpenAICompatAdapter):
-    id = "openrouter"
-    models_public = True
-
     def models_params(self) -> dict | None:
         return {"output_modalities": "all"}
 
@@ -24,6 +20,3 @@ class Adapter(OpenAICompatAdapter):
                 return "text"
             return None
         return super().model_kind(raw)
-
-    def verify_key(self, key: str) -> None:
-        self.http.get_json("/key", key=key, timeout=LIST_TIMEOUT)

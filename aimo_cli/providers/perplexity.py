@@ -14,8 +14,6 @@ from .http import LIST_TIMEOUT, ProviderHTTPError
 
 
 class Adapter(OpenAICompatAdapter):
-    id = "perplexity"
-
     def list_models(self):
         data = self.http.get_json("/v1/models", timeout=LIST_TIMEOUT)
         rows = data.get("data") if isinstance(data, dict) else data

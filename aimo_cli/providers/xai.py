@@ -6,9 +6,6 @@ from .base import OpenAICompatAdapter
 
 
 class Adapter(OpenAICompatAdapter):
-    id = "xai"
-    image_endpoint = True
-
     def is_auth_failure(self, status: int, message: str) -> bool:
         low = message.lower()
         return status in (401, 403) or (status == 400 and ("api key" in low or "api-key" in low or "apikey" in low))
