@@ -8,10 +8,11 @@ import typer
 
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
 from ._confirm import YES_OPT
+from ._providers import PROVIDER_HELP
 
 app = typer.Typer(help="Store, list and remove provider keys (and the Ollama server URL).", no_args_is_help=True)
 
-PROVIDER_ARG = typer.Argument(..., help="Provider id: openai, anthropic, google, openrouter, perplexity, groq, nvidia, xai, huggingface, ollama.", metavar="ID")
+PROVIDER_ARG = typer.Argument(..., help=PROVIDER_HELP, metavar="ID")
 
 
 @app.command("set")

@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
+from ._providers import PROVIDER_IDS
 
 app = typer.Typer(help="List, refresh and inspect the models of your providers.", no_args_is_help=True)
 
@@ -71,7 +72,7 @@ def refresh(
     ids = [provider_info(p).id for p in providers or []]
     catalog = Catalog(actx)
     try:
-        with provider_progress(actx.out, len(ids) or 10, "Fetching model lists") as advance:
+        with provider_progress(actx.out, len(ids) or len(PROVIDER_IDS), "Fetching model lists") as advance:
             outcomes = catalog.refresh(ids, force=force, on_done=advance)
     finally:
         catalog.close()

@@ -171,7 +171,7 @@ def open_backend(secrets_file: Path, notice=None) -> SecretBackend:
 class SecretStore:
     """Named secrets over a backend; every value read or written is registered for redaction.
 
-    Reads are memoised for the life of the process (one command): a fleet run asks for the same ten provider keys
+    Reads are memoised for the life of the process (one command): a fleet run asks for the same provider keys
     once per site, and a keyring read can be a D-Bus round trip. Writes through this store update the memo.
     """
 

@@ -2,7 +2,7 @@
 /**
  * Plugin Name:       aimo bridge
  * Plugin URI:        https://github.com/aimo-cli/aimo
- * Description:       Companion of the aimo command line: serves ten AI providers to the WordPress AI Client ("X via aimo"), applies model preferences and sampling rules, and reports connector state to aimo over REST (aimo/v1).
+ * Description:       Companion of the aimo command line: serves the AI providers aimo manages to the WordPress AI Client ("X via aimo"), applies model preferences and sampling rules, and reports connector state to aimo over REST (aimo/v1).
  * Version:           0.1.0
  * Requires at least: 7.0
  * Requires PHP:      8.1

@@ -1,6 +1,6 @@
 <?php
 /**
- * AI Client adapters for the ten providers. Loaded only in managed mode and only when the AI Client exists.
+ * AI Client adapters for the providers of aimo's provider manifest. Loaded only in managed mode and only when the AI Client exists.
  *
  * One provider class per id (the AI Client caches metadata, availability and model directories per class),
  * one model directory class (its cache key includes the provider id), and shared model classes.
@@ -175,36 +175,8 @@ abstract class Aimo_Bridge_Provider extends AbstractApiProvider {
 	}
 }
 
-final class Aimo_Bridge_Provider_Openai extends Aimo_Bridge_Provider {
-	public const ID = 'openai';
-}
-final class Aimo_Bridge_Provider_Anthropic extends Aimo_Bridge_Provider {
-	public const ID = 'anthropic';
-}
-final class Aimo_Bridge_Provider_Google extends Aimo_Bridge_Provider {
-	public const ID = 'google';
-}
-final class Aimo_Bridge_Provider_Openrouter extends Aimo_Bridge_Provider {
-	public const ID = 'openrouter';
-}
-final class Aimo_Bridge_Provider_Perplexity extends Aimo_Bridge_Provider {
-	public const ID = 'perplexity';
-}
-final class Aimo_Bridge_Provider_Groq extends Aimo_Bridge_Provider {
-	public const ID = 'groq';
-}
-final class Aimo_Bridge_Provider_Nvidia extends Aimo_Bridge_Provider {
-	public const ID = 'nvidia';
-}
-final class Aimo_Bridge_Provider_Xai extends Aimo_Bridge_Provider {
-	public const ID = 'xai';
-}
-final class Aimo_Bridge_Provider_Huggingface extends Aimo_Bridge_Provider {
-	public const ID = 'huggingface';
-}
-final class Aimo_Bridge_Provider_Ollama extends Aimo_Bridge_Provider {
-	public const ID = 'ollama';
-}
+// One final class per provider id, generated from aimo's provider manifest.
+require_once __DIR__ . '/provider-classes.php';
 
 /** The adapter class serving a provider id. */
 function aimo_bridge_provider_class( string $id ): string {
@@ -281,13 +253,16 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 		return $this->to_metadata_map( $rows );
 	}
 
-	/** OpenRouter and Hugging Face list models without a key: check the key with a call that needs one. */
+	/**
+	 * Providers whose model list needs no key (OpenRouter, Hugging Face) name a key check in the manifest: a path
+	 * under the base URL or a URL of its own. Otherwise listing the models is the check.
+	 */
 	private function check_key( string $key ): void {
-		$conf = aimo_bridge_provider( $this->provider_id );
-		if ( 'openrouter' === $conf['key_check'] ) {
-			$request = $this->createRequest( HttpMethodEnum::GET(), 'key' );
-		} elseif ( 'huggingface' === $conf['key_check'] ) {
-			$request = new Request( HttpMethodEnum::GET(), aimo_bridge_huggingface_whoami_url() );
+		$check = (string) aimo_bridge_provider( $this->provider_id )['key_check'];
+		if ( str_starts_with( $check, '/' ) ) {
+			$request = $this->createRequest( HttpMethodEnum::GET(), ltrim( $check, '/' ) );
+		} elseif ( '' !== $check ) {
+			$request = new Request( HttpMethodEnum::GET(), aimo_bridge_key_check_url( $this->provider_id ) );
 		} else {
 			return;
 		}
@@ -358,18 +333,22 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 }
 
 /**
- * Hugging Face's key check: whoami-v2 on the hub; with an overridden router URL (gateways, tests) the same path
- * next to it ({base without /v1}/api/whoami-v2). Constant AIMO_HUGGINGFACE_WHOAMI_URL wins over both.
+ * A key check that is a URL of its own (Hugging Face: whoami-v2 on the hub). With an overridden base URL (gateways,
+ * tests) the same path next to it ({base without /v1}/api/whoami-v2). Constant AIMO_{ID}_KEY_CHECK_URL wins over
+ * both (AIMO_HUGGINGFACE_WHOAMI_URL, its older name, too).
  */
-function aimo_bridge_huggingface_whoami_url(): string {
-	if ( defined( 'AIMO_HUGGINGFACE_WHOAMI_URL' ) && is_string( AIMO_HUGGINGFACE_WHOAMI_URL ) && '' !== AIMO_HUGGINGFACE_WHOAMI_URL ) {
-		return AIMO_HUGGINGFACE_WHOAMI_URL;
+function aimo_bridge_key_check_url( string $id ): string {
+	foreach ( array( 'AIMO_' . strtoupper( $id ) . '_KEY_CHECK_URL', 'huggingface' === $id ? 'AIMO_HUGGINGFACE_WHOAMI_URL' : '' ) as $constant ) {
+		if ( '' !== $constant && defined( $constant ) && is_string( constant( $constant ) ) && '' !== constant( $constant ) ) {
+			return constant( $constant );
+		}
 	}
-	$base = aimo_bridge_base_url( 'huggingface' );
-	if ( 'https://router.huggingface.co/v1' === $base ) {
-		return (string) aimo_bridge_provider( 'huggingface' )['key_check_url'];
+	$url  = (string) aimo_bridge_provider( $id )['key_check'];
+	$base = aimo_bridge_base_url( $id );
+	if ( untrailingslashit( (string) ( aimo_bridge_provider_defaults()[ $id ]['base_url'] ?? '' ) ) === $base ) {
+		return $url;
 	}
-	return preg_replace( '#/v1$#', '', $base ) . '/api/whoami-v2';
+	return preg_replace( '#/v1$#', '', $base ) . (string) wp_parse_url( $url, PHP_URL_PATH );
 }
 
 /** 'text', 'image', or null for models the adapters cannot use (embeddings, speech, moderation, …). */

@@ -7,6 +7,8 @@
 
 defined( 'ABSPATH' ) || exit;
 
+require_once __DIR__ . '/providers.php';
+
 const AIMO_BRIDGE_OPT_MODE            = 'aimo_connectors_mode';
 const AIMO_BRIDGE_OPT_MODELS          = 'aimo_connectors_models';
 const AIMO_BRIDGE_OPT_BASE_URLS       = 'aimo_provider_base_urls';
@@ -32,72 +34,15 @@ function aimo_bridge_basename(): string {
 }
 
 /**
- * The ten providers the bridge can serve. `aimo_provider_adapters` may change their configuration
- * (name, base_url, kind, credentials_url, key_check_url, …) but not add ids: each id has its own adapter class.
+ * The providers the bridge can serve: the table generated from aimo's provider manifest (includes/providers.php).
+ * `aimo_provider_adapters` may change their configuration (name, base_url, kind, credentials_url, key_check, …) but
+ * not add ids: each id has its own adapter class (includes/provider-classes.php, generated too).
  *
  * kind: openai (OpenAI-compatible chat/completions), perplexity (POST /v1/agent), ollama (server URL is the credential).
+ * key_check: '' (listing models proves the key), a path under the base URL, or a URL (e.g. Hugging Face's whoami).
  */
 function aimo_bridge_providers(): array {
-	$defaults = array(
-		'openai'      => array(
-			'name'            => 'OpenAI',
-			'base_url'        => 'https://api.openai.com/v1',
-			'credentials_url' => 'https://platform.openai.com/api-keys',
-			'images'          => true,
-		),
-		'anthropic'   => array(
-			'name'            => 'Anthropic',
-			'base_url'        => 'https://api.anthropic.com/v1',
-			'credentials_url' => 'https://console.anthropic.com/settings/keys',
-		),
-		'google'      => array(
-			'name'            => 'Google',
-			'base_url'        => 'https://generativelanguage.googleapis.com/v1beta/openai',
-			'credentials_url' => 'https://aistudio.google.com/apikey',
-		),
-		'openrouter'  => array(
-			'name'            => 'OpenRouter',
-			'base_url'        => 'https://openrouter.ai/api/v1',
-			'credentials_url' => 'https://openrouter.ai/keys',
-			'key_check'       => 'openrouter',
-		),
-		'perplexity'  => array(
-			'name'            => 'Perplexity',
-			'base_url'        => 'https://api.perplexity.ai',
-			'credentials_url' => 'https://www.perplexity.ai/settings/api',
-			'kind'            => 'perplexity',
-		),
-		'groq'        => array(
-			'name'            => 'Groq',
-			'base_url'        => 'https://api.groq.com/openai/v1',
-			'credentials_url' => 'https://console.groq.com/keys',
-		),
-		'nvidia'      => array(
-			'name'            => 'NVIDIA',
-			'base_url'        => 'https://integrate.api.nvidia.com/v1',
-			'credentials_url' => 'https://build.nvidia.com/',
-		),
-		'xai'         => array(
-			'name'            => 'xAI',
-			'base_url'        => 'https://api.x.ai/v1',
-			'credentials_url' => 'https://console.x.ai/',
-			'images'          => true,
-		),
-		'huggingface' => array(
-			'name'            => 'Hugging Face',
-			'base_url'        => 'https://router.huggingface.co/v1',
-			'credentials_url' => 'https://huggingface.co/settings/tokens',
-			'key_check'       => 'huggingface',
-			'key_check_url'   => 'https://huggingface.co/api/whoami-v2',
-		),
-		'ollama'      => array(
-			'name'            => 'Ollama',
-			'base_url'        => '',
-			'credentials_url' => 'https://ollama.com/',
-			'kind'            => 'ollama',
-			'type'            => 'server',
-		),
-	);
+	$defaults = aimo_bridge_provider_defaults();
 	/**
 	 * Filters the adapter configuration of the providers the bridge serves.
 	 *

@@ -56,7 +56,7 @@ function aimo_bridge_site_id(): string {
 	return $id;
 }
 
-/** Our ten providers, then any other AI connector registered on the site. */
+/** Our providers (aimo's provider manifest), then any other AI connector registered on the site. */
 function aimo_bridge_connector_report( bool $check ): array {
 	$connectors = wp_get_connectors();
 	$ids        = array_keys( aimo_bridge_providers() );
