@@ -1,12 +1,14 @@
 """Generate the files that follow the provider manifest (aimo_cli/providers/manifest.json).
 
 The manifest is read at run time by aimo_cli/core/providers.py (Python) and tests/fakeprovider.py (the test fake).
-Three places cannot read it at run time, so they are generated from it, each saying so in its first line:
+The places that cannot read it at run time are generated from it (whole files say so in their first line):
 
 - the bridge's PHP provider table, `includes/providers.php` (`aimo_bridge_provider_defaults()`);
 - the bridge's AI Client provider classes, `includes/provider-classes.php` (one class per id: the AI Client caches
   metadata and model directories per class);
-- the CLI's provider help, `aimo_cli/commands/_providers.py` (commands do not import core: tests/test_layers.py).
+- the CLI's provider help, `aimo_cli/commands/_providers.py` (commands do not import core: tests/test_layers.py);
+- and, in two hand-written files, the one paragraph that lists the providers by name: README.md's "Providers: …" and
+  the bridge readme.txt's "Managed mode registers …" (the rest of those files is left as it is).
 
 `scripts/gen-providers` writes them (then regenerates the CLI docs, whose help text they feed); `--check` and
 tests/test_manifest.py fail when one is stale. `generate(manifest)` works on any manifest file, which is how
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,12 +131,47 @@ def cli_help(providers: dict[str, ProviderInfo]) -> str:
     )
 
 
-def generate(manifest: Path | str = MANIFEST) -> list[GeneratedFile]:
+def names_sentence(providers: dict[str, ProviderInfo]) -> str:
+    """"OpenAI, Anthropic, …, and Ollama (by server URL)": the providers' names as the READMEs list them."""
+    names = [p.name + (" (by server URL)" if p.credential == "url" else "") for p in providers.values()]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", and " + names[-1]
+
+
+# The one sentence of each README that lists the providers: (path, pattern of the whole paragraph, its text, indent).
+PROSE = (
+    ("README.md", re.compile(r"^Providers: .*?\.\n(?=\n)", re.M | re.S), "Providers: {names}.", ""),
+    (
+        f"{PLUGIN}/readme.txt",
+        re.compile(r"^\* \*\*Managed mode\*\* registers .*?Connectors\.\n", re.M | re.S),
+        "* **Managed mode** registers an AI Client provider for {names} — each one nothing else has registered (official"
+        " provider plugins take precedence) — shown as \"{{Provider}} via aimo\" on Settings → Connectors.",
+        "  ",
+    ),
+)
+
+
+def prose(root: Path | str, providers: dict[str, ProviderInfo]) -> list[GeneratedFile]:
+    """README.md and the bridge's readme.txt with their provider sentence rewritten from the manifest (the rest kept)."""
+    out = []
+    for path, pattern, template, indent in PROSE:
+        text = (Path(root) / path).read_text(encoding="utf-8")
+        paragraph = template.format(names=names_sentence(providers))
+        wrapped = textwrap.fill(paragraph, width=118, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False) + "\n"
+        new, n = pattern.subn(lambda _m: wrapped, text, count=1)
+        if n != 1:
+            raise ValueError(f"{path}: the paragraph that lists the providers is gone (it must match {pattern.pattern!r})")
+        out.append(GeneratedFile(path, new))
+    return out
+
+
+def generate(manifest: Path | str = MANIFEST, root: Path | str | None = None) -> list[GeneratedFile]:
+    """Every file that follows the manifest; `root` (default: this checkout) holds the READMEs whose list is rewritten."""
     providers = load_manifest(manifest)
     return [
         GeneratedFile(PHP_TABLE, php_table(providers)),
         GeneratedFile(PHP_CLASSES, php_classes(providers)),
         GeneratedFile(CLI_HELP, cli_help(providers)),
+        *prose(root if root is not None else Path(__file__).resolve().parent.parent, providers),
     ]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fakeprovider import PROVIDERS, FakeProviders  # noqa: E402
+from tests.fakeprovider import MANIFEST, PROVIDERS, FakeProviders  # noqa: E402
 
 
 def aimo_env(fake: FakeProviders) -> dict[str, str]:
@@ -27,10 +27,8 @@ def aimo_env(fake: FakeProviders) -> dict[str, str]:
     env["AIMO_KEYRING"] = "file"
     env["AIMO_BACKGROUND_REFRESH"] = "0"
     for p in PROVIDERS:
-        if p == "ollama":
-            env["OLLAMA_HOST"] = fake.base_url("ollama")
-        else:
-            env[p.upper() + "_API_KEY"] = fake.make_valid_key(p)
+        info = MANIFEST[p]
+        env[info.env_var] = fake.base_url(p) if info.credential == "url" else fake.make_valid_key(p)
     return env
 
 

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from aimo_cli.core.providers import PROVIDER_IDS
+
 pytestmark = pytest.mark.wordpress
 
 GENERATE = r"""
@@ -174,7 +176,7 @@ def test_approval_and_credentials_gate(bridge):
     assert bridge.php_json(gate) is True
     approval = bridge.status()["approval"]
     assert approval["active"] is True
-    ids = ["openai", "anthropic", "google", "openrouter", "perplexity", "groq", "nvidia", "xai", "huggingface", "ollama"]
+    ids = list(PROVIDER_IDS)
     assert approval["approved"] == {"other/other.php": ["groq"], "ai/ai.php": ids, "aimo-bridge/aimo-bridge.php": ids}
     out = bridge.php_json("add_filter('aimo_approved_callers', fn($c) => array_merge($c, ['extra/extra.php'])); aimo_bridge_sync_approvals(); echo json_encode(array_keys(get_option('wpai_connector_approvals')));")
     assert "extra/extra.php" in out
