@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .providers import PROVIDERS
+
 BULLET = "\u2022"
 
 
@@ -99,17 +101,7 @@ MAX_INPUT_BYTES = MAX_KEY_BYTES * MAX_POOL_LINES + 4 * MAX_POOL_LINES  # the lon
 
 # Documented key prefixes (provider consoles and SDK docs, late 2026). A key without one draws a warning, never a
 # refusal: providers add formats (project keys, service-account keys) faster than any table here.
-KEY_PREFIXES: dict[str, tuple[str, ...]] = {
-    "openai": ("sk-",),
-    "anthropic": ("sk-ant-",),
-    "google": ("AIza",),
-    "openrouter": ("sk-or-",),
-    "perplexity": ("pplx-",),
-    "groq": ("gsk_",),
-    "nvidia": ("nvapi-",),
-    "xai": ("xai-",),
-    "huggingface": ("hf_",),
-}
+KEY_PREFIXES: dict[str, tuple[str, ...]] = {p.id: (p.key_prefix,) for p in PROVIDERS.values() if p.key_prefix}  # the provider manifest's
 
 _ASSIGN_RE = re.compile(r"^(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$", re.DOTALL)
 _QUOTES = ("\"", "'", "`")
