@@ -216,6 +216,7 @@ KNOWN_IMPORTS: frozenset[tuple[str, str]] = frozenset(
         ("aimo_cli.commands.bridge", "aimo_cli.core.providers"),  # bridge status: provider info per connector
         ("aimo_cli.commands.keys", "aimo_cli.core.secrets"),  # keys set/previous: fingerprint() and mask() to print a pool
         ("aimo_cli.commands.keys", "aimo_cli.core.providers"),  # keys import: the provider list for unknown variables
+        ("aimo_cli.commands.log", "aimo_cli.wordpress.bridge"),  # aimo log: the bridge client, straight from the command
     }
 )
 
