@@ -36,9 +36,7 @@ TOUCHED_OPTIONS = [
     "wpai_feature_connector-approval_enabled",
     "mwai_wpai_connectors_mode",
     "aipkit_wp_ai_client_gateway_mode",
-    "aimo_test_official_openai",
-    "aimo_test_ai_engine",
-    "aimo_test_puffer_connector",
+    "aimo_test_redirect_hosts",
     *[MANIFEST[p].setting_name for p in PROVIDERS],
     "aimo_connectors_change_log",  # last: restoring keys above appends to it
 ]

@@ -12,7 +12,7 @@ import pytest
 
 from aimo_cli.core.providers import PROVIDERS
 
-from . import secrets_registry
+from . import debuglog, secrets_registry
 from .clihelper import CAPTURED
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,6 +115,7 @@ _LEAKS: list[str] = []
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "reveals_secret: the test deliberately prints a secret (keys get --reveal)")
+    debuglog.start()
 
 
 def pytest_runtest_logreport(report):
@@ -143,6 +144,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    _scan_debug_log(session)
     if _LEAKS:
         import sys
 
@@ -152,9 +154,27 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+_DEBUG_LOG: list[str] = []
+
+
+def _scan_debug_log(session) -> None:
+    """Fail the run on any PHP notice, warning or deprecation the bridge caused on the test site (tests/debuglog.py)."""
+    import sys
+
+    path, problems = debuglog.scan()
+    _DEBUG_LOG[:] = problems
+    if problems:
+        sys.stderr.write(f"\nDEBUG LOG SCAN FAILED: the bridge caused {len(problems)} PHP notice(s) in {path}:\n")
+        for line in problems[:30]:
+            sys.stderr.write("  " + line + "\n")
+        session.exitstatus = 1
+
+
 def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"debug-log scan: {len(_DEBUG_LOG)} PHP notice(s) caused by the aimo bridge")
     n = len(secrets_registry.TEST_SECRETS)
     terminalreporter.write_line(f"secret-leak scan: {n} test secrets checked against every captured output; {len(_LEAKS)} leak(s)")
 from .bridgefix import bridge, bridge_installed, fake_providers  # noqa: E402,F401  (bridge fixtures, tests/bridgefix.py)
 from .fakeenv import fake, fake_env  # noqa: E402,F401  (the providers' fake per test, tests/fakeenv.py)
 from .cdp import browser, page  # noqa: E402,F401  (one Chromium per run, a fresh page per test, tests/cdp.py)
+from .peers import peers  # noqa: E402,F401  (the real third-party plugins, tests/peers.py)

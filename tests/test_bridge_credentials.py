@@ -144,11 +144,14 @@ def test_change_log_marks_outside_edits_and_aimo_writes(bridge):
     assert log[-1]["previous_fingerprint"] == fingerprint(outside)
     text = json.dumps(log)
     assert outside not in text and ours not in text
+    # in managed mode a plain delete_option() from PHP (not aimo's removal path) is logged and undone at once
     bridge.php("delete_option('connectors_ai_groq_api_key');")
-    last = bridge.status()["change_log"][-1]
-    assert (last["setting"], last["action"], last["fingerprint"], last["previous_fingerprint"], last["by_aimo"]) == (
+    deleted, refused = bridge.status()["change_log"][-2:]
+    assert (deleted["setting"], deleted["action"], deleted["fingerprint"], deleted["previous_fingerprint"], deleted["by_aimo"]) == (
         "connectors_ai_groq_api_key", "deleted", "", fingerprint(ours), False
     )
+    assert (refused["action"], refused["fingerprint"], refused["writer"]["kind"]) == ("refused_delete", fingerprint(ours), "core")
+    assert bridge.option("connectors_ai_groq_api_key") == ours
 
 
 def test_change_log_is_capped(bridge):
@@ -161,7 +164,7 @@ def test_change_log_is_capped(bridge):
 
 
 @pytest.mark.reveals_secret
-def test_typed_client_round_trip(bridge):
+def test_typed_client_round_trip(bridge, peers):
     key = bridge.fake.make_valid_key("perplexity")
     with bridge.client() as client:
         stored = wpbridge.set_base_urls(client, {p: bridge.fake.base_url(p) for p in ("perplexity", "groq")})
@@ -178,7 +181,8 @@ def test_typed_client_round_trip(bridge):
         with pytest.raises(SafetyError):
             wpbridge.put_credentials(client, {"perplexity": ""})
         assert wpbridge.set_base_urls(client, {"groq": None}) == {"perplexity": bridge.fake.base_url("perplexity")}
-        bridge.set_options(aimo_test_ai_engine="1", mwai_wpai_connectors_mode="managed", aimo_connectors_mode="observe")
+        bridge.set_options(aimo_connectors_mode="observe")
+        peers.ai_engine_managed()
         with pytest.raises(wpbridge.BridgeConflict) as exc:
             wpbridge.set_mode(client, "managed")
         assert exc.value.manager == "AI Engine"

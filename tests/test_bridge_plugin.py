@@ -1,4 +1,4 @@
-"""The bridge plugin on the real WordPress: modes, registration, precedence, competitors, bad input."""
+"""The bridge plugin on the real WordPress: modes, registration, bad input (next to other plugins: test_coexistence.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ STATUS_KEYS = {
 }
 CONNECTOR_KEYS = {
     "id", "name", "type", "registered_by", "manager", "provider_registered", "setting_name", "key_source", "fingerprint",
-    "mask_tail", "connected", "connected_reason", "checked_at", "base_url", "base_url_source",
+    "mask_tail", "connected", "connected_reason", "checked_at", "base_url", "base_url_source", "registrant", "served_by", "ollama_host", "page",
 }
 
 
@@ -79,16 +79,6 @@ def test_off_mode_registers_nothing_but_status_answers(bridge):
     assert bridge.connector(bridge.status(), "groq")["registered_by"] == "aimo"
 
 
-def test_official_provider_plugin_takes_precedence(bridge):
-    bridge.set_options(aimo_test_official_openai=bridge.fake.base_url("openai"))
-    bridge.managed()
-    status = bridge.status()
-    openai = bridge.connector(status, "openai")
-    assert openai["registered_by"] == "plugin" and openai["provider_registered"] is True
-    assert not openai["name"].endswith("via aimo")
-    assert bridge.connector(status, "groq")["registered_by"] == "aimo"
-
-
 def test_mode_bad_input_and_permissions_change_nothing(bridge):
     for body in ({"mode": "bogus"}, {}, {"mode": 3}):
         r = bridge.api("POST", "/aimo/v1/mode", body)
@@ -101,47 +91,6 @@ def test_mode_bad_input_and_permissions_change_nothing(bridge):
     assert bridge.api("GET", "/aimo/v1/status", user="anonymous").status_code == 401
     assert bridge.api("GET", "/aimo/v1/credentials/groq", user="editor").status_code == 403
     assert bridge.option("aimo_connectors_mode") == "observe"
-
-
-def test_ai_engine_in_managed_mode_is_a_conflict_until_taken_over(bridge):
-    bridge.point_at_fake()
-    bridge.set_options(aimo_test_ai_engine="1", mwai_wpai_connectors_mode="managed")
-    managers = bridge.status()["managers"]
-    assert {"name": "AI Engine", "slug": "ai-engine", "mode": "managed", "active": True, "source": "plugin"} in managers
-    r = bridge.api("POST", "/aimo/v1/mode", {"mode": "managed"})
-    assert r.status_code == 409
-    assert r.json()["code"] == "aimo_conflict" and r.json()["data"] == {"status": 409, "manager": "AI Engine"}
-    assert bridge.option("aimo_connectors_mode") == "observe"
-    r = bridge.api("POST", "/aimo/v1/mode", {"mode": "managed", "take_over": True})
-    assert r.status_code == 200, r.text
-    assert r.json()["mode"] == "managed" and r.json()["previous"] == "observe" and r.json()["demoted"] == ["AI Engine"]
-    assert bridge.option("mwai_wpai_connectors_mode") == "observe"
-
-
-def test_demotion_can_be_switched_off_by_filter(bridge):
-    bridge.set_options(aimo_test_ai_engine="1", mwai_wpai_connectors_mode="managed")
-    out = bridge.php(
-        "add_filter('aimo_demote_competitors', '__return_false');"
-        "$q = new WP_REST_Request('POST', '/aimo/v1/mode'); $q->set_body_params(['mode' => 'managed', 'take_over' => true]);"
-        "echo json_encode(rest_do_request($q)->get_data());"
-    )
-    assert '"demoted":[]' in out
-    assert bridge.option("mwai_wpai_connectors_mode") == "managed"
-
-
-def test_via_other_plugin_connector_is_reported_and_replaced_on_take_over(bridge):
-    bridge.point_at_fake()
-    bridge.set_options(aimo_test_puffer_connector="1", aimo_connectors_mode="managed")
-    status = bridge.status()
-    xai = bridge.connector(status, "xai")
-    assert xai["name"] == "xAI via AI Puffer" and xai["manager"] == "AI Puffer"
-    assert {"name": "AI Puffer", "slug": "ai-puffer", "mode": "managed", "active": True, "source": "connector"} in status["managers"]
-    assert bridge.connector(status, "groq")["name"] == "Groq via aimo"  # the rest is still ours
-    r = bridge.api("POST", "/aimo/v1/mode", {"mode": "managed"})
-    assert r.status_code == 409 and r.json()["data"]["manager"] == "AI Puffer"
-    r = bridge.api("POST", "/aimo/v1/mode", {"mode": "managed", "take_over": True})
-    assert r.status_code == 200 and r.json()["replaced"] == ["xai"]
-    assert bridge.connector(bridge.status(), "xai")["name"] == "xAI via aimo"
 
 
 def test_stopping_never_touches_keys(bridge):

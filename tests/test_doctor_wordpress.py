@@ -155,9 +155,9 @@ def test_mode_off_warns_and_strict_fails(bridge, monkeypatch, quiet_catalog):
     assert code == ExitCode.DRIFT
 
 
-def test_competitor_in_managed_mode_fails_with_takeover_hint(bridge, monkeypatch, quiet_catalog):
+def test_competitor_in_managed_mode_fails_with_takeover_hint(bridge, peers, monkeypatch, quiet_catalog):
     write_config(bridge.wp, bridge.fake)
-    bridge.set_options(aimo_test_ai_engine=1, mwai_wpai_connectors_mode="managed")
+    peers.ai_engine_managed()
     code, report, _ = doctor("--offline")
     managers = site_check(report, "site.managers")
     assert managers["status"] == "fail" and "AI Engine" in managers["message"]
@@ -191,7 +191,11 @@ def test_key_from_a_php_constant_warns_that_a_push_is_useless(bridge, monkeypatc
 
 def test_wiped_key_fails_connected_and_hints_push(bridge, monkeypatch, quiet_catalog):
     managed_with_groq(bridge, monkeypatch)
-    bridge.store_key("groq", "")  # what WordPress does when a key check fails on save
+    # what WordPress does when a key check fails on save (in managed mode the bridge refuses an empty write, so the
+    # wipe happens while it is off guard, in observe mode)
+    bridge.set_options(aimo_connectors_mode="observe")
+    bridge.store_key("groq", "")
+    bridge.set_options(aimo_connectors_mode="managed")
     code, report, _ = doctor()
     sync = site_check(report, "connector.groq.sync")
     assert sync["status"] == "warn" and "wiped" in sync["message"] and sync["hint"] == "aimo sync push local"

@@ -310,23 +310,29 @@ def test_provider_unreachable_from_the_site_during_validation(faulty):
 # -- another manager switches mode during a run --------------------------------------------------------------------
 
 
-def ai_engine_takes_over(site):
-    return lambda: site.set_options(aimo_test_ai_engine="1", mwai_wpai_connectors_mode="managed")
+def ai_engine_takes_over(peers):
+    """The real AI Engine (active, observe) and an admin who clicks Enable on its banner when the callback runs."""
+    peers.activate("ai-engine")
+    return lambda: peers.banner_click("ai-engine", "managed")
 
 
-def test_another_manager_switches_to_managed_between_read_and_write(faulty):
+def test_another_manager_switches_to_managed_between_read_and_write(faulty, peers):
     site, proxy = faulty
     a, b = pushed(site, proxy)
-    proxy.before(2, ai_engine_takes_over(site))  # after aimo's status read, before its write
+    proxy.before(2, ai_engine_takes_over(peers))  # after aimo's status read, before its write
     r = run_cli(["sync", "push"])
-    assert r.code == 0, r.out + r.err  # aimo could not have known: its key write is still a safe write
-    assert option(site, "groq") == b
+    # aimo could not have known, but the bridge does: it writes nothing while another manager runs the Connectors
+    assert r.code == ExitCode.REFUSED, r.out + r.err
+    assert "AI Engine manages the Connectors" in r.out and "aimo connectors takeover wp" in r.out and "Retry:" not in r.err
+    assert option(site, "groq") == a
     proxy.reset()
-    # every later run sees two managers, says so, and exits 7 until the admin decides
-    for args in (["sync", "status"], ["sync", "push"]):
-        r = run_cli(args)
-        assert r.code == ExitCode.DRIFT, (args, r.text)
-        assert "AI Engine also manages the Connectors" in r.err and "aimo connectors takeover wp" in r.err
+    # every later run sees two managers and says so; a push refuses (exit 6) until the admin decides
+    r = run_cli(["sync", "status"])
+    assert r.code == ExitCode.DRIFT, r.text
+    assert "AI Engine also manages the Connectors" in r.err and "aimo connectors takeover wp" in r.err
+    r = run_cli(["sync", "push"])
+    assert r.code == ExitCode.REFUSED, r.text
+    assert "AI Engine manages the Connectors" in r.out + r.err and "aimo connectors takeover wp" in r.out + r.err and "Retry:" not in r.err
     data = json.loads(run_cli(["sync", "status", "--json"]).out)
     assert data["sites"][0]["competitor"] == "AI Engine"
     assert site.option("mwai_wpai_connectors_mode") == "managed"  # never demoted without the admin's say-so
@@ -336,12 +342,12 @@ def test_another_manager_switches_to_managed_between_read_and_write(faulty):
     converges(site, proxy, "groq", b)
 
 
-def test_another_manager_switches_to_managed_before_aimo_enables(faulty):
+def test_another_manager_switches_to_managed_before_aimo_enables(faulty, peers):
     site, proxy = faulty
     site.set_options(aimo_connectors_mode="observe")
     key = site.fake.make_valid_key("groq")
     set_key("groq", key)
-    proxy.before(1, ai_engine_takes_over(site))
+    proxy.before(1, ai_engine_takes_over(peers))
     r = run_cli(["connectors", "enable"])
     assert r.code == ExitCode.REFUSED
     assert "AI Engine manages the Connectors" in r.err and "takeover" in r.err

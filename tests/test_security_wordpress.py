@@ -66,10 +66,10 @@ def test_debug_log_of_push_pull_status_doctor_shows_no_key_or_app_password(bridg
 
 
 @pytest.mark.wordpress
-def test_debug_log_of_the_core_settings_path_shows_no_key(bridge):
+def test_debug_log_of_the_core_settings_path_shows_no_key(bridge, peers):
     """Without the bridge the key travels in /wp/v2/settings bodies (and WordPress answers with a mask)."""
     base = "aimo-bridge/aimo-bridge.php"
-    bridge.set_options(aimo_test_official_openai=bridge.fake.base_url("openai"))
+    peers.official_openai()
     bridge.php(f"require_once ABSPATH . 'wp-admin/includes/plugin.php'; deactivate_plugins('{base}');")
     try:
         write_site(bridge.url, bridge.wp.admin_user, bridge.wp.admin_app_password, extra=bridge.fake.settings_toml())

@@ -22,8 +22,8 @@ BASENAME = "aimo-bridge/aimo-bridge.php"
 
 
 @pytest.fixture
-def core_site(bridge):
-    bridge.set_options(aimo_test_official_openai=bridge.fake.base_url("openai"))
+def core_site(bridge, peers):
+    peers.official_openai()
     bridge.php(f"require_once ABSPATH . 'wp-admin/includes/plugin.php'; deactivate_plugins('{BASENAME}');")
     cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "aimo" / "aimo.toml"
     cfg.parent.mkdir(parents=True, exist_ok=True)

@@ -218,9 +218,9 @@ def test_env_or_constant_sourced_connector_is_refused(site, groq_constant):
     assert option(site, "groq") == local
 
 
-def test_competitor_conflict_take_over_and_take_back(site):
+def test_competitor_conflict_take_over_and_take_back(site, peers):
     site.point_at_fake()
-    site.set_options(aimo_test_ai_engine="1", mwai_wpai_connectors_mode="managed")
+    peers.ai_engine_managed()
     r = run_cli(["connectors", "enable", "local"])
     assert r.code == ExitCode.REFUSED
     assert "AI Engine" in r.err and "takeover" in r.err
@@ -229,7 +229,7 @@ def test_competitor_conflict_take_over_and_take_back(site):
     assert site.option("mwai_wpai_connectors_mode") == "observe"
     assert json.loads(run_cli(["mode", "local", "--json"]).out)["mode"] == "managed"
     # the competitor grabs the page back behind our back: aimo sees it and takes back control on request
-    site.set_options(mwai_wpai_connectors_mode="managed")
+    peers.banner_click("ai-engine", "managed")
     r = run_cli(["mode", "local"])
     assert "AI Engine" in r.out
     r = run_cli(["mode", "managed", "local", "--take-over"])

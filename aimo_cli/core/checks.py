@@ -397,9 +397,18 @@ def mode_check(site: str, mode: str | None) -> Check:
 
 def managers_check(site: str, managers: Sequence[Mapping] | None) -> Check:
     g = f"site {site}"
-    rivals = [m for m in managers or [] if isinstance(m, Mapping) and m.get("mode") == "managed" and (m.get("active") or m.get("source") == "connector")]
+    def managing(m: Mapping) -> bool:  # an active plugin whose own mode is managed (older bridges: no "managing")
+        if "managing" in m:
+            return bool(m.get("managing"))
+        return m.get("mode") == "managed" and bool(m.get("active") or m.get("source") == "connector")
+
+    def label(m: Mapping) -> str:
+        name = str(m.get("name") or m.get("slug") or "?")
+        return f"{name} {m['version']}" if m.get("version") else name
+
+    rivals = [m for m in managers or [] if isinstance(m, Mapping) and managing(m)]
     if rivals:
-        names = ", ".join(str(m.get("name") or m.get("slug") or "?") for m in rivals)
+        names = ", ".join(label(m) for m in rivals)
         return check(
             "site.managers",
             FAIL,
@@ -408,7 +417,7 @@ def managers_check(site: str, managers: Sequence[Mapping] | None) -> Check:
             group=g,
             site=site,
         )
-    others = [str(m.get("name")) for m in managers or [] if isinstance(m, Mapping)]
+    others = [label(m) + (" (installed, inactive)" if m.get("active") is False else f" ({m.get('mode')})") for m in managers or [] if isinstance(m, Mapping)]
     if others:
         return check("site.managers", OK, "other connector managers present, none in managed mode: " + ", ".join(others), group=g, site=site)
     return check("site.managers", OK, "no other connector manager", group=g, site=site)
@@ -428,9 +437,23 @@ def registered_check(site: str, pid: str, name: str, conn: Mapping | None, mode:
     cid = f"connector.{pid}.registered"
     if conn and conn.get("provider_registered"):
         by = str(conn.get("registered_by") or "?")
+        registrant = conn.get("registrant") if isinstance(conn.get("registrant"), Mapping) else {}
+        served = conn.get("served_by") if isinstance(conn.get("served_by"), Mapping) else {}
         if by == "manager" and conn.get("manager"):
-            by = f"another manager ({conn['manager']})"
-        return check(cid, OK, f"{name}: registered by {by}", group=g, site=site)
+            by = f"another manager ({registrant.get('label') or conn['manager']})"
+        elif registrant.get("label") and registrant.get("kind") != "core":
+            by = str(registrant["label"])
+        serving = f"; served by {served['label']}" if served.get("label") else ""
+        if str(conn.get("name") or "").endswith(" via aimo") and served and served.get("kind") != "aimo":
+            return check(
+                cid,
+                FAIL,
+                f"{name}: the card says aimo, but {served.get('label') or 'another plugin'} serves it (class {served.get('class')})",
+                f"aimo connectors takeover {site} (the other manager is switched to observe), or hand over: aimo mode observe {site}",
+                group=g,
+                site=site,
+            )
+        return check(cid, OK, f"{name}: registered by {by}{serving}", group=g, site=site)
     if mode in ("observe", "off"):
         return check(cid, WARN, f"{name}: no AI provider registered (the bridge is in {mode} mode)", f"aimo connectors enable {site}", group=g, site=site)
     return check(
@@ -492,7 +515,8 @@ def key_source_check(site: str, pid: str, name: str, key_source: str, env_var: s
 
 
 def sync_check(
-    site: str, pid: str, name: str, local: str, remote: RemoteKey, base: BaseRecord | None, *, mode: str | None = None, changed: str | None = None
+    site: str, pid: str, name: str, local: str, remote: RemoteKey, base: BaseRecord | None, *, mode: str | None = None, changed: str | None = None,
+    rollback: str | None = None,
 ) -> Check:
     """`mode`: the bridge's mode (observe/off: aimo writes nothing, so the hint is to enable it); `changed`: who
     changed the site's key and when, from the bridge's change log ("changed in wp-admin by alice, 2 h ago")."""
@@ -501,6 +525,15 @@ def sync_check(
     if remote.key_source in ("env", "constant"):
         return check(cid, SKIP, f"{name}: not compared (the site's key comes from {remote.key_source})", group=g, site=site)
     status = classify(local, remote, base)
+    if rollback and status in (Status.REMOTE_CHANGED, Status.CONFLICT):
+        return check(
+            cid,
+            FAIL,
+            f"{name}: {rollback}",
+            f"aimo sync push {site} --prefer local (puts aimo's key back; a pull would store the old key)",
+            group=g,
+            site=site,
+        )
     if status is Status.IN_SYNC:
         return check(cid, OK, f"{name}: the site holds the local key", group=g, site=site)
     if status is Status.BOTH_EMPTY:
@@ -543,6 +576,18 @@ def connected_check(site: str, pid: str, name: str, conn: Mapping | None) -> Che
     g = f"connectors {site}"
     cid = f"connector.{pid}.connected"
     value = (conn or {}).get("connected")
+    page = (conn or {}).get("page") if isinstance((conn or {}).get("page"), Mapping) else None
+    if page is not None and value is not None and bool(page.get("connected")) != bool(value):
+        shown = "connected" if page.get("connected") else ("not connected" if page.get("visible") else "absent")
+        return check(
+            cid,
+            FAIL,
+            f"{name}: the Connectors page shows it {shown}, but the live check says {'connected' if value else 'not connected'}"
+            + (f" ({conn.get('connected_reason')})" if conn.get("connected_reason") else ""),
+            f"See who serves it: aimo bridge status {site}",
+            group=g,
+            site=site,
+        )
     if conn is not None and not conn.get("provider_registered"):
         return check(cid, SKIP, f"{name}: not registered on the site, so it cannot be connected (see its registered check)", group=g, site=site)
     if value is True:

@@ -281,7 +281,11 @@ def _with_bridge(ctx, site: SiteConfig, status: dict, bridge_ms: float, *, offli
     remote = remote_from_status(status)
     base = SyncState(ctx.state_dir).load(name)
     approval = status.get("approval") if isinstance(status.get("approval"), dict) else None
-    out += _connector_checks(site, conns, local, remote, base, status.get("mode"), approval, with_connected=True, status=status)
+    from .rollback import find_rollbacks
+
+    previous = {pid: ctx.secrets.get(credentials_previous(pid)) or "" for pid in PROVIDER_IDS}
+    rollbacks = {pid: rb.describe() for pid, rb in find_rollbacks(status, {p: remote[p].fingerprint for p in PROVIDER_IDS}, previous).items()}
+    out += _connector_checks(site, conns, local, remote, base, status.get("mode"), approval, with_connected=True, status=status, rollbacks=rollbacks)
     for pid in PROVIDER_IDS:  # every non-default base URL, keyed or not: keys may go there
         over = C.base_url_check(name, pid, str((conns.get(pid) or {}).get("name") or PROVIDERS[pid].name), conns.get(pid), PROVIDERS[pid].default_base_url)
         if over is not None:
@@ -307,7 +311,13 @@ def _with_bridge(ctx, site: SiteConfig, status: dict, bridge_ms: float, *, offli
     return out
 
 
-def _connector_checks(site, conns, local, remote, base, mode, approval, *, with_connected: bool, status=None) -> list[Check]:
+def credentials_previous(pid: str) -> str:
+    from .credentials import previous_entry
+
+    return previous_entry(pid)
+
+
+def _connector_checks(site, conns, local, remote, base, mode, approval, *, with_connected: bool, status=None, rollbacks: dict | None = None) -> list[Check]:
     from .audit import describe_change
 
     out: list[Check] = []
@@ -324,7 +334,7 @@ def _connector_checks(site, conns, local, remote, base, mode, approval, *, with_
             ks = C.key_source_check(name, pid, label, str((conn or {}).get("key_source") or "none"), info.env_var)
             if ks is not None:
                 out.append(ks)
-        out.append(C.sync_check(name, pid, label, cred.first, remote[pid], base.get(pid), mode=mode, changed=describe_change(status, pid)))
+        out.append(C.sync_check(name, pid, label, cred.first, remote[pid], base.get(pid), mode=mode, changed=describe_change(status, pid), rollback=(rollbacks or {}).get(pid)))
         if with_connected:
             out.append(C.connected_check(name, pid, label, conn))
             ap = C.approval_check(name, pid, label, approval)

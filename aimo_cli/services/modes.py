@@ -100,11 +100,22 @@ def connectors_overview(ctx, site: SiteConfig, *, check: bool = True) -> dict:
         c = by_id.get(pid, {})
         if remote.via_bridge:
             registered_by = c.get("registered_by") or "none"
+            registrant = c.get("registrant") if isinstance(c.get("registrant"), dict) else {}
             if c.get("manager"):
-                registered_by += f" ({c['manager']})"
+                registered_by += f" ({registrant.get('label') or c['manager']})"
+            elif registrant.get("label") and registrant.get("kind") in ("plugin", "mu-plugin"):
+                registered_by += f" ({registrant['label']})"
             connected = c.get("connected")
             wp_state = "Connected" if connected else ("Set up" if connected is False else "not checked")
             reason = c.get("connected_reason") or ""
+            page = c.get("page") if isinstance(c.get("page"), dict) else None
+            if page is not None:  # what Settings → Connectors shows, by the page's own logic
+                wp_state = "Connected" if page.get("connected") else ("Set up" if page.get("visible") else "not on the page")
+                if connected is not None and bool(connected) != bool(page.get("connected")):
+                    reason = f"live check: {'connected' if connected else 'not connected'}" + (f" ({reason})" if reason else "")
+            served = c.get("served_by") if isinstance(c.get("served_by"), dict) else {}
+            if served.get("label") and served.get("kind") != "aimo":
+                reason = f"served by {served['label']}" + (f"; {reason}" if reason else "")
             key_source = c.get("key_source") or "none"
         else:
             registered_by = "a provider plugin" if rk.registered else "none"

@@ -40,6 +40,17 @@ class RemoteView:
         found = active_competitor(self.status or {})
         return (str(found.get("name") or "another plugin")) if found else None
 
+    @property
+    def manager_in_charge(self) -> str | None:
+        """Another plugin managing the Connectors (active, its own mode managed), whatever the bridge's mode: aimo
+        writes nothing through it (the bridge refuses too)."""
+        if not self.via_bridge:
+            return None
+        from .modes import active_competitor
+
+        found = active_competitor(self.status or {})
+        return (str(found.get("name") or "another plugin")) if found else None
+
 
 @dataclass
 class ProviderResult:
@@ -223,6 +234,13 @@ def push_site(
             result.results.append(pr)
             if d.status is Status.DIFFERS and d.action is not Action.PUSH:
                 pr.reason += "; " + first_contact_hint(cred, rk, remote, pr.source)
+            if d.action is Action.PUSH and remote.manager_in_charge:
+                pr.outcome = "refused"
+                pr.reason = (
+                    f"{remote.manager_in_charge} manages the Connectors: aimo writes nothing through another manager"
+                    f" (take over: aimo connectors takeover {site.name}; its keys are untouched)"
+                )
+                continue
             if d.status is Status.IN_SYNC and base.get(pid) != BaseRecord.of(local):
                 # both sides hold the same key: that is the new base, even when they got there on their own (a write
                 # whose answer was lost, a change made on both sides) — a stale base would turn the next change into a conflict
@@ -243,7 +261,16 @@ def push_site(
                 pr.outcome = {Action.REFUSE: "refused", Action.CONFLICT: "conflict", Action.NONE: "unchanged"}.get(d.action, "drift" if d.status in DRIFT else "skipped")
         if batch:
             if remote.via_bridge:
-                _write_via_bridge(client, batch, result, records)
+                try:
+                    _write_via_bridge(client, batch, result, records)
+                except bridge_conflict() as exc:  # another manager took over between aimo's read and its write
+                    for pr in result.results:
+                        if pr.provider in batch:
+                            pr.outcome = "refused"
+                            pr.reason = (
+                                f"{exc.manager or 'another plugin'} manages the Connectors: aimo writes nothing through another manager"
+                                f" (take over: aimo connectors takeover {site.name}; its keys are untouched)"
+                            )
             else:
                 _write_via_settings(ctx, client, batch, remote, result, records)
         result.requests = client.request_count
@@ -284,6 +311,12 @@ def refuse_unless_managed(site: SiteConfig, remote: RemoteView) -> None:
             f"{site.name}: the aimo bridge is in {remote.mode} mode: aimo only reports on this site and writes no key",
             f"Hand aimo the Connectors first: aimo connectors enable {site.name}",
         )
+
+
+def bridge_conflict():
+    from ..wordpress.bridge import BridgeConflict
+
+    return BridgeConflict
 
 
 def _write_via_bridge(client, batch: dict[str, str], result: SiteSync, records: dict[str, BaseRecord]) -> None:
@@ -389,10 +422,16 @@ def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, pref
         remote = read_remote(client)
         base = state.load(site.name)
         result = SiteSync(site.name, remote.via_bridge, competitor=remote.competitor)
+        rollbacks = site_rollbacks(ctx, remote, pids)
         for pid in pids:
             local_cred = credentials.resolve(ctx, pid)
             d = plan_pull(pid, local_cred.first, remote.keys[pid], base.get(pid), prefer=prefer, can_fetch=remote.via_bridge)
-            pr = ProviderResult(pid, d.status.value, d.action.value, d.reason)
+            rb = rollbacks.get(pid) if d.status in (Status.REMOTE_CHANGED, Status.CONFLICT) else None
+            if rb and prefer != "remote":
+                reason = f"{rb.describe()}; aimo keeps its key (to take the site's anyway: aimo sync pull {site.name} --prefer remote)"
+                result.results.append(ProviderResult(pid, d.status.value, "refuse", reason, "refused"))
+                continue
+            pr = ProviderResult(pid, d.status.value, d.action.value, rb.describe() if rb else d.reason)
             result.results.append(pr)
             if d.status is Status.IN_SYNC and base.get(pid) != BaseRecord.of(local_cred.first):
                 records[pid] = BaseRecord.of(local_cred.first)  # the new base (see push_site)
@@ -445,7 +484,9 @@ def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> Si
         requests = client.request_count
     base = state.load(site.name)
     result = SiteSync(site.name, remote.via_bridge, requests=requests, competitor=remote.competitor)
-    for pid in pick_providers(providers):
+    pids = pick_providers(providers)
+    rollbacks = site_rollbacks(ctx, remote, pids)
+    for pid in pids:
         cred = credentials.resolve(ctx, pid)
         local = cred.first
         rk = remote.keys[pid]
@@ -459,6 +500,9 @@ def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> Si
             changed = describe_change(remote.status, pid)
             if changed:
                 pr.reason += f" (on the site: {changed})"
+        rb = rollbacks.get(pid) if d.status in (Status.REMOTE_CHANGED, Status.CONFLICT) else None
+        if rb:
+            pr.reason = f"{rb.describe()}; push aimo's key back: aimo sync push {site.name} --prefer local"
         result.results.append(pr)
     if remote.via_bridge and remote.mode and remote.mode != "managed":
         result.mode_note = f"the aimo bridge is in {remote.mode} mode: aimo only reports here; aimo connectors enable {site.name} hands it the Connectors"
@@ -510,6 +554,14 @@ def clear_site(ctx, site: SiteConfig, providers: list[str]) -> SiteSync:
 def adoptable(ctx, result: SiteSync) -> list[str]:
     """Providers the site holds a key for and aimo has none: candidates for --adopt."""
     return [r.provider for r in result.results if r.status == Status.LOCAL_EMPTY.value]
+
+
+def site_rollbacks(ctx, remote, pids: list[str]) -> dict:
+    """Site keys that are keys aimo replaced earlier (services/rollback.py), by provider."""
+    from .rollback import find_rollbacks
+
+    previous = {pid: ctx.secrets.get(credentials.previous_entry(pid)) or "" for pid in pids}
+    return find_rollbacks(remote.status, {pid: remote.keys[pid].fingerprint for pid in pids}, previous)
 
 
 def check_prefer(prefer: str | None) -> str | None:

@@ -80,6 +80,16 @@ def set_mode(client, mode: str, take_over: bool = False) -> dict:
     return _object(client, data, "/mode")
 
 
+def _write_conflict(client, exc: RemoteError) -> BridgeConflict:
+    """The bridge refused a write because another manager runs the Connectors (409 aimo_conflict)."""
+    manager = _conflict_manager(exc)
+    return BridgeConflict(
+        f"{client.site}: {manager or 'another plugin'} manages the Connectors; aimo writes nothing through it",
+        "Take over with aimo connectors takeover SITE (it is switched to observe; its keys are untouched), or leave it in charge.",
+        manager=manager,
+    )
+
+
 def _conflict_manager(exc: RemoteError) -> str:
     """The manager's name from the bridge's 409 message ("NAME is managing the connectors. …")."""
     import re
@@ -96,6 +106,8 @@ def set_models(client, text: str | None = None, image: str | None = None) -> dic
     try:
         return _object(client, _call(client, "POST", "/models", body=body), "/models")
     except RemoteError as exc:
+        if getattr(exc, "status", None) == 409 and getattr(exc, "wp_code", "") == "aimo_conflict":
+            raise _write_conflict(client, exc) from None
         if getattr(exc, "wp_code", "") == "aimo_disconnected_provider":
             raise AimoError(exc.message, "Connect the provider first: aimo keys set ID, then aimo sync push.", code=ExitCode.REFUSED) from None
         raise
@@ -110,7 +122,12 @@ def put_credentials(client, credentials: Mapping[str, str]) -> dict:
             raise SafetyError(f"refusing to send a masked credential for {pid}", "Only real keys are sent; a masked value would wipe the key.")
     if not credentials:
         return {}
-    data = _object(client, _call(client, "POST", "/credentials", body=dict(credentials)), "/credentials")
+    try:
+        data = _object(client, _call(client, "POST", "/credentials", body=dict(credentials)), "/credentials")
+    except RemoteError as exc:
+        if getattr(exc, "status", None) == 409 and getattr(exc, "wp_code", "") == "aimo_conflict":
+            raise _write_conflict(client, exc) from None
+        raise
     results = data.get("results")
     if not isinstance(results, dict):
         raise RemoteError(f"{client.site}: the bridge's /credentials answer has no results", "Update the bridge: aimo bridge install.")

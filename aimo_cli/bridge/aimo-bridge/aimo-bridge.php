@@ -22,6 +22,7 @@ define( 'AIMO_BRIDGE_DIR', __DIR__ );
 
 require_once __DIR__ . '/includes/common.php';
 require_once __DIR__ . '/includes/managers.php';
+require_once __DIR__ . '/includes/coexist.php';
 require_once __DIR__ . '/includes/changelog.php';
 require_once __DIR__ . '/includes/managed.php';
 require_once __DIR__ . '/includes/status.php';

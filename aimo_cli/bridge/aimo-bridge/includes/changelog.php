@@ -82,7 +82,7 @@ function aimo_bridge_log_change( string $setting, $old, $new_value ): void {
 	if ( null !== $new_value && ! is_string( $new_value ) ) {
 		return;
 	}
-	if ( $old === $new_value ) {
+	if ( $old === $new_value || ! empty( $GLOBALS['aimo_bridge_restoring'] ) ) {
 		return;
 	}
 	$user  = wp_get_current_user();
@@ -96,6 +96,7 @@ function aimo_bridge_log_change( string $setting, $old, $new_value ): void {
 		'via'                  => aimo_bridge_request_channel(),
 		'by_aimo'              => aimo_bridge_request_is_aimo(),
 		'app_password'         => aimo_bridge_app_password_name(),
+		'writer'               => aimo_bridge_writer_entry(),
 	);
 	$log   = get_option( AIMO_BRIDGE_OPT_LOG, array() );
 	$log   = is_array( $log ) ? $log : array();

@@ -23,6 +23,7 @@ function aimo_bridge_managed_hooks(): void {
 	add_filter( 'wpai_has_ai_credentials', 'aimo_bridge_has_credentials', 20 );
 	add_filter( 'http_request_args', 'aimo_bridge_filter_request_args', 20 );
 	// The Ollama allowance of WordPress's SSRF guard is scoped to the bridge's own requests (Aimo_Bridge_Transporter).
+	aimo_bridge_guard_hooks();
 }
 
 /** Whether the AI Client is available on this site. */
@@ -39,15 +40,18 @@ function aimo_bridge_load_adapters(): bool {
 	return true;
 }
 
-/** Register an adapter for every provider nothing else has registered (and for ids taken over). */
+/**
+ * Register an adapter for every provider nothing else has registered. Official and community provider plugins
+ * register before init:10 and always keep their ids, take-over or not (managers' gateways come later, at init:25
+ * and init:1000, and a take-over demotes them to observe, so they no longer replace anything).
+ */
 function aimo_bridge_register_providers(): void {
 	if ( ! aimo_bridge_load_adapters() ) {
 		return;
 	}
-	$registry   = AiClient::defaultRegistry();
-	$taken_over = aimo_bridge_taken_over_ids();
+	$registry = AiClient::defaultRegistry();
 	foreach ( array_keys( aimo_bridge_providers() ) as $id ) {
-		if ( $registry->hasProvider( $id ) && ! in_array( $id, $taken_over, true ) ) {
+		if ( $registry->hasProvider( $id ) ) {
 			continue; // an official or community provider plugin came first: it takes precedence
 		}
 		try {
@@ -84,11 +88,11 @@ function aimo_bridge_served_ids(): array {
 function aimo_bridge_fix_connectors( $registry ): void {
 	$taken_over = aimo_bridge_taken_over_ids();
 	foreach ( aimo_bridge_served_ids() as $id ) {
-		$conf     = aimo_bridge_provider( $id );
-		$existing = $registry->get_registered( $id );
-		if ( $existing && null !== aimo_bridge_connector_manager( (string) $existing['name'] ) && ! in_array( $id, $taken_over, true ) ) {
-			continue; // another manager's connector: reported by status, replaced only on take-over
+		$conf = aimo_bridge_provider( $id );
+		if ( ! in_array( $id, $taken_over, true ) && aimo_bridge_owned_by_other_manager( $registry, $id ) ) {
+			continue; // another active manager's connector (or one it removed): reported by status, replaced only on take-over
 		}
+		$existing = $registry->is_registered( $id ) ? $registry->get_registered( $id ) : null;
 		if ( $existing ) {
 			$registry->unregister( $id );
 		}
@@ -118,6 +122,24 @@ function aimo_bridge_fix_connectors( $registry ): void {
 		}
 		$registry->register( $id, $args );
 	}
+}
+
+/**
+ * Whether another manager owns a connector right now: an active manager plugin (its own mode managed) registered
+ * or removed it during this wp_connectors_init, or its name says "… via X".
+ */
+function aimo_bridge_owned_by_other_manager( $registry, string $id ): bool {
+	foreach ( array( aimo_bridge_registrant( $id ), aimo_bridge_unregistered_by( $id ) ) as $owner ) {
+		$known = $owner ? aimo_bridge_manager_for_plugin( (string) $owner['file'] ) : null;
+		if ( $known && aimo_bridge_known_manager_managing( $known ) ) {
+			return true;
+		}
+	}
+	if ( $registry->is_registered( $id ) ) {
+		$existing = $registry->get_registered( $id );
+		return null !== aimo_bridge_connector_manager( (string) ( $existing['name'] ?? '' ) );
+	}
+	return false;
 }
 
 /** Prepend a saved "provider:model" preference as a [provider, model] pair. */

@@ -200,6 +200,10 @@ function aimo_bridge_rest_models( WP_REST_Request $request ) {
 	if ( is_wp_error( $body ) ) {
 		return $body;
 	}
+	$busy = aimo_bridge_competitor();
+	if ( $busy ) {
+		return aimo_bridge_competitor_error( $busy );
+	}
 	$models = aimo_bridge_models();
 	$new    = $models;
 	foreach ( array( 'text', 'image' ) as $kind ) {
@@ -251,6 +255,10 @@ function aimo_bridge_rest_put_credentials( WP_REST_Request $request ) {
 			return aimo_bridge_error( 'aimo_invalid_body', sprintf( /* translators: %s: id. */ __( 'The credential for "%s" must be a string.', 'aimo-bridge' ), $id ), 400, array( 'provider' => (string) $id ) );
 		}
 	}
+	$busy = aimo_bridge_competitor();
+	if ( $busy ) {
+		return aimo_bridge_competitor_error( $busy );
+	}
 	$results = array();
 	foreach ( $body as $id => $key ) {
 		$results[ $id ] = aimo_bridge_store_credential( (string) $id, $key );
@@ -291,7 +299,10 @@ function aimo_bridge_store_credential( string $id, string $key ): array {
 			$stored
 		);
 	}
-	$check = aimo_bridge_validate_key( $id, $key );
+	if ( 'ollama' === $id && aimo_bridge_ollama_plugin_host() ) {
+		return aimo_bridge_store_ollama_host( $key, $stored );
+	}
+	$check = aimo_bridge_validate_key_anywhere( $id, $key );
 	if ( ! $check['valid'] ) {
 		$cause = array_intersect_key( $check, array_flip( array( 'cause', 'url', 'http_status' ) ) );
 		if ( 'refused' === $check['cause'] ) {
@@ -312,10 +323,10 @@ function aimo_bridge_store_credential( string $id, string $key ): array {
 		update_option( AIMO_BRIDGE_OPT_CREATED_KEYS, array_values( array_unique( $list ) ), false );
 	}
 	aimo_bridge_remember_connected( $id, true, '' );
-	$reason = '';
+	$reason = (string) ( $check['note'] ?? '' );
 	$source = aimo_bridge_effective_key( $id )[1];
 	if ( in_array( $source, array( 'env', 'constant' ), true ) ) {
-		$reason = sprintf( 'stored, but the site takes this key from the %s %s, which wins over the database', 'env' === $source ? 'environment variable' : 'constant', aimo_bridge_key_constant( $id ) );
+		$reason = ( '' !== $reason ? $reason . '; ' : '' ) . sprintf( 'stored, but the site takes this key from the %s %s, which wins over the database', 'env' === $source ? 'environment variable' : 'constant', aimo_bridge_key_constant( $id ) );
 	}
 	return $result( 'stored', $reason, $key );
 }

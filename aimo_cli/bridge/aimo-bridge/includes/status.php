@@ -32,10 +32,7 @@ function aimo_bridge_status( bool $check = false ): array {
 		'site_id'              => aimo_bridge_site_id(),
 		'wpai_active'          => is_plugin_active( 'ai/ai.php' ),
 		'connectors'           => aimo_bridge_connector_report( $check ),
-		'managers'             => array_map(
-			static fn( $m ) => array_intersect_key( $m, array_flip( array( 'name', 'slug', 'mode', 'active', 'source' ) ) ),
-			aimo_bridge_detect_managers()
-		),
+		'managers'             => aimo_bridge_detect_managers(),
 		'approval'             => array(
 			'active'   => (bool) get_option( 'wpai_features_enabled' ) && (bool) get_option( 'wpai_feature_connector-approval_enabled' ),
 			'approved' => (object) $approved,
@@ -75,7 +72,18 @@ function aimo_bridge_connector_report( bool $check ): array {
 		$class      = $registered ? $ai->getProviderClassName( $id ) : '';
 		$ours       = $class && is_subclass_of( $class, 'Aimo_Bridge_Provider' );
 		$name       = (string) ( $connector['name'] ?? ( $conf['name'] ?? ucwords( $id ) ) );
-		$manager    = aimo_bridge_connector_manager( $name ); // a "… via X" connector wins over whose provider class it is
+		$serving    = aimo_bridge_serving( $id );
+		$registrant = $connector ? aimo_bridge_registrant( $id ) : null;
+		if ( $registrant && 'core' === $registrant['kind'] && $serving && 'plugin' === $serving['kind'] && ! $serving['gateway'] ) {
+			$registrant = array( // core registers the connector of a provider plugin's AI Client provider for it
+				'kind'    => 'plugin',
+				'file'    => $serving['plugin'],
+				'name'    => $serving['name'],
+				'version' => $serving['version'],
+			);
+		}
+		$known   = $registrant ? aimo_bridge_manager_for_plugin( (string) $registrant['file'] ) : null;
+		$manager = $known ? $known['name'] : aimo_bridge_connector_manager( $name ); // a manager's connector, by behaviour or by "… via X"
 		$auth       = $connector['authentication'] ?? array();
 		$setting    = (string) ( $auth['setting_name'] ?? aimo_bridge_setting_name( $id ) );
 		$constant   = (string) ( $auth['constant_name'] ?? aimo_bridge_key_constant( $id ) );
@@ -85,16 +93,18 @@ function aimo_bridge_connector_report( bool $check ): array {
 			? _wp_connectors_get_api_key_source( $setting, (string) ( $auth['env_var_name'] ?? $constant ), $constant )
 			: aimo_bridge_effective_key( $id )[1];
 
-		if ( null !== $manager ) {
+		if ( ! $connector ) {
+			$registered_by = 'none';
+		} elseif ( null !== $manager ) {
 			$registered_by = 'manager';
-		} elseif ( $ours ) {
+		} elseif ( $registrant && 'aimo' === $registrant['kind'] ) {
 			$registered_by = 'aimo';
-		} elseif ( $registered ) {
+		} elseif ( $registrant && in_array( $registrant['kind'], array( 'plugin', 'mu-plugin' ), true ) ) {
 			$registered_by = 'plugin';
-		} elseif ( $connector ) {
+		} elseif ( $registrant ) {
 			$registered_by = 'core';
 		} else {
-			$registered_by = 'none';
+			$registered_by = $ours ? 'aimo' : ( $registered ? 'plugin' : 'core' );
 		}
 
 		if ( $check ) {
@@ -131,8 +141,23 @@ function aimo_bridge_connector_report( bool $check ): array {
 			'connected'           => is_array( $last ) ? $last['connected'] : null,
 			'connected_reason'    => is_array( $last ) ? (string) $last['reason'] : '',
 			'checked_at'          => is_array( $last ) ? $last['checked_at'] : null,
-			'base_url'            => '' !== $base_url ? $base_url : null,
 			'base_url_source'     => $conf ? aimo_bridge_base_url_source( $id ) : 'default',
+			// Only where the serving class honours it (the bridge's adapters); another plugin's class ignores it.
+			'base_url'            => '' !== $base_url && ( $ours || ! $registered ) ? $base_url : null,
+			'registrant'          => $registrant ? array_merge( $registrant, array( 'label' => aimo_bridge_plugin_label( $registrant ) ) ) : null,
+			'served_by'           => $serving,
+			'ollama_host'         => 'ollama' === $id ? aimo_bridge_ollama_plugin_host() : null,
+			'page'                => null,
+		);
+	}
+	// What Settings → Connectors shows, by its own logic; after the live checks, so it reads their fresh answers.
+	$page_data = aimo_bridge_page_connectors();
+	foreach ( $report as $i => $row ) {
+		$page                 = $page_data[ $row['id'] ] ?? null;
+		$report[ $i ]['page'] = array(
+			'visible'   => null !== $page,
+			'connected' => is_array( $page ) && ! empty( $page['authentication']['isConnected'] ),
+			'name'      => is_array( $page ) ? (string) ( $page['name'] ?? '' ) : '',
 		);
 	}
 	return $report;
