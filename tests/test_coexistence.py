@@ -321,3 +321,31 @@ def test_wordpress_ai_excerpt_runs_through_the_bridge_with_the_model_aimo_chose(
     calls = site.fake.requests_for("groq", "/v1/chat/completions")
     assert calls, "the excerpt request never reached the provider"
     assert calls[-1].json["model"] == "qwen/qwen3-32b" and calls[-1].auth_key == key
+
+
+def test_with_the_ollama_plugin_aimo_syncs_its_host_and_never_pulls_its_cloud_key(cli_site, peers):
+    import json
+
+    from .clihelper import run_cli
+
+    site = cli_site
+    peers.activate("ollama")
+    site.managed()
+    cloud = "ollama-cloud-api-key-0000000000000000"
+    site.store_key("ollama", cloud)  # the admin's Ollama Cloud key, typed on the Connectors page
+    url = site.fake.base_url("ollama")
+    assert run_cli(["keys", "set", "ollama", "--stdin"], stdin=url + "\n").code == 0
+    r = run_cli(["sync", "push", "local", "--provider", "ollama"])
+    assert r.code == 0, r.out + r.err
+    assert site.option("ai_provider_for_ollama_settings") == {"host": url}
+    assert site.option("connectors_ai_ollama_api_key") == cloud  # never replaced by a URL sent as a Bearer token
+    r = run_cli(["sync", "status", "local", "--json"])
+    row = {p["provider"]: p for p in json.loads(r.out)["sites"][0]["providers"]}["ollama"]
+    assert row["status"] == "in sync", row
+    r = run_cli(["sync", "pull", "local", "--provider", "ollama", "--prefer", "remote"])
+    assert r.code == 0, r.out + r.err
+    assert run_cli(["keys", "get", "ollama", "--reveal"]).out.strip() == url  # the URL pool holds URLs only
+    r = run_cli(["doctor", "--site", "local", "--offline", "--json"])
+    checks = {c["id"]: c for c in json.loads(r.out)["checks"]}
+    assert "AI Provider for Ollama 1.2.0 serves Ollama" in checks["features.ollama.site"]["message"]
+    assert "Settings → Ollama" in checks["features.ollama.site"]["message"]

@@ -739,6 +739,23 @@ def ollama_site_check(site: str, conn: Mapping | None, local_present: bool) -> C
     value = (conn or {}).get("connected")
     if conn is None or not conn.get("provider_registered"):
         return check("features.ollama.site", SKIP, "Ollama: no Ollama connector on the site", group=g, site=site)
+    host = conn.get("ollama_host") if isinstance(conn.get("ollama_host"), Mapping) else None
+    if host:
+        where = {
+            "env": "the OLLAMA_HOST environment variable on the site (it wins; change it there)",
+            "setting": f"its Settings → Ollama host ({host.get('setting')}), where aimo pushes its server URL",
+            "default": "its default, http://localhost:11434 (aimo sync push sets its host)",
+        }.get(str(host.get("source")), "?")
+        status = OK if value is not False else FAIL
+        return check(
+            "features.ollama.site",
+            status,
+            f"{host.get('label')} serves Ollama; its server ({host.get('host')}) comes from {where}; the connector key is its Ollama Cloud API key"
+            + ("" if value is not False else f" — not reachable ({conn.get('connected_reason') or 'no reason given'})"),
+            None if value is not False else "The server must be reachable from the WordPress server.",
+            group=g,
+            site=site,
+        )
     if value is True:
         return check("features.ollama.site", OK, "the site reaches its Ollama server", group=g, site=site)
     if value is None:

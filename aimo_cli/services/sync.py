@@ -445,6 +445,9 @@ def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, pref
                 pr.outcome = "dry-run"
                 continue
             key = bridge_api.get_credential(client, pid)
+            if pid == "ollama" and key and not key.lower().startswith(("http://", "https://")):
+                pr.outcome, pr.reason = "skipped", "the site's Ollama credential is not a server URL (never put into aimo's Ollama URL pool)"
+                continue
             if not key or looks_masked(key) or not remote.keys[pid].matches(key):
                 pr.outcome, pr.reason = "skipped", "the site returned no usable key (empty, masked, or not the one its status reported)"
                 continue

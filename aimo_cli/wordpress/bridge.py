@@ -3,8 +3,10 @@
 Contract (bridge 0.1.0):
   GET  /aimo/v1/status[?check=1]     -> the status report (see aimo_cli/bridge/aimo-bridge/includes/status.php)
   POST /aimo/v1/mode                 {mode, take_over} -> {mode, previous, demoted, replaced}; 409 aimo_conflict
-  POST /aimo/v1/models               {text?, image?} ("provider:model" or "") -> {text, image}; 400 aimo_disconnected_provider
-  POST /aimo/v1/credentials          {id: key} -> {results: {id: {status: stored|rejected|unchanged, reason, fingerprint}}}
+  POST /aimo/v1/models               {text?, image?} ("provider:model" or "") -> {text, image}; 400 aimo_disconnected_provider;
+                                     409 aimo_conflict while another manager manages
+  POST /aimo/v1/credentials          {id: key} -> {results: {id: {status: stored|rejected|unchanged, reason, fingerprint}}};
+                                     409 aimo_conflict while another manager manages
   GET  /aimo/v1/credentials/{id}     -> {id, key, key_source}; 403 aimo_insecure_transport unless https or from loopback
   POST /aimo/v1/base-urls            {id: url|null} -> the stored overrides {id: url}; 400 aimo_insecure_url for http
                                      to a non-loopback host (both: super admin only on multisite)

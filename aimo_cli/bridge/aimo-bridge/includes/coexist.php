@@ -306,6 +306,9 @@ function aimo_bridge_removal_allowed(): bool {
 	if ( ! empty( $GLOBALS['aimo_bridge_clearing'] ) ) {
 		return true;
 	}
+	if ( defined( 'WP_UNINSTALL_PLUGIN' ) && aimo_bridge_basename() === WP_UNINSTALL_PLUGIN ) {
+		return true; // the bridge's own uninstall.php, removing the keys it created when the admin asked for that
+	}
 	return function_exists( 'aimo_bridge_is_explicit_removal' ) && aimo_bridge_is_explicit_removal();
 }
 

@@ -486,7 +486,11 @@ function aimo_bridge_rest_get_credential( WP_REST_Request $request ) {
 			403
 		);
 	}
-	$key = get_option( aimo_bridge_setting_name( $id ), '' );
+	$key    = get_option( aimo_bridge_setting_name( $id ), '' );
+	$ollama = 'ollama' === $id ? aimo_bridge_ollama_plugin_host() : null;
+	if ( $ollama ) { // AI Provider for Ollama: aimo's Ollama credential is that plugin's server URL
+		$key = 'setting' === $ollama['source'] ? $ollama['host'] : '';
+	}
 	nocache_headers();
 	return rest_ensure_response(
 		array(

@@ -82,16 +82,27 @@ function aimo_bridge_connector_report( bool $check ): array {
 				'version' => $serving['version'],
 			);
 		}
-		$known   = $registrant ? aimo_bridge_manager_for_plugin( (string) $registrant['file'] ) : null;
-		$manager = $known ? $known['name'] : aimo_bridge_connector_manager( $name ); // a manager's connector, by behaviour or by "… via X"
+		$known      = $registrant ? aimo_bridge_manager_for_plugin( (string) $registrant['file'] ) : null;
+		$manager    = $known ? $known['name'] : aimo_bridge_connector_manager( $name ); // a manager's connector, by behaviour or by "… via X"
 		$auth       = $connector['authentication'] ?? array();
 		$setting    = (string) ( $auth['setting_name'] ?? aimo_bridge_setting_name( $id ) );
 		$constant   = (string) ( $auth['constant_name'] ?? aimo_bridge_key_constant( $id ) );
 		$stored     = get_option( $setting, '' );
 		$stored     = is_string( $stored ) ? $stored : '';
+		$ollama     = 'ollama' === $id ? aimo_bridge_ollama_plugin_host() : null;
 		$key_source = function_exists( '_wp_connectors_get_api_key_source' )
 			? _wp_connectors_get_api_key_source( $setting, (string) ( $auth['env_var_name'] ?? $constant ), $constant )
 			: aimo_bridge_effective_key( $id )[1];
+		if ( $ollama ) {
+			// aimo's Ollama credential is the server URL: with AI Provider for Ollama it is that plugin's host (its
+			// connector key option is an Ollama Cloud API key, never compared with aimo's URLs)
+			$stored     = 'default' === $ollama['source'] ? '' : (string) $ollama['host'];
+			$key_source = array(
+				'env'     => 'env',
+				'setting' => 'database',
+				'default' => 'none',
+			)[ $ollama['source'] ];
+		}
 
 		if ( ! $connector ) {
 			$registered_by = 'none';
