@@ -24,15 +24,15 @@ function aimo_bridge_plugin_for_file( string $file ): array {
 	if ( isset( $cache[ $file ] ) ) {
 		return $cache[ $file ];
 	}
-	$norm    = wp_normalize_path( (string) ( realpath( $file ) ?: $file ) );
-	$bridge  = wp_normalize_path( (string) ( realpath( AIMO_BRIDGE_DIR ) ?: AIMO_BRIDGE_DIR ) );
-	$plugins = wp_normalize_path( (string) ( realpath( WP_PLUGIN_DIR ) ?: WP_PLUGIN_DIR ) );
-	$mu      = wp_normalize_path( (string) ( realpath( WPMU_PLUGIN_DIR ) ?: WPMU_PLUGIN_DIR ) );
+	$norm    = aimo_bridge_real_path( $file );
+	$bridge  = aimo_bridge_real_path( AIMO_BRIDGE_DIR );
+	$plugins = aimo_bridge_real_path( WP_PLUGIN_DIR );
+	$mu      = aimo_bridge_real_path( WPMU_PLUGIN_DIR );
 	$core    = array();
 	foreach ( array( ABSPATH . 'wp-includes', ABSPATH . 'wp-admin', ABSPATH ) as $dir ) {
-		$core[] = trailingslashit( wp_normalize_path( (string) ( realpath( $dir ) ?: $dir ) ) );
+		$core[] = trailingslashit( aimo_bridge_real_path( $dir ) );
 	}
-	$out     = array(
+	$out = array(
 		'kind'    => 'other',
 		'file'    => '',
 		'name'    => '',
@@ -61,21 +61,33 @@ function aimo_bridge_plugin_for_file( string $file ): array {
 				'version' => (string) $found[ $main ]['Version'],
 			);
 		} else {
-			$data = get_file_data( $norm, array( 'Name' => 'Plugin Name', 'Version' => 'Version' ) );
+			$data = get_file_data(
+				$norm,
+				array(
+					'Name'    => 'Plugin Name',
+					'Version' => 'Version',
+				)
+			);
 			$out  = array(
 				'kind'    => 'plugin',
 				'file'    => $relative,
-				'name'    => (string) ( $data['Name'] ?: $relative ),
+				'name'    => '' !== (string) $data['Name'] ? (string) $data['Name'] : $relative,
 				'version' => (string) $data['Version'],
 			);
 		}
 	} elseif ( str_starts_with( $norm, trailingslashit( $mu ) ) ) {
 		$relative = substr( $norm, strlen( trailingslashit( $mu ) ) );
-		$data     = get_file_data( $mu . '/' . strtok( $relative, '/' ), array( 'Name' => 'Plugin Name', 'Version' => 'Version' ) );
+		$data     = get_file_data(
+			$mu . '/' . strtok( $relative, '/' ),
+			array(
+				'Name'    => 'Plugin Name',
+				'Version' => 'Version',
+			)
+		);
 		$out      = array(
 			'kind'    => 'mu-plugin',
 			'file'    => $relative,
-			'name'    => (string) ( $data['Name'] ?: $relative ),
+			'name'    => '' !== (string) $data['Name'] ? (string) $data['Name'] : $relative,
 			'version' => (string) $data['Version'],
 		);
 	} elseif ( str_starts_with( $norm, $core[0] ) || str_starts_with( $norm, $core[1] ) || trailingslashit( dirname( $norm ) ) === $core[2] ) {
@@ -88,6 +100,12 @@ function aimo_bridge_plugin_for_file( string $file ): array {
 	}
 	$cache[ $file ] = $out;
 	return $out;
+}
+
+/** A path with symlinks resolved (as PHP reports included files), normalised. */
+function aimo_bridge_real_path( string $path ): string {
+	$real = realpath( $path );
+	return wp_normalize_path( false !== $real ? $real : $path );
 }
 
 /** "AI Provider for OpenAI 1.0.3", "WordPress core", "aimo bridge 0.1.0". */
@@ -166,7 +184,7 @@ function aimo_bridge_writer_entry(): array {
  */
 function aimo_bridge_watch_registrants( $registry ): void {
 	global $wp_filter;
-	$GLOBALS['aimo_bridge_registrants'] = array();
+	$GLOBALS['aimo_bridge_registrants']  = array();
 	$GLOBALS['aimo_bridge_unregistered'] = array();
 	$signatures                          = aimo_bridge_connector_signatures( $registry );
 	foreach ( array_keys( $signatures ) as $id ) {
@@ -291,7 +309,7 @@ function aimo_bridge_page_connectors(): array {
 		return $page;
 	}
 	try {
-		$data = apply_filters( 'script_module_data_options-connectors-wp-admin', array() );
+		$data = apply_filters( 'script_module_data_options-connectors-wp-admin', array() ); // phpcs:ignore WordPress.NamingConventions.PrefixAllGlobals.NonPrefixedHooknameFound, WordPress.NamingConventions.ValidHookName.UseUnderscores -- core's own filter for the Connectors page data, applied to read what the page shows
 	} catch ( Throwable $e ) {
 		return $page;
 	}

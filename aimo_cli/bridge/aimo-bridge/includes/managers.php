@@ -81,9 +81,9 @@ function aimo_bridge_detect_managers(): array {
 		if ( ! $installed ) {
 			continue;
 		}
-		$mode    = get_option( (string) $known['option'], false );
-		$mode    = is_string( $mode ) && '' !== $mode ? $mode : 'observe';
-		$headers = get_plugins( '/' . dirname( $file ) )[ basename( $file ) ] ?? array();
+		$mode                                  = get_option( (string) $known['option'], false );
+		$mode                                  = is_string( $mode ) && '' !== $mode ? $mode : 'observe';
+		$headers                               = get_plugins( '/' . dirname( $file ) )[ basename( $file ) ] ?? array();
 		$found[ strtolower( $known['name'] ) ] = array(
 			'name'       => $known['name'],
 			'slug'       => $known['slug'],
