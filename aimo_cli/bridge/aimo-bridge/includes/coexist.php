@@ -150,7 +150,7 @@ function aimo_bridge_callback_file( $callback ): string {
  */
 function aimo_bridge_writer(): array {
 	$bridge = null;
-	foreach ( debug_backtrace( DEBUG_BACKTRACE_IGNORE_ARGS ) as $frame ) { // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_debug_backtrace
+	foreach ( debug_backtrace( DEBUG_BACKTRACE_IGNORE_ARGS ) as $frame ) { // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_debug_backtrace -- names the plugin writing an option (file paths only, no arguments)
 		if ( empty( $frame['file'] ) ) {
 			continue;
 		}
@@ -598,6 +598,6 @@ function aimo_bridge_store_ollama_host( string $url, string $stored_key ): array
 	return array(
 		'status'      => 'stored',
 		'reason'      => sprintf( 'stored as the host of %s (Settings → Ollama); the connector key option is its Ollama Cloud API key and was left alone', $where['label'] ),
-		'fingerprint' => $fp,
+		'fingerprint' => aimo_bridge_fingerprint( $settings['host'] ), // what status reports for Ollama from now on
 	);
 }
