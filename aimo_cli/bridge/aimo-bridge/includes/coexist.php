@@ -507,10 +507,14 @@ function aimo_bridge_direct_key_check( string $id, string $key ): array {
 	} finally {
 		unset( $GLOBALS['aimo_bridge_ollama_candidate'] );
 	}
+	$where = (string) preg_replace( '/[?#].*$/', '', $url ); // never a query
 	if ( is_wp_error( $response ) ) {
 		return array(
-			'valid'  => false,
-			'reason' => 'the provider could not be reached: ' . $response->get_error_message(),
+			'valid'       => false,
+			'reason'      => 'the provider could not be reached: ' . $response->get_error_message(),
+			'cause'       => 'unreachable',
+			'url'         => $where,
+			'http_status' => 0,
 		);
 	}
 	$code = (int) wp_remote_retrieve_response_code( $response );
@@ -524,8 +528,11 @@ function aimo_bridge_direct_key_check( string $id, string $key ): array {
 	$msg  = is_array( $body ) ? (string) ( $body['error']['message'] ?? ( is_string( $body['error'] ?? null ) ? $body['error'] : '' ) ) : '';
 	$msg  = str_replace( $key, '••••' . substr( $key, -4 ), $msg );
 	return array(
-		'valid'  => false,
-		'reason' => trim( sprintf( 'HTTP %d %s', $code, mb_substr( $msg, 0, 300 ) ) ),
+		'valid'       => false,
+		'reason'      => trim( sprintf( 'HTTP %d %s', $code, mb_substr( $msg, 0, 300 ) ) ),
+		'cause'       => in_array( $code, array( 400, 401, 403 ), true ) ? 'refused' : 'unreachable',
+		'url'         => $where,
+		'http_status' => $code,
 	);
 }
 
