@@ -130,6 +130,8 @@ def remote_events(site: str, status: dict) -> list[Event]:
 
 def _plugin_name(value) -> str:
     if isinstance(value, dict):
+        if value.get("kind") in ("core", "aimo", "other"):  # WordPress itself or the bridge: no plugin to name
+            return ""
         return str(value.get("name") or value.get("file") or value.get("slug") or "")
     return str(value or "")
 
