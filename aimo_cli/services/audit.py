@@ -188,7 +188,7 @@ def describe_change(status: dict | None, provider: str, *, now: float | None = N
     events = [e for e in remote_events("", status) if e.provider == provider]
     if not events:
         return None
-    last = max(events, key=lambda e: e.time)
+    last = max(enumerate(events), key=lambda ie: (ie[1].time, ie[0]))[1]  # same second: the later entry (the log is oldest first)
     if last.by_aimo:
         return None
     verb = {"set": "changed", "cleared": "emptied", "deleted": "deleted"}.get(last.action, "changed")
