@@ -224,3 +224,19 @@ def bridge(bridge_installed, fake_providers, tmp_path):
     finally:
         fake_providers.clear()
         assert site.php(_RESTORE_PHP, str(saved)).strip() == "ok"
+
+
+@pytest.fixture
+def cli_site(bridge):
+    """aimo configured for the test site ("local"), every provider pointed at the fake, the bridge too."""
+    import os
+
+    from .clihelper import run_cli
+
+    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "aimo" / "aimo.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(bridge.fake.settings_toml())
+    r = run_cli(["site", "add", "local", bridge.url, "--user", bridge.wp.admin_user, "--stdin"], stdin=bridge.wp.admin_app_password)
+    assert r.code == 0, r.err
+    bridge.point_at_fake()
+    return bridge

@@ -174,7 +174,7 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"debug-log scan: {len(_DEBUG_LOG)} PHP notice(s) caused by the aimo bridge")
     n = len(secrets_registry.TEST_SECRETS)
     terminalreporter.write_line(f"secret-leak scan: {n} test secrets checked against every captured output; {len(_LEAKS)} leak(s)")
-from .bridgefix import bridge, bridge_installed, fake_providers  # noqa: E402,F401  (bridge fixtures, tests/bridgefix.py)
+from .bridgefix import bridge, bridge_installed, cli_site, fake_providers  # noqa: E402,F401  (bridge fixtures, tests/bridgefix.py)
 from .fakeenv import fake, fake_env  # noqa: E402,F401  (the providers' fake per test, tests/fakeenv.py)
 from .cdp import browser, page  # noqa: E402,F401  (one Chromium per run, a fresh page per test, tests/cdp.py)
 from .peers import peers  # noqa: E402,F401  (the real third-party plugins, tests/peers.py)

@@ -231,23 +231,6 @@ def test_ollama_url_goes_to_the_ollama_plugin_host_never_into_its_bearer_key(bri
 # -- item 4: a key put back by another plugin is a rollback, never "newer" -----------------------------------------
 
 
-@pytest.fixture
-def cli_site(bridge):
-    """aimo configured for the test site ("local"), every provider pointed at the fake, the bridge too."""
-    import os
-    from pathlib import Path
-
-    from .clihelper import run_cli
-
-    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "aimo" / "aimo.toml"
-    cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(bridge.fake.settings_toml())
-    r = run_cli(["site", "add", "local", bridge.url, "--user", bridge.wp.admin_user, "--stdin"], stdin=bridge.wp.admin_app_password)
-    assert r.code == 0, r.err
-    bridge.point_at_fake()
-    return bridge
-
-
 def test_ai_engine_putting_back_a_replaced_key_is_a_rollback_that_pull_refuses(cli_site, peers):
     import json
 

@@ -19,14 +19,8 @@ pytestmark = pytest.mark.wordpress
 
 
 @pytest.fixture
-def site(bridge):
-    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "aimo" / "aimo.toml"
-    cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(bridge.fake.settings_toml())
-    r = run_cli(["site", "add", "local", bridge.url, "--user", bridge.wp.admin_user, "--stdin"], stdin=bridge.wp.admin_app_password)
-    assert r.code == 0, r.err
-    bridge.point_at_fake()
-    return bridge
+def site(cli_site):
+    return cli_site
 
 
 # is_admin() is true on a wp-admin screen: the bridge's change log then records the channel "admin"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,8 @@ pytestmark = pytest.mark.wordpress
 
 
 @pytest.fixture
-def site(bridge):
-    """aimo configured for the test site ("local"), every provider pointed at the fake, the bridge too."""
-    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "aimo" / "aimo.toml"
-    cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(bridge.fake.settings_toml())
-    r = run_cli(["site", "add", "local", bridge.url, "--user", bridge.wp.admin_user, "--stdin"], stdin=bridge.wp.admin_app_password)
-    assert r.code == 0, r.err
-    bridge.point_at_fake()
-    return bridge
+def site(cli_site):
+    return cli_site
 
 
 def provider_result(r, pid: str) -> dict:
