@@ -16,8 +16,10 @@ def main() -> None:
     try:
         from .app import broken_pipe, run
     except KeyboardInterrupt:  # Ctrl-C while still starting up
+        from .core.exits import ExitStatus, exit_code
+
         sys.stderr.write("\nInterrupted.\n")
-        sys.exit(130)
+        sys.exit(int(exit_code(ExitStatus.INTERRUPTED)))
 
     code = run()
     try:
@@ -54,7 +56,9 @@ def _install_interrupt_handler() -> None:
             sys.stderr.flush()
         except Exception:  # noqa: BLE001
             pass
-        os._exit(130)
+        from .core.exits import ExitStatus, exit_code
+
+        os._exit(int(exit_code(ExitStatus.INTERRUPTED)))
 
     try:
         signal.signal(signal.SIGINT, handler)

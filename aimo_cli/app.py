@@ -9,13 +9,14 @@ from typing import Optional
 import typer
 
 from . import __version__
-from .context import AppContext, Options
-from .errors import AimoError, ExitCode
+from .context import AppContext, Dependencies, Options
+from .errors import AimoError, ExitCode, ExitStatus, exit_code
 
 HELP = """aimo manages the AI side of WordPress 7: provider keys, Settings → Connectors, model preferences.
 
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 configuration, 4 authentication, 5 remote, 6 refused by a safety rule,
-7 drift or failed checks, 130 interrupted.
+7 drift or failed checks, 130 interrupted. With several sites or checks the most severe wins (usage, configuration,
+authentication, refused, remote, unexpected, then drift): an auth failure on one site is never hidden behind drift.
 """
 
 
@@ -50,7 +51,8 @@ def build_app() -> typer.Typer:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only results and errors."),
         version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ) -> None:
-        ctx.obj = AppContext(Options(config=config, debug=debug, ca_bundle=ca_bundle, quiet=quiet, timeout=timeout))
+        deps = ctx.obj if isinstance(ctx.obj, Dependencies) else None  # injected by run(deps=…)
+        ctx.obj = AppContext(Options(config=config, debug=debug, ca_bundle=ca_bundle, quiet=quiet, timeout=timeout), deps=deps)
 
     app.add_typer(keys.app, name="keys")
     app.add_typer(site.app, name="site")
@@ -86,8 +88,9 @@ def _hoist_debug(args: list[str]) -> list[str]:
     return args
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code. No traceback escapes unless --debug."""
+def run(argv: list[str] | None = None, *, deps: Dependencies | None = None) -> int:
+    """Run the CLI; return the exit code. No traceback escapes unless --debug. `deps` injects the environment, the
+    clock or an httpx transport into the command's AppContext (tests, embedding programs)."""
     from .redact import redact as _redact
     from .ui.sanitize import plain
 
@@ -104,7 +107,7 @@ def run(argv: list[str] | None = None) -> int:
 
         app = build_app()
         try:
-            result = app(args=args, prog_name="aimo", standalone_mode=False)
+            result = app(args=args, prog_name="aimo", standalone_mode=False, obj=deps)
         except typer.Exit as exc:
             if int(exc.exit_code) == int(ExitCode.INTERRUPTED):  # Typer's translation of KeyboardInterrupt
                 _interrupted()
@@ -116,10 +119,10 @@ def run(argv: list[str] | None = None) -> int:
             raise
         except typer.Abort:
             _interrupted()
-            return int(ExitCode.INTERRUPTED)
+            return int(exit_code(ExitStatus.INTERRUPTED))
         except ClickException as exc:
             exc.show()
-            return int(ExitCode.USAGE) if isinstance(exc, UsageError) else int(ExitCode.UNEXPECTED)
+            return int(exit_code(ExitStatus.USAGE if isinstance(exc, UsageError) else ExitStatus.UNEXPECTED))
         if result == int(ExitCode.INTERRUPTED):  # Typer returns its translation of KeyboardInterrupt here
             _interrupted()
         return int(result) if isinstance(result, int) else 0
@@ -129,10 +132,10 @@ def run(argv: list[str] | None = None) -> int:
             sys.stderr.write("Hint: " + redact(exc.hint) + "\n")
         if debug:
             _traceback(redact)
-        return int(exc.code)
+        return int(exit_code(exc.exit_status))
     except KeyboardInterrupt:
         _interrupted()
-        return int(ExitCode.INTERRUPTED)
+        return int(exit_code(ExitStatus.INTERRUPTED))
     except BrokenPipeError:
         broken_pipe()
     except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -141,7 +144,7 @@ def run(argv: list[str] | None = None) -> int:
             _traceback(redact)
         else:
             sys.stderr.write("Hint: rerun with --debug for a traceback, and report it if it persists.\n")
-        return int(ExitCode.UNEXPECTED)
+        return int(exit_code(ExitStatus.UNEXPECTED))
 
 
 def _interrupted() -> None:

@@ -1,4 +1,10 @@
-"""AppContext: global options, streams and lazy factories shared by every command.
+"""AppContext: global options, streams, and the factories every service gets its dependencies from (gh's Factory).
+
+Services never build their own clients: `ctx.wordpress(site)` gives a WordPress REST client, `ctx.adapter(provider,
+credential)` a provider adapter, `ctx.env` the environment, `ctx.clock` the time and the sleep, `ctx.transport`
+the httpx transport under every HTTP request aimo makes (None: the network). Tests inject these — an
+`httpx.MockTransport`, a fake clock, an environment — through `Dependencies` (`app.run(argv, deps=…)`), instead of
+replacing module attributes.
 
 Nothing heavy is imported here; stores and clients are built on first use.
 """
@@ -6,9 +12,11 @@ Nothing heavy is imported here; stores and clients are built on first use.
 from __future__ import annotations
 
 import os
+import time as _time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 from . import paths
 from .redact import redact
@@ -24,10 +32,32 @@ class Options:
     timeout: float | None = None
 
 
+@dataclass(frozen=True)
+class Clock:
+    """Wall time (timestamps, freshness), monotonic time (durations) and sleep (retry back-off)."""
+
+    time: Callable[[], float] = _time.time
+    monotonic: Callable[[], float] = _time.monotonic
+    sleep: Callable[[float], None] = _time.sleep
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What a caller (a test, an embedding program) may inject; None keeps the real one."""
+
+    env: Mapping[str, str] | None = None
+    clock: Clock | None = None
+    transport: Any = None  # an httpx.BaseTransport for WordPress sites, site discovery and AI providers
+
+
 class AppContext:
-    def __init__(self, options: Options | None = None, out: Output | None = None) -> None:
+    def __init__(self, options: Options | None = None, out: Output | None = None, *, deps: Dependencies | None = None) -> None:
+        deps = deps or Dependencies()
         self.options = options or Options()
         self.out = out or Output(quiet=self.options.quiet)
+        self.env: Mapping[str, str] = os.environ if deps.env is None else deps.env
+        self.clock: Clock = deps.clock or Clock()
+        self.transport = deps.transport
 
     # -- paths ---------------------------------------------------------------------------------------------------
     @cached_property
@@ -66,14 +96,14 @@ class AppContext:
     # -- network -------------------------------------------------------------------------------------------------
     def tls_verify(self, site_ca_bundle: str | None = None) -> bool | str:
         """TLS verification is always on; a CA bundle (flag, env or site setting) only changes what is trusted."""
-        bundle = self.options.ca_bundle or os.environ.get("AIMO_CA_BUNDLE") or site_ca_bundle
+        bundle = self.options.ca_bundle or self.env.get("AIMO_CA_BUNDLE") or site_ca_bundle
         return bundle or True
 
     def http_timeout(self, default: float | None = None) -> float | None:
         """Seconds to wait for a WordPress answer: --timeout beats AIMO_HTTP_TIMEOUT beats the caller's default."""
         if self.options.timeout:
             return float(self.options.timeout)
-        raw = os.environ.get("AIMO_HTTP_TIMEOUT", "").strip()
+        raw = (self.env.get("AIMO_HTTP_TIMEOUT") or "").strip()
         if raw:
             from .errors import UsageError
 
@@ -91,3 +121,39 @@ class AppContext:
             from .ui.sanitize import plain
 
             self.out.stderr.write("debug: " + plain(redact(text), keep_newlines=True) + "\n")
+
+    # -- clients (the factories services get their dependencies from) ---------------------------------------------
+    def wordpress(self, site, *, timeout: float | None = None, password: str | None = None, rest_root: str | None = None):
+        """A REST client for a configured site, authenticated with its stored application password (or `password`,
+        before it is stored: `site add`). Refuses a malformed URL (exit 3) or plain http to a remote host (exit 6)."""
+        from .errors import AuthError
+        from .services.sites import check_transport, credential_origin
+        from .stores.secrets import site_entry
+        from .wordpress.client import DEFAULT_TIMEOUT, RestRoot, WordPressClient
+
+        check_transport(site)
+        if password is None:
+            password = self.secrets.get(site_entry(site.name))
+            if not password:
+                raise AuthError(
+                    f"no application password is stored for site {site.name}",
+                    f"Store it again: aimo site add {site.name} {site.url} --user {site.user}",
+                )
+        root = RestRoot.parse(rest_root or site.rest_root or site.url.rstrip("/") + "/wp-json/")
+        return WordPressClient(
+            root,
+            site.user,
+            password,
+            origin=credential_origin(site),  # the application password goes to this origin only
+            verify=self.tls_verify(site.ca_bundle),
+            debug=self.debug_log if self.options.debug else None,
+            timeout=self.http_timeout(timeout) or DEFAULT_TIMEOUT,
+            transport=self.transport,
+            sleep=self.clock.sleep,
+        )
+
+    def adapter(self, provider_id: str, credential, *, sleep: Callable[[float], None] | None = None, settings=None):
+        """A provider adapter using `credential` (the caller resolves it: services.credentials). Close it after use."""
+        from .providers import make_adapter
+
+        return make_adapter(self, provider_id, credential=credential, sleep=sleep or self.clock.sleep, settings=settings)

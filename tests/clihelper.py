@@ -30,8 +30,9 @@ class _Stdin(io.StringIO):
         return self._tty
 
 
-def run_cli(args: list[str], stdin: str = "", *, label: str = "") -> Result:
-    """Invoke `aimo ARGS` in this process through the real entry point's run() (error mapping included)."""
+def run_cli(args: list[str], stdin: str = "", *, label: str = "", deps=None) -> Result:
+    """Invoke `aimo ARGS` in this process through the real entry point's run() (error mapping included). `deps`
+    (aimo_cli.context.Dependencies) injects an httpx transport, a clock or an environment into the command."""
     from aimo_cli.app import run
 
     out, err = io.StringIO(), io.StringIO()
@@ -39,7 +40,7 @@ def run_cli(args: list[str], stdin: str = "", *, label: str = "") -> Result:
     sys.stdin = _Stdin(stdin)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run([str(a) for a in args])
+            code = run([str(a) for a in args], deps=deps)
     finally:
         sys.stdin = old_in
     result = Result(code, out.getvalue(), err.getvalue())

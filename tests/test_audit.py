@@ -15,8 +15,10 @@ from .secrets_registry import make_key
 NOW = time.mktime(time.strptime("2026-11-29 12:00:00", "%Y-%m-%d %H:%M:%S")) - time.timezone
 
 
-def status_with(*entries: dict) -> dict:
-    return {"change_log": list(entries)}
+def status_with(*entries: dict):
+    from aimo_cli.wordpress.bridge import parse_status
+
+    return parse_status({"change_log": list(entries)})
 
 
 def entry(**kw) -> dict:

@@ -156,10 +156,11 @@ def test_models_refresh_refuses_garbage_and_keeps_the_good_list(fake_env, fake, 
 
 
 @pytest.mark.parametrize("case", ["truncated", "not json", "html"])
-def test_keys_verify_with_a_garbage_answer_exits_5(fake_env, fake, case, monkeypatch):
-    monkeypatch.setattr("aimo_cli.providers.http.SLEEP", lambda s: None)
+def test_keys_verify_with_a_garbage_answer_exits_5(fake_env, fake, case):
+    from aimo_cli.context import Clock, Dependencies
+
     fake.fail_next("groq", 200, GARBAGE[case][0], times=10)
-    r = run_cli(["keys", "verify", "groq", "--json"])
+    r = run_cli(["keys", "verify", "groq", "--json"], deps=Dependencies(clock=Clock(sleep=lambda s: None)))  # retries without waiting
     assert r.code == ExitCode.REMOTE, r.text
     row = json.loads(r.out)[0]
     assert row["status"] == "unreachable" and "not JSON" in row["message"]

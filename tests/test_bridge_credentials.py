@@ -135,7 +135,7 @@ def test_change_log_marks_outside_edits_and_aimo_writes(bridge):
     r = bridge.api("POST", "/wp/v2/settings", {"connectors_ai_groq_api_key": outside})
     assert r.status_code == 200 and r.json()["connectors_ai_groq_api_key"] == wp_mask(outside)
     with bridge.client() as client:
-        assert wpbridge.put_credentials(client, {"groq": ours})["groq"]["status"] == "stored"
+        assert wpbridge.put_credentials(client, {"groq": ours})["groq"].status == "stored"
     log = [e for e in bridge.status()["change_log"] if e["setting"] == "connectors_ai_groq_api_key"]
     assert [(e["fingerprint"], e["by_aimo"], e["user"], e["via"]) for e in log[-2:]] == [
         (fingerprint(outside), False, "admin", "rest"),
@@ -169,13 +169,13 @@ def test_typed_client_round_trip(bridge, peers):
     with bridge.client() as client:
         stored = wpbridge.set_base_urls(client, {p: bridge.fake.base_url(p) for p in ("perplexity", "groq")})
         assert stored == {"groq": bridge.fake.base_url("groq"), "perplexity": bridge.fake.base_url("perplexity")}
-        assert wpbridge.set_mode(client, "managed") == {"mode": "managed", "previous": "observe", "demoted": [], "replaced": []}
-        assert wpbridge.put_credentials(client, {"perplexity": key})["perplexity"]["status"] == "stored"
+        assert wpbridge.set_mode(client, "managed") == wpbridge.ModeChange(mode="managed", previous="observe", demoted=(), replaced=())
+        assert wpbridge.put_credentials(client, {"perplexity": key})["perplexity"].status == "stored"
         assert wpbridge.get_credential(client, "perplexity") == key
-        assert wpbridge.set_models(client, text="perplexity:sonar") == {"text": "perplexity:sonar", "image": ""}
+        assert wpbridge.set_models(client, text="perplexity:sonar") == wpbridge.ModelPrefs(text="perplexity:sonar", image="")
         report = wpbridge.status(client, check=True)
-        assert bridge.connector(report, "perplexity")["connected"] is True
-        assert bridge.connector(report, "groq")["connected"] is False
+        assert report.connector("perplexity").connected is True
+        assert report.connector("groq").connected is False
         with pytest.raises(SafetyError):
             wpbridge.put_credentials(client, {"perplexity": wp_mask(key)})
         with pytest.raises(SafetyError):

@@ -208,7 +208,7 @@ def test_change_log_does_not_believe_a_claimed_aimo_user_agent(bridge):
     )
     assert r.status_code == 200, r.text
     with bridge.client() as client:
-        assert wpbridge.put_credentials(client, {"groq": ours})["groq"]["status"] == "stored"
+        assert wpbridge.put_credentials(client, {"groq": ours})["groq"].status == "stored"
     log = [e for e in bridge.status()["change_log"] if e["setting"] == "connectors_ai_groq_api_key"][-2:]
     assert [(e["fingerprint"], e["by_aimo"], e["app_password"]) for e in log] == [
         (fingerprint(outside), False, "aimo tests"),

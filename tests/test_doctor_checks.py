@@ -9,9 +9,12 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from aimo_cli.core import checks as C
+from aimo_cli.core.exits import ExitStatus
 from aimo_cli.core.sampling import DEFAULT_NO_SAMPLING_PREFIXES
 from aimo_cli.core.secrets import BULLET, fingerprint
 from aimo_cli.core.sync import BaseRecord, RemoteKey
+from aimo_cli.wordpress.bridge import parse_approval, parse_manager
+from aimo_cli.wordpress.bridge import parse_connector
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "gsk_test_key_0123456789abcd"
@@ -36,7 +39,7 @@ def conn(pid="groq", **kw):
         "base_url": None,
     }
     base.update(kw)
-    return base
+    return parse_connector(base)  # the checks read the bridge's typed contract, never its raw JSON
 
 
 # -- model and outcome -------------------------------------------------------------------------------------------------
@@ -62,9 +65,9 @@ def test_exit_code_from_statuses(statuses, strict, code):
 
 def test_exit_code_priorities_settings_then_auth_then_failure():
     fail = C.check("site.bridge", C.FAIL, "m")
-    auth = C.check("site.credentials", C.FAIL, "m")
-    admin = C.check("site.manage_options", C.FAIL, "m")
-    settings = C.check("local.settings", C.FAIL, "m")
+    auth = C.check("site.credentials", C.FAIL, "m", exit_class=ExitStatus.AUTH)  # as its registration declares
+    admin = C.check("site.manage_options", C.FAIL, "m", exit_class=ExitStatus.AUTH)
+    settings = C.check("local.settings", C.FAIL, "m", exit_class=ExitStatus.CONFIG)
     assert C.exit_code([fail, auth]) == 4
     assert C.exit_code([fail, admin]) == 4
     assert C.exit_code([fail, auth, settings]) == 3
@@ -99,7 +102,7 @@ def test_settings_check():
     assert C.settings_check("/x/aimo.toml", None).status == C.OK
     assert C.settings_check("/x/aimo.toml", None, exists=False).status == C.OK
     bad = C.settings_check("/x/aimo.toml", "/x/aimo.toml:3:1: not valid TOML", "Fix that line")
-    assert bad.status == C.FAIL and bad.hint == "Fix that line" and bad.id in C.CONFIG_CHECKS
+    assert bad.status == C.FAIL and bad.hint == "Fix that line" and bad.exit_status() is ExitStatus.DRIFT  # its exit class comes from its registration
 
 
 @pytest.mark.parametrize(
@@ -224,10 +227,10 @@ def test_mode_check():
 
 def test_managers_check():
     assert C.managers_check("blog", []).status == C.OK
-    assert C.managers_check("blog", [{"name": "AI Engine", "mode": "observe", "active": True, "source": "plugin"}]).status == C.OK
-    rival = C.managers_check("blog", [{"name": "AI Engine", "slug": "ai-engine", "mode": "managed", "active": True, "source": "plugin"}])
+    assert C.managers_check("blog", [parse_manager({"name": "AI Engine", "mode": "observe", "active": True, "source": "plugin"})]).status == C.OK
+    rival = C.managers_check("blog", [parse_manager({"name": "AI Engine", "slug": "ai-engine", "mode": "managed", "active": True, "source": "plugin"})])
     assert rival.status == C.FAIL and "AI Engine" in rival.message and rival.hint.startswith("aimo connectors takeover blog")
-    inactive = C.managers_check("blog", [{"name": "AI Engine", "mode": "managed", "active": False, "source": "plugin"}])
+    inactive = C.managers_check("blog", [parse_manager({"name": "AI Engine", "mode": "managed", "active": False, "source": "plugin"})])
     assert inactive.status == C.OK  # a leftover mode option of an inactive plugin manages nothing
 
 
@@ -285,11 +288,11 @@ def test_connected_check():
 
 
 def test_approval_check():
-    assert C.approval_check("b", "groq", "Groq", {"active": False, "approved": {}}) is None
+    assert C.approval_check("b", "groq", "Groq", parse_approval({"active": False, "approved": {}})) is None
     assert C.approval_check("b", "groq", "Groq", None) is None
-    ok = C.approval_check("b", "groq", "Groq", {"active": True, "approved": {"ai/ai.php": ["groq"], "aimo-bridge/aimo-bridge.php": ["groq"]}})
+    ok = C.approval_check("b", "groq", "Groq", parse_approval({"active": True, "approved": {"ai/ai.php": ["groq"], "aimo-bridge/aimo-bridge.php": ["groq"]}}))
     assert ok.status == C.OK
-    blocked = C.approval_check("b", "groq", "Groq", {"active": True, "approved": {"aimo-bridge/aimo-bridge.php": ["groq"]}})
+    blocked = C.approval_check("b", "groq", "Groq", parse_approval({"active": True, "approved": {"aimo-bridge/aimo-bridge.php": ["groq"]}}))
     assert blocked.status == C.FAIL and "ai/ai.php" in blocked.message and "aimo connectors enable b" in blocked.hint
 
 

@@ -14,7 +14,7 @@ import pytest
 from aimo_cli.core.secrets import fingerprint
 from aimo_cli.errors import ExitCode
 
-from .clihelper import run_cli
+from .clihelper import run_cli as _run_cli
 from .secrets_registry import make_key
 
 URL = "https://blog.example"
@@ -90,6 +90,8 @@ class FakeWP:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         self.seen.append(f"{request.method} {path}?{request.url.query.decode()}")
+        if path == "/wp-json/":  # the REST index (site test discovers the REST root first)
+            return httpx.Response(200, json={"name": "Blog", "home": URL, "namespaces": ["wp/v2"] + (["aimo/v1"] if self.bridge else [])})
         if path.endswith("/wp/v2/users/me"):
             if self.me_status == 401:
                 return httpx.Response(401, json={"code": "rest_not_logged_in", "message": "You are not currently logged in.", "data": {"status": 401}})
@@ -109,20 +111,26 @@ class FakeWP:
 
 @pytest.fixture
 def wp(monkeypatch):
-    """Route every site client through a FakeWP; store the site password; no background refresh."""
-    from aimo_cli.services import sites
+    """A FakeWP answering every site request (injected as the context's httpx transport by `run_cli` below); the site
+    password stored; no background refresh."""
     from aimo_cli.stores.secrets import MemoryBackend
 
     monkeypatch.setenv("AIMO_BACKGROUND_REFRESH", "0")
     fake = FakeWP()
-    real = sites.client_for
-
-    def client_for(ctx, site, *, timeout=None, transport=None):
-        return real(ctx, site, timeout=timeout, transport=httpx.MockTransport(fake))
-
-    monkeypatch.setattr(sites, "client_for", client_for)
+    _TRANSPORT.append(httpx.MockTransport(fake))
     MemoryBackend._data["site/blog"] = "abcd efgh ijkl mnop qrst uvwx"
-    return fake
+    yield fake
+    _TRANSPORT.clear()
+
+
+_TRANSPORT: list = []  # the current test's FakeWP transport, if it asked for one
+
+
+def run_cli(args, stdin: str = "", **kw):
+    """The CLI with the FakeWP transport injected through the context (no module attribute is replaced)."""
+    from aimo_cli.context import Dependencies
+
+    return _run_cli(args, stdin, deps=Dependencies(transport=_TRANSPORT[-1]) if _TRANSPORT else None, **kw)
 
 
 def doctor(*args):

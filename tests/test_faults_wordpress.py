@@ -185,18 +185,14 @@ def test_429_retry_after_is_honoured(faulty):
 
 
 def test_429_retry_after_is_capped_and_retries_are_bounded(faulty):
-    from aimo_cli.wordpress.client import MAX_RETRY_AFTER, WordPressClient
+    from aimo_cli.context import Clock, Dependencies
+    from aimo_cli.wordpress.client import MAX_RETRY_AFTER
 
     site, proxy = faulty
     a, b = pushed(site, proxy)
     proxy.respond(429, {"code": "too_many_requests", "message": "Slow down"}, headers={"Retry-After": "86400"}, times=100)
     waits: list[float] = []
-    defaults = WordPressClient.__init__.__kwdefaults__
-    real_sleep, defaults["sleep"] = defaults["sleep"], waits.append  # record the waits instead of sleeping 2 × 30 s
-    try:
-        r = run_cli(["sync", "push"])
-    finally:
-        defaults["sleep"] = real_sleep
+    r = run_cli(["sync", "push"], deps=Dependencies(clock=Clock(sleep=waits.append)))  # record the waits instead of sleeping 2 × 30 s
     assert r.code == ExitCode.REMOTE
     assert "HTTP 429" in r.out and "rate-limiting" in r.err
     assert waits == [MAX_RETRY_AFTER, MAX_RETRY_AFTER] and MAX_RETRY_AFTER <= 30
@@ -212,7 +208,7 @@ def test_firewall_html_page_with_200_instead_of_json(faulty):
     site, proxy = faulty
     a, b = pushed(site, proxy)
     proxy.firewall_page(times=100)
-    for args, code in ((["sync", "status"], 5), (["sync", "push"], 5), (["mode"], 5), (["doctor"], 7)):  # doctor: a failed check
+    for args, code in ((["sync", "status"], 5), (["sync", "push"], 5), (["mode"], 5), (["doctor"], 5)):  # doctor: site.reachable fails, exit class remote
         r = run_cli(args)
         assert r.code == code, (args, r.out, r.err)
         assert "HTML instead of JSON" in r.text, (args, r.text)

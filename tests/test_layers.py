@@ -200,12 +200,7 @@ def check(root: Path, package: str, allowed_cycles: tuple[frozenset[str], ...] =
 # -- the rules applied to aimo_cli ------------------------------------------------------------------------------------
 
 # The violations that existed when this test was written, each named; the list may only shrink (a stale entry fails).
-KNOWN_VIOLATIONS: tuple[frozenset[str], ...] = (
-    # services/sync <-> services/modes: modes.status() lazily imports sync.active_competitor, sync imports modes.
-    # Issue 12 item 1 removes it (active_competitor becomes a property of the typed bridge status); delete this entry
-    # in the same change.
-    frozenset({"aimo_cli.services.modes", "aimo_cli.services.sync"}),
-)
+KNOWN_VIOLATIONS: tuple[frozenset[str], ...] = ()  # (services/sync <-> services/modes went with issue 12 item 1)
 
 
 # Rule-3 imports that landed with other issue work before this test, each named (source module, imported module).
@@ -216,7 +211,6 @@ KNOWN_IMPORTS: frozenset[tuple[str, str]] = frozenset(
         ("aimo_cli.commands.bridge", "aimo_cli.core.providers"),  # bridge status: provider info per connector
         ("aimo_cli.commands.keys", "aimo_cli.core.secrets"),  # keys set/previous: fingerprint() and mask() to print a pool
         ("aimo_cli.commands.keys", "aimo_cli.core.providers"),  # keys import: the provider list for unknown variables
-        ("aimo_cli.commands.log", "aimo_cli.wordpress.bridge"),  # aimo log: the bridge client, straight from the command
     }
 )
 

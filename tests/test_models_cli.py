@@ -6,18 +6,25 @@ import json
 
 import pytest
 
-from tests.clihelper import run_cli
+from aimo_cli.context import Clock, Dependencies
+from tests.clihelper import run_cli as _run_cli
 from tests.fakeenv import context
 from tests.fakeprovider import PROVIDERS
 from tests.secrets_registry import make_key
 
+SLEPT: list[float] = []  # what the commands of the current test slept (the injected clock records it)
+
+
+def run_cli(args, stdin: str = "", **kw):
+    """Retries still happen (and are counted), but without real sleeping: a clock is injected into the context."""
+    return _run_cli(args, stdin, deps=Dependencies(clock=Clock(sleep=SLEPT.append)), **kw)
+
 
 @pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch):
-    """Retries still happen (and are counted), but without real sleeping."""
-    slept = []
-    monkeypatch.setattr("aimo_cli.providers.http.SLEEP", slept.append)
-    return slept
+def no_retry_waits():
+    SLEPT.clear()
+    yield SLEPT
+    SLEPT.clear()
 
 
 def test_keys_verify_all_ok_records_state(fake_env):

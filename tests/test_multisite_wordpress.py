@@ -234,7 +234,7 @@ def test_aimo_site_add_of_a_sub_site_url(net):
     assert r.code == 0, r.out + r.err
     report = json.loads(run_cli(["site", "test", "sub", "--json"]).out)
     assert report["rest_root"] == net.sub_url + "/wp-json/"
-    assert {c["id"]: c["status"] for c in report["checks"]}["manage_options"] == "ok"
+    assert {c["id"]: c["status"] for c in report["checks"]}["site.manage_options"] == "ok"
     r = run_cli(["bridge", "status", "sub", "--json"])
     assert r.code == 0, r.err
     assert json.loads(r.out)["mode"] == "observe"

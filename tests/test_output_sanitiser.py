@@ -23,6 +23,7 @@ from aimo_cli.core import checks as C
 from aimo_cli.errors import AimoError
 from aimo_cli.services import doctor_render, sync_render
 from aimo_cli.services.doctor import DoctorReport
+from aimo_cli.core.exits import ExitStatus
 from aimo_cli.services.fleet import SiteOutcome
 from aimo_cli.services.sync import ProviderResult, SiteSync
 from aimo_cli.ui.output import Output
@@ -119,15 +120,15 @@ def test_every_renderer_shows_hostile_strings_as_inert_text(s):
         # sync results of one site and of a fleet
         res = SiteSync("blog", True, [ProviderResult("groq", s, "push", s, "stored")], competitor=s)
         o, out, err = outputs(tty)
-        sync_render.render(_Actx(o), [SiteOutcome("blog", True, 0, res), SiteOutcome("shop", False, 5, None, s, s)], json=False, title="sync")
+        sync_render.render(_Actx(o), [SiteOutcome("blog", True, res), SiteOutcome("shop", False, None, s, s, ExitStatus.REMOTE)], json=False, title="sync")
         inert(out.getvalue() + err.getvalue())
         assert visible in out.getvalue()
         # the site report of `site add` / `site test`
         from aimo_cli.commands.site import _render_report
-        from aimo_cli.services.sites import Check, SiteReport
+        from aimo_cli.services.sites import SiteReport
 
         o, out, err = outputs(tty)
-        _render_report(_Actx(o), SiteReport("blog", "https://blog.example", [Check("credentials", "fail", s, s)]))
+        _render_report(_Actx(o), SiteReport("blog", "https://blog.example", [C.check("site.credentials", C.FAIL, s, s)]))
         inert(out.getvalue() + err.getvalue())
         assert visible in out.getvalue()
         # progress lines

@@ -32,8 +32,9 @@ def test_add_and_test_good_password(wp_site):
     assert r.code == 0, r.err
     report = json.loads(r.out)
     checks = {c["id"]: c["status"] for c in report["checks"]}
-    assert checks["reachable"] == checks["credentials"] == checks["manage_options"] == "ok"
-    assert checks["wordpress_version"] == "ok" and report["wordpress_version"] == wp_site.wp_version
+    assert checks["site.reachable"] == checks["site.credentials"] == checks["site.manage_options"] == "ok"  # the doctor's site group
+    assert checks["site.wordpress_version"] == "ok" and report["wordpress_version"] == wp_site.wp_version
+    assert {c["group"] for c in report["checks"]} == {"site local"}
     assert report["rest_root"] == wp_site.url + "/wp-json/"
 
 
@@ -58,7 +59,7 @@ def test_app_password_with_display_spaces(wp_site):
 def test_wrong_password_exit_4_and_nothing_saved(wp_site):
     r = add(wp_site, password="wrong wrong wrong wrong wrong wrong")
     assert r.code == ExitCode.AUTH, r.err
-    assert "does not accept the credentials" in r.err and "Hint:" in r.err
+    assert "refused the credentials" in r.err and "Hint:" in r.err
     assert json.loads(run_cli(["site", "list", "--json"]).out) == []
 
 

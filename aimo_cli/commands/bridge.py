@@ -68,31 +68,33 @@ def status(
     from ..services import bridge
 
     actx = app_ctx(ctx)
-    report = bridge.status(actx, site, check=check)
+    name, report = bridge.status(actx, site, check=check)
     if json:
-        actx.out.json(report)
+        actx.out.json({"site": name, **report.as_dict()})
         return
-    actx.out.line(f"aimo bridge {report.get('bridge_version')} on WordPress {report.get('wordpress_version')}: mode {report.get('mode')}")
+    actx.out.line(f"aimo bridge {report.bridge_version} on WordPress {report.wordpress_version}: mode {report.mode}")
     connected = {True: "yes", False: "no", None: "?"}
     from ..services.audit import checked_when
 
     actx.out.table(
         ["id", "name", "registered by", "key", "fingerprint", "connected", "checked"],
         [
-            [c["id"], c["name"], c["registered_by"], c["key_source"], c["fingerprint"], connected.get(c.get("connected"), "?"), checked_when(c.get("checked_at"), c.get("connected"))]
-            for c in report.get("connectors", [])
+            [c.id, c.name, c.registered_by, c.key_source, c.fingerprint, connected[c.connected], checked_when(c.checked_at, c.connected)]
+            for c in report.connectors
         ],
     )
-    for m in report.get("managers", []):
-        actx.out.info(f"Other connector manager: {m['name']} ({m['mode']}, {'active' if m['active'] else 'inactive'})")
+    for m in report.managers:
+        actx.out.info(f"Other connector manager: {m.name} ({m.mode}, {'active' if m.active else 'inactive'})")
     from ..core.checks import base_url_override
     from ..core.providers import PROVIDERS
 
-    for c in report.get("connectors", []):
-        info = PROVIDERS.get(str(c.get("id")))
+    for c in report.connectors:
+        info = PROVIDERS.get(c.id)
         found = base_url_override(c, info.default_base_url if info else "")
         if found:
-            actx.out.warn(f"{c['id']}: requests (and keys) go to {found[0]}, not the provider's own endpoint ({found[1]})")
+            actx.out.warn(f"{c.id}: requests (and keys) go to {found[0]}, not the provider's own endpoint ({found[1]})")
+    if report.compatible is False:
+        actx.out.warn(f"This bridge ({report.bridge_version}) is not compatible with this aimo: update it (aimo bridge install) or aimo.")
 
 
 @app.command("base-url")

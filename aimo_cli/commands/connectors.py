@@ -21,69 +21,69 @@ def list_(
     fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """One row per provider: registered by whom, key source, local vs remote, WordPress's Connected / Set up."""
-    from ..services import modes, sites
+    from ..services import connectors, sites
 
     actx = app_ctx(ctx)
     target = sites.get_site(actx, site)
-    view = modes.connectors_overview(actx, target, check=not no_check)
+    view = connectors.overview(actx, target, check=not no_check)
     mode = output_format(json, fmt)
     if mode == "json":
-        actx.out.json(view)
+        actx.out.json(view.as_dict())
         return
-    rows = [[r["provider"], r["registered_by"], r["key_source"], r["local"] or "-", r["state"], r["wordpress"], r["reason"]] for r in view["connectors"]]
-    title = f"{target.name}: mode {view['mode'] or 'n/a (no bridge)'}"
+    rows = [[r.provider, r.registered_by, r.key_source, r.local or "-", r.state, r.wordpress, r.reason] for r in view.connectors]
+    title = f"{target.name}: mode {view.mode or 'n/a (no bridge)'}"
     actx.out.table(["provider", "registered by", "key source", "local", "local vs site", "wordpress", "reason"], rows, title=title, fmt=mode)
-    if not view["bridge"]:
+    if not view.bridge:
         actx.out.info(
             "The aimo bridge is not active on this site: only connectors of installed provider plugins exist, and WordPress's own "
             f"state is unknown. Fix: aimo bridge zip (upload it) or aimo bridge install --wp-path DIR, then aimo bridge activate {target.name} "
             f"and aimo connectors enable {target.name}."
         )
-    if view["bridge"] and view["mode"] in ("observe", "off"):
+    if view.bridge and view.mode in ("observe", "off"):
         actx.out.info(
-            f"{target.name} is in {view['mode']} mode: aimo only reports here and writes no key (sync push refuses, exit 6). "
+            f"{target.name} is in {view.mode} mode: aimo only reports here and writes no key (sync push refuses, exit 6). "
             f"Hand aimo the Connectors: aimo connectors enable {target.name}"
         )
-    for m in view["managers"]:
-        if m.get("active"):
-            actx.out.info(f"Another manager is present: {m.get('name')} (mode {m.get('mode')}).")
+    for m in view.managers:
+        if m.active:
+            actx.out.info(f"Another manager is present: {m.name} (mode {m.mode}).")
 
 
 def _enable(ctx: typer.Context, site: Optional[str], take_over: bool, json: bool, adopt: bool = False, from_env: bool = False) -> None:
-    from ..services import modes, sites, sync, sync_render
+    from ..services import connectors, sites, sync_render
     from ..services.fleet import SiteOutcome
 
     actx = app_ctx(ctx)
     target = sites.get_site(actx, site)
-    change = modes.set_mode(actx, target, "managed", take_over=take_over)
+    done = connectors.enable(actx, target, take_over=take_over, from_env=from_env)
     if not json:
-        actx.out.line(f"{target.name}: mode {change.previous or '?'} → managed")
-        for d in change.demoted:
-            actx.out.line(f"  demoted {d.get('name', d) if isinstance(d, dict) else d} to observe")
-    result = sync.push_site(actx, target, from_env=from_env, action="enable")
-    outcomes = [SiteOutcome(target.name, True, 0, result)]
-    code = sync_render.render(actx, outcomes, json=json, title="push")
-    code = max(code, offer_adoption(actx, target, result, adopt, json))
-    raise typer.Exit(code)
+        actx.out.line(f"{target.name}: mode {done.change.previous or '?'} → managed")
+        for name in done.change.demoted:
+            actx.out.line(f"  demoted {name} to observe")
+    from ..errors import exit_code, status_of
+
+    pushed = status_of(sync_render.render(actx, [SiteOutcome(target.name, True, done.push)], json=json, title="push"))
+    raise typer.Exit(exit_code([pushed, offer_adoption(actx, target, done.push, adopt, json)]))
 
 
-def offer_adoption(actx, target, result, adopt: bool, json: bool) -> int:
+def offer_adoption(actx, target, result, adopt: bool, json: bool):
     """The site holds keys for providers aimo has none for: adopt them with --adopt (through the bridge's credential
-    read), or say how — never silently."""
+    read), or say how — never silently. Returns the adoption's ExitStatus."""
+    from ..errors import ExitStatus, status_of
     from ..services import sync, sync_render
     from ..services.fleet import SiteOutcome
 
     candidates = sync.adoptable(actx, result)
     if not candidates:
-        return 0
+        return ExitStatus.OK
     if not adopt:
         actx.out.info(
             f"{target.name} holds keys for {', '.join(candidates)} that aimo has none for; adopt them into the local store with "
             f"--adopt (or aimo sync pull {target.name} --provider ID)."
         )
-        return 0
+        return ExitStatus.OK
     pulled = sync.pull_site(actx, target, candidates)
-    return sync_render.render(actx, [SiteOutcome(target.name, True, 0, pulled)], json=json, title="adopt")
+    return status_of(sync_render.render(actx, [SiteOutcome(target.name, True, pulled)], json=json, title="adopt"))
 
 
 @app.command("enable")
@@ -119,13 +119,14 @@ def clear(
     connector. The local key stays; later pushes leave the site empty until --prefer local."""
     from ..errors import UsageError
     from ..services import credentials, fleet, sync, sync_render
+    from ..services import sites as site_profiles
     from ._confirm import confirm
 
     actx = app_ctx(ctx)
     info = credentials.provider_info(provider)
     if not (sites_ or group or all_sites):
         raise UsageError("name the sites to clear, or use --group G or --all", f"e.g. aimo connectors clear {info.id} blog")
-    picked = fleet.once_per_wordpress(actx, fleet.select_sites(actx, sites_, group, all_sites))
+    picked = site_profiles.once_per_wordpress(actx, fleet.select_sites(actx, sites_, group, all_sites))
     confirm(actx, f"Take the {info.name} key off {', '.join(s.name for s in picked)}? WordPress features using it stop working there.", yes, what=f"clearing {info.name}")
     outcomes = fleet.run_fleet(actx, picked, lambda s: sync.clear_site(actx, s, [info.id]), label="clear")
     raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=f"clear {info.id}"))
@@ -134,9 +135,9 @@ def clear(
 @app.command("stop")
 def stop(ctx: typer.Context, site: Optional[str] = SITE_ARG) -> None:
     """Return the site to observe mode; no key is touched anywhere."""
-    from ..services import modes, sites
+    from ..services import connectors, sites
 
     actx = app_ctx(ctx)
     target = sites.get_site(actx, site)
-    change = modes.set_mode(actx, target, "observe")
+    change = connectors.stop(actx, target)
     actx.out.line(f"{target.name}: mode {change.previous or '?'} → observe (keys untouched)")

@@ -272,12 +272,13 @@ def rotate(
 ) -> None:
     """Replace a key: validate the new one, store it, push it to every site holding the old one, verify each."""
     from ..services import credentials, fleet, sync_render
+    from ..services import sites as site_profiles
     from ..services import rotate as rotate_svc
 
     actx = app_ctx(ctx)
     info = credentials.provider_info(provider)
     targets = fleet.select_sites(actx, sites, group, not sites and not group) if actx.settings().sites() else []
-    targets = fleet.once_per_wordpress(actx, targets)
+    targets = site_profiles.once_per_wordpress(actx, targets)
     if targets and not sites and not group:
         from ._confirm import confirm
 
@@ -296,7 +297,7 @@ def verify(
     json: bool = JSON_OPT,
 ) -> None:
     """Check keys against their providers (exit 4 if a key is rejected, 5 if a provider is unreachable)."""
-    from ..errors import AuthError
+    from ..errors import AuthError, exit_code
     from ..services import credentials, verify as verify_svc
 
     actx = app_ctx(ctx)
@@ -308,8 +309,4 @@ def verify(
         actx.out.json([o.as_dict() for o in outcomes])
     else:
         actx.out.table(["provider", "key", "result", "detail"], [[o.provider, o.display or "(not set)", o.status, o.message] for o in outcomes])
-    statuses = {o.status for o in outcomes}
-    if statuses & {"rejected", "missing"}:
-        raise typer.Exit(4)
-    if "unreachable" in statuses:
-        raise typer.Exit(5)
+    raise typer.Exit(exit_code(o.exit_status for o in outcomes))

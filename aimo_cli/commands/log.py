@@ -31,14 +31,7 @@ def log(
     events = audit.local_events(actx, names)
     failures = []
     if not local:
-        from ..wordpress import bridge as bridge_api
-        from ..services.sites import client_for
-
-        def one(site):
-            with client_for(actx, site) as client:
-                return audit.remote_events(site.name, bridge_api.status(client))
-
-        for outcome in fleet.run_fleet(actx, picked, one, label="log"):
+        for outcome in fleet.run_fleet(actx, picked, lambda site: audit.site_events(actx, site), label="log"):
             if outcome.ok:
                 events += outcome.value
             else:

@@ -28,18 +28,18 @@ def mode(
             return
         actx.out.line(f"{target.name}: mode {change.previous or '?'} → {change.mode}")
         for d in change.demoted:
-            actx.out.line(f"  demoted {d.get('name', d) if isinstance(d, dict) else d} to observe (its keys are untouched)")
+            actx.out.line(f"  demoted {d} to observe (its keys are untouched)")
         return
     if site is not None:
         modes.check_mode(first or "")
     target = sites.get_site(actx, first)
     status = modes.get_status(actx, target)
-    competitor = modes.active_competitor(status)
+    competitor = status.active_competitor
     if json:
-        actx.out.json({"site": target.name, "mode": status.get("mode"), "managers": status.get("managers") or []})
+        actx.out.json({"site": target.name, "mode": status.mode, "managers": [m.as_dict() for m in status.managers]})
         return
-    actx.out.line(f"{target.name}: {status.get('mode')}")
-    for m in status.get("managers") or []:
-        actx.out.line(f"  other manager: {m.get('name')} ({m.get('mode') or 'unknown mode'}{', active' if m.get('active') else ''})")
-    if competitor and status.get("mode") != "managed":
-        actx.out.info(f"Hint: {competitor.get('name')} manages the Connectors; take over with: aimo mode managed {target.name} --take-over")
+    actx.out.line(f"{target.name}: {status.mode}")
+    for m in status.managers:
+        actx.out.line(f"  other manager: {m.name} ({m.mode or 'unknown mode'}{', active' if m.active else ''})")
+    if competitor and status.mode != "managed":
+        actx.out.info(f"Hint: {competitor.name} manages the Connectors; take over with: aimo mode managed {target.name} --take-over")

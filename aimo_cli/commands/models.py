@@ -64,6 +64,7 @@ def refresh(
     json: bool = JSON_OPT,
 ) -> None:
     """Fetch live model lists now (concurrently) and update the cache and the completion index."""
+    from ..errors import exit_code
     from ..services.credentials import provider_info
     from ..services.models import Catalog
     from ..ui.progress import provider_progress
@@ -82,8 +83,7 @@ def refresh(
         actx.out.table(["provider", "result", "models", "detail"], [[o.provider, o.status, o.count, o.message] for o in outcomes])
     if not outcomes:
         actx.out.info("No provider has a credential. Add one with `aimo keys set ID`.")
-    if any(o.status == "failed" for o in outcomes):
-        raise typer.Exit(5)
+    raise typer.Exit(exit_code(o.exit_status for o in outcomes))
 
 
 @app.command("show")

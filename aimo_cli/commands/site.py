@@ -71,11 +71,12 @@ def add(
     for other in sites.same_site_profiles(actx, name):
         actx.out.warn(f"site {name} and site {other} point at the same WordPress; commands that write (sync push/pull, keys rotate, connectors clear) handle it once.")
     if report and report.bridge:
+        from ..errors import exit_code
         from ..services import sync
         from .connectors import offer_adoption
 
         target = sites.get_site(actx, name)
-        code = offer_adoption(actx, target, sync.status_site(actx, target), adopt, False)
+        code = exit_code(offer_adoption(actx, target, sync.status_site(actx, target), adopt, False))
         if code:
             raise typer.Exit(code)
 
@@ -127,8 +128,8 @@ def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", m
 
 @app.command("test")
 def test(ctx: typer.Context, name: Optional[str] = SITE_ARG, json: bool = JSON_OPT) -> None:
-    """Check a site: reachable, REST root, credentials, manage_options, WordPress 7+, connector settings."""
-    from ..errors import ExitCode
+    """Check a site: the doctor's site checks (reachable, HTTPS, credentials, manage_options, WordPress 7+, bridge, mode)."""
+    from ..errors import exit_code
     from ..services import sites
 
     actx = app_ctx(ctx)
@@ -137,8 +138,7 @@ def test(ctx: typer.Context, name: Optional[str] = SITE_ARG, json: bool = JSON_O
         actx.out.json(report.as_dict())
     else:
         _render_report(actx, report)
-    if report.failed:
-        raise typer.Exit(int(ExitCode.DRIFT))
+    raise typer.Exit(exit_code(report.exit_status))
 
 
 def _render_report(actx, report) -> None:

@@ -21,11 +21,12 @@ PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or re
 
 def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, json, title: str, writes: bool = False) -> None:
     from ..services import fleet, sync_render
+    from ..services import sites as site_profiles
 
     actx = app_ctx(ctx)
     picked = fleet.select_sites(actx, sites, group, all_sites)
     if writes:
-        picked = fleet.once_per_wordpress(actx, picked)
+        picked = site_profiles.once_per_wordpress(actx, picked)
     outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title)
     raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=title))
 

@@ -8,23 +8,17 @@ answers, the bridge's status document, the sync base) and times them; each funct
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
 from xml.etree import ElementTree as ET
 
+from .exits import ExitCode, ExitStatus
+from .exits import exit_code as _exit_code
 from .sync import DRIFT, BaseRecord, RemoteKey, Status, classify
-from .versions import MIN_WORDPRESS, parse_version  # noqa: F401  (re-exported for the doctor service)
+from .versions import BRIDGE_COMPAT, MIN_WORDPRESS, parse_version  # noqa: F401  (re-exported for the doctor service)
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 STATUSES = (OK, WARN, FAIL, SKIP)
-
-# The bridge versions this aimo speaks to: same major.minor (the one place this is defined).
-BRIDGE_COMPAT = "0.1"
-
-# Check ids whose failure decides a more specific exit code than "a check failed" (7).
-CONFIG_CHECKS = frozenset({"local.settings"})
-AUTH_CHECKS = frozenset({"site.credentials", "site.manage_options"})
-REFUSED_CHECKS = frozenset({"site.https"})  # aimo refused to contact the site (a safety rule), as every other command does
 
 WPAI_BASENAME = "ai/ai.php"
 
@@ -38,10 +32,16 @@ class Check:
     duration_ms: float = 0.0
     group: str = "local"
     site: str | None = None
+    # what its failure exits with: declared by the check's registration (services/doctor.py REGISTRY)
+    exit_class: ExitStatus = field(default=ExitStatus.DRIFT, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown check status {self.status!r}")
+
+    def exit_status(self, strict: bool = False) -> ExitStatus:
+        """OK unless the check fails (warnings too with strict); then its exit class."""
+        return self.exit_class if self.fails(strict) else ExitStatus.OK
 
     def timed(self, ms: float) -> "Check":
         return replace(self, duration_ms=round(ms, 1))
@@ -50,28 +50,24 @@ class Check:
         return self.status == FAIL or (strict and self.status == WARN)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        del out["exit_class"]
+        return out
 
 
-def check(id: str, status: str, message: str, hint: str | None = None, *, group: str = "local", site: str | None = None) -> Check:
-    return Check(id, status, message, hint, 0.0, group, site)
+def check(
+    id: str, status: str, message: str, hint: str | None = None, *, group: str = "local", site: str | None = None, exit_class: ExitStatus | None = None
+) -> Check:
+    return Check(id, status, message, hint, 0.0, group, site, exit_class or ExitStatus.DRIFT)
 
 
 # -- outcome ---------------------------------------------------------------------------------------------------------
 
 
-def exit_code(checks: Iterable[Check], strict: bool = False) -> int:
-    """3 settings invalid · 4 a site refused the credentials · 6 a safety rule refused a site (plain http) · 7 any other
-    failure (warnings too with strict) · 0."""
-    checks = list(checks)
-    failed = [c for c in checks if c.fails(strict)]
-    if any(c.id in CONFIG_CHECKS and c.status == FAIL for c in checks):
-        return 3
-    if any(c.id in AUTH_CHECKS and c.status == FAIL for c in checks):
-        return 4
-    if any(c.id in REFUSED_CHECKS and c.status == FAIL for c in checks):
-        return 6
-    return 7 if failed else 0
+def exit_code(checks: Iterable[Check], strict: bool = False) -> ExitCode:
+    """The most severe failing check's exit class (core/exits.py): 3 settings invalid · 4 a site refused the
+    credentials · 6 a safety rule refused a site (plain http) · 7 any other failure (warnings too with strict) · 0."""
+    return _exit_code(c.exit_status(strict) for c in checks)
 
 
 def counts(checks: Iterable[Check]) -> dict[str, int]:
@@ -395,20 +391,12 @@ def mode_check(site: str, mode: str | None) -> Check:
     return check("site.mode", WARN, what, f"aimo connectors enable {site}", group=g, site=site)
 
 
-def managers_check(site: str, managers: Sequence[Mapping] | None) -> Check:
+def managers_check(site: str, managers: Sequence | None) -> Check:
+    """`managers`: the bridge status's Manager objects (name, slug, mode, active, source)."""
     g = f"site {site}"
-    def managing(m: Mapping) -> bool:  # an active plugin whose own mode is managed (older bridges: no "managing")
-        if "managing" in m:
-            return bool(m.get("managing"))
-        return m.get("mode") == "managed" and bool(m.get("active") or m.get("source") == "connector")
-
-    def label(m: Mapping) -> str:
-        name = str(m.get("name") or m.get("slug") or "?")
-        return f"{name} {m['version']}" if m.get("version") else name
-
-    rivals = [m for m in managers or [] if isinstance(m, Mapping) and managing(m)]
+    rivals = [m for m in managers or [] if m.is_managing]
     if rivals:
-        names = ", ".join(label(m) for m in rivals)
+        names = ", ".join(m.label for m in rivals)
         return check(
             "site.managers",
             FAIL,
@@ -417,38 +405,39 @@ def managers_check(site: str, managers: Sequence[Mapping] | None) -> Check:
             group=g,
             site=site,
         )
-    others = [label(m) + (" (installed, inactive)" if m.get("active") is False else f" ({m.get('mode')})") for m in managers or [] if isinstance(m, Mapping)]
+    others = [m.label + (" (installed, inactive)" if not m.active else f" ({m.mode})") for m in managers or []]
     if others:
         return check("site.managers", OK, "other connector managers present, none in managed mode: " + ", ".join(others), group=g, site=site)
     return check("site.managers", OK, "no other connector manager", group=g, site=site)
 
 
 # -- connectors ------------------------------------------------------------------------------------------------------
+# `conn` is the bridge status's Connector object (wordpress/bridge.py): id, name, registered_by, manager,
+# provider_registered, key_source, connected (True/False/None), connected_reason, … — or None when the site has none.
 
 
-def connector_relevant(conn: Mapping | None, local_present: bool) -> bool:
+def connector_relevant(conn, local_present: bool) -> bool:
     if local_present:
         return True
-    return bool(conn) and str(conn.get("key_source") or "none") != "none"
+    return conn is not None and (conn.key_source or "none") != "none"
 
 
-def registered_check(site: str, pid: str, name: str, conn: Mapping | None, mode: str | None) -> Check:
+def registered_check(site: str, pid: str, name: str, conn, mode: str | None) -> Check:
     g = f"connectors {site}"
     cid = f"connector.{pid}.registered"
-    if conn and conn.get("provider_registered"):
-        by = str(conn.get("registered_by") or "?")
-        registrant = conn.get("registrant") if isinstance(conn.get("registrant"), Mapping) else {}
-        served = conn.get("served_by") if isinstance(conn.get("served_by"), Mapping) else {}
-        if by == "manager" and conn.get("manager"):
-            by = f"another manager ({registrant.get('label') or conn['manager']})"
-        elif registrant.get("label") and registrant.get("kind") != "core":
-            by = str(registrant["label"])
-        serving = f"; served by {served['label']}" if served.get("label") else ""
-        if str(conn.get("name") or "").endswith(" via aimo") and served and served.get("kind") != "aimo":
+    if conn is not None and conn.provider_registered:
+        by = conn.registered_by or "?"
+        registrant, served = conn.registrant, conn.served_by
+        if by == "manager" and conn.manager:
+            by = f"another manager ({(registrant.label if registrant else '') or conn.manager})"
+        elif registrant is not None and registrant.label and registrant.kind != "core":
+            by = registrant.label
+        serving = f"; served by {served.label}" if served is not None and served.label else ""
+        if conn.name.endswith(" via aimo") and served is not None and served.kind != "aimo":
             return check(
                 cid,
                 FAIL,
-                f"{name}: the card says aimo, but {served.get('label') or 'another plugin'} serves it (class {served.get('class')})",
+                f"{name}: the card says aimo, but {served.label or 'another plugin'} serves it (class {served.class_name})",
                 f"aimo connectors takeover {site} (the other manager is switched to observe), or hand over: aimo mode observe {site}",
                 group=g,
                 site=site,
@@ -466,17 +455,18 @@ def registered_check(site: str, pid: str, name: str, conn: Mapping | None, mode:
     )
 
 
-def base_url_override(conn: dict | None, default: str) -> tuple[str, str] | None:
-    """(host, where it was set) when a site's connector talks to a base URL other than the provider's own, else None.
-    The bridge says where its base URL comes from (base_url_source); an older bridge only gives the URL."""
+def base_url_override(conn, default: str) -> tuple[str, str] | None:
+    """(host, where it was set) when a site's connector (the bridge status's Connector) talks to a base URL other than
+    the provider's own, else None. The bridge says where its base URL comes from (base_url_source); an older bridge
+    only gives the URL."""
     from urllib.parse import urlsplit
 
-    if not isinstance(conn, dict) or not conn.get("base_url"):
+    if conn is None or not conn.base_url:
         return None
-    url = str(conn["base_url"])
-    source = conn.get("base_url_source")
+    url = str(conn.base_url)
+    source = conn.base_url_source
     if source is None:
-        if conn.get("id") == "ollama" or not default or url.rstrip("/") == default.rstrip("/"):
+        if conn.id == "ollama" or not default or url.rstrip("/") == default.rstrip("/"):
             return None
         source = "override"
     elif source not in ("option", "constant"):
@@ -485,7 +475,7 @@ def base_url_override(conn: dict | None, default: str) -> tuple[str, str] | None
     return urlsplit(url).netloc or url, where
 
 
-def base_url_check(site: str, pid: str, name: str, conn: dict | None, default: str) -> Check | None:
+def base_url_check(site: str, pid: str, name: str, conn, default: str) -> Check | None:
     found = base_url_override(conn, default)
     if found is None:
         return None
@@ -572,40 +562,39 @@ def sync_check(
     return check(cid, WARN, f"{name}: {what}", hint, group=g, site=site)
 
 
-def connected_check(site: str, pid: str, name: str, conn: Mapping | None) -> Check:
+def connected_check(site: str, pid: str, name: str, conn) -> Check:
     g = f"connectors {site}"
     cid = f"connector.{pid}.connected"
-    value = (conn or {}).get("connected")
-    page = (conn or {}).get("page") if isinstance((conn or {}).get("page"), Mapping) else None
-    if page is not None and value is not None and bool(page.get("connected")) != bool(value):
-        shown = "connected" if page.get("connected") else ("not connected" if page.get("visible") else "absent")
+    value = conn.connected if conn is not None else None
+    page = conn.page if conn is not None else None
+    if page is not None and value is not None and page.connected != value:
         return check(
             cid,
             FAIL,
-            f"{name}: the Connectors page shows it {shown}, but the live check says {'connected' if value else 'not connected'}"
-            + (f" ({conn.get('connected_reason')})" if conn.get("connected_reason") else ""),
+            f"{name}: the Connectors page shows it {page.shown}, but the live check says {'connected' if value else 'not connected'}"
+            + (f" ({conn.connected_reason})" if conn.connected_reason else ""),
             f"See who serves it: aimo bridge status {site}",
             group=g,
             site=site,
         )
-    if conn is not None and not conn.get("provider_registered"):
+    if conn is not None and not conn.provider_registered:
         return check(cid, SKIP, f"{name}: not registered on the site, so it cannot be connected (see its registered check)", group=g, site=site)
     if value is True:
         return check(cid, OK, f"{name}: WordPress reports it connected", group=g, site=site)
     if value is None:
         return check(cid, SKIP, f"{name}: connection not checked (run without --offline for a live check)", group=g, site=site)
-    reason = str((conn or {}).get("connected_reason") or "no reason given")
+    reason = (conn.connected_reason if conn is not None else "") or "no reason given"
     hint = f"Check the key: aimo keys verify {pid}; then aimo sync push {site}"
     if pid == "ollama":
         hint = "The site must reach the Ollama server itself: check the URL from the site's point of view (aimo keys set ollama) and that Ollama is running."
     return check(cid, FAIL, f"{name}: WordPress reports it not connected ({reason})", hint, group=g, site=site)
 
 
-def approval_check(site: str, pid: str, name: str, approval: Mapping | None) -> Check | None:
-    if not isinstance(approval, Mapping) or not approval.get("active"):
+def approval_check(site: str, pid: str, name: str, approval) -> Check | None:
+    """`approval`: the bridge status's Approval object (active, approved: basename → connector ids), or None."""
+    if approval is None or not approval.active:
         return None
-    approved = approval.get("approved") or {}
-    ids = approved.get(WPAI_BASENAME) if isinstance(approved, Mapping) else None
+    ids = approval.approved.get(WPAI_BASENAME)
     g = f"connectors {site}"
     cid = f"connector.{pid}.approval"
     if isinstance(ids, (list, tuple)) and pid in ids:
@@ -639,9 +628,9 @@ def wpai_check(site: str, active: bool | None) -> Check:
     )
 
 
-def approval_summary_check(site: str, approval: Mapping | None) -> Check:
+def approval_summary_check(site: str, approval) -> Check:
     g = f"features {site}"
-    if isinstance(approval, Mapping) and approval.get("active"):
+    if approval is not None and approval.active:
         return check("features.approval", OK, "Connector Approval is active (see each connector's approval check)", group=g, site=site)
     return check("features.approval", OK, "Connector Approval is not active", group=g, site=site)
 
@@ -650,7 +639,7 @@ def model_check(
     site: str,
     kind: str,
     ref: str | None,
-    connectors: Mapping[str, Mapping],
+    connectors: Mapping[str, object],
     catalog_ids: Iterable[str] | None,
     catalog_source: str = "",
 ) -> Check:
@@ -665,18 +654,18 @@ def model_check(
         return check(cid, FAIL, f"preferred {kind} model {ref!r} is not provider:model", "Set it as provider:model (e.g. groq:openai/gpt-oss-120b), or '' for Automatic.", group=g, site=site)
     conn = connectors.get(provider)
     fix = f"Pick a model of a connected provider (aimo models list), and set it for {site}, or connect {provider} (aimo sync push {site})"
-    if conn is None or not conn.get("provider_registered"):
+    if conn is None or not conn.provider_registered:
         return check(cid, FAIL, f"preferred {kind} model {ref}: provider {provider} is not registered on the site (unsupported_model)", fix, group=g, site=site)
-    if conn.get("connected") is False:
+    if conn.connected is False:
         return check(
             cid,
             FAIL,
-            f"preferred {kind} model {ref} belongs to {provider}, which is not connected ({conn.get('connected_reason') or 'no reason given'}): the editor answers unsupported_model",
+            f"preferred {kind} model {ref} belongs to {provider}, which is not connected ({conn.connected_reason or 'no reason given'}): the editor answers unsupported_model",
             fix,
             group=g,
             site=site,
         )
-    if conn.get("connected") is None and str(conn.get("key_source") or "none") == "none":
+    if conn.connected is None and (conn.key_source or "none") == "none":
         return check(cid, FAIL, f"preferred {kind} model {ref} belongs to {provider}, which has no key on the site (unsupported_model)", fix, group=g, site=site)
     if catalog_ids is None:
         return check(cid, SKIP, f"preferred {kind} model {ref}: no model list for {provider} to check against", group=g, site=site)
@@ -732,26 +721,26 @@ def no_sampling_check(site: str, site_prefixes: Sequence[str] | None, required: 
     )
 
 
-def ollama_site_check(site: str, conn: Mapping | None, local_present: bool) -> Check | None:
+def ollama_site_check(site: str, conn, local_present: bool) -> Check | None:
     if not connector_relevant(conn, local_present):
         return None
     g = f"features {site}"
-    value = (conn or {}).get("connected")
-    if conn is None or not conn.get("provider_registered"):
+    value = conn.connected if conn is not None else None
+    if conn is None or not conn.provider_registered:
         return check("features.ollama.site", SKIP, "Ollama: no Ollama connector on the site", group=g, site=site)
-    host = conn.get("ollama_host") if isinstance(conn.get("ollama_host"), Mapping) else None
-    if host:
+    host = conn.ollama_host
+    if host is not None:
         where = {
             "env": "the OLLAMA_HOST environment variable on the site (it wins; change it there)",
-            "setting": f"its Settings → Ollama host ({host.get('setting')}), where aimo pushes its server URL",
+            "setting": f"its Settings → Ollama host ({host.setting}), where aimo pushes its server URL",
             "default": "its default, http://localhost:11434 (aimo sync push sets its host)",
-        }.get(str(host.get("source")), "?")
+        }.get(host.source, "?")
         status = OK if value is not False else FAIL
         return check(
             "features.ollama.site",
             status,
-            f"{host.get('label')} serves Ollama; its server ({host.get('host')}) comes from {where}; the connector key is its Ollama Cloud API key"
-            + ("" if value is not False else f" — not reachable ({conn.get('connected_reason') or 'no reason given'})"),
+            f"{host.label} serves Ollama; its server ({host.host}) comes from {where}; the connector key is its Ollama Cloud API key"
+            + ("" if value is not False else f" — not reachable ({conn.connected_reason or 'no reason given'})"),
             None if value is not False else "The server must be reachable from the WordPress server.",
             group=g,
             site=site,
@@ -763,7 +752,7 @@ def ollama_site_check(site: str, conn: Mapping | None, local_present: bool) -> C
     return check(
         "features.ollama.site",
         FAIL,
-        f"the site cannot reach its Ollama server ({conn.get('connected_reason') or 'no reason given'})",
+        f"the site cannot reach its Ollama server ({conn.connected_reason or 'no reason given'})",
         "The URL must work from the WordPress server (not only from this machine); check it and that Ollama is running.",
         group=g,
         site=site,

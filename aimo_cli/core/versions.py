@@ -6,6 +6,9 @@ import re
 
 MIN_WORDPRESS = (7, 0)  # Settings → Connectors arrived in WordPress 7.0
 
+# The bridge versions this aimo speaks to: same major.minor (the one place this is defined; see wordpress/bridge.py).
+BRIDGE_COMPAT = "0.1"
+
 
 def parse_version(text: str | None) -> tuple[int, ...] | None:
     """'7.1.4' → (7, 1, 4); '7.0-RC1' → (7, 0); None when there is no number."""

@@ -33,7 +33,6 @@ def ask(
     on_text: Callable[[str], None] | None = None,
     sleep=None,
 ) -> Generation:
-    from ..providers import make_adapter
     from . import credentials
 
     provider, model = resolve_model(ctx, model_ref)
@@ -43,7 +42,7 @@ def ask(
     if not cred.present and PROVIDERS[provider].credential != "url":
         raise AuthError(f"no {PROVIDERS[provider].name} key is stored", f"Set one: aimo keys set {provider}")
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
-    adapter = make_adapter(ctx, provider, credential=cred, sleep=sleep)
+    adapter = ctx.adapter(provider, cred, sleep=sleep)
     try:
         return adapter.generate_text(model, messages, max_tokens=max_tokens, sampling={"temperature": temperature} if temperature is not None else None, stream=stream, on_text=on_text)
     finally:

@@ -103,37 +103,43 @@ def local_events(ctx, sites: set[str] | None = None) -> list[Event]:
     return out
 
 
-def remote_events(site: str, status: dict) -> list[Event]:
+def site_events(ctx, site) -> list[Event]:
+    """One site's change log, read through the bridge (aimo log)."""
+    from ..wordpress import bridge as bridge_api
+
+    with ctx.wordpress(site) as client:
+        return remote_events(site.name, bridge_api.status(client))
+
+
+def remote_events(site: str, status) -> list[Event]:
+    """The site's change log (a wordpress.bridge.BridgeStatus; None gives nothing) as events."""
     out = []
-    for e in (status or {}).get("change_log") or []:
-        if not isinstance(e, dict):
-            continue
-        pid = provider_id_for_setting(str(e.get("setting") or "")) or str(e.get("setting") or "?")
+    for e in status.change_log if status is not None else ():
+        pid = provider_id_for_setting(e.setting) or e.setting or "?"
         out.append(
             Event(
-                time=str(e.get("time") or ""),
+                time=e.time,
                 site=site,
                 provider=pid,
-                action=str(e.get("action") or ""),
-                old_fingerprint=str(e.get("previous_fingerprint") or ""),
-                new_fingerprint=str(e.get("fingerprint") or ""),
+                action=e.action,
+                old_fingerprint=e.previous_fingerprint,
+                new_fingerprint=e.fingerprint,
                 result="",
                 origin="site",
-                user=str(e.get("user") or ""),
-                channel=str(e.get("via") or ""),
-                plugin=_plugin_name(e.get("plugin") or e.get("writer")),
-                by_aimo=bool(e.get("by_aimo")),
+                user=e.user,
+                channel=e.via,
+                plugin=_plugin_name(e.writer) or str(e.extra.get("plugin") or ""),
+                by_aimo=e.by_aimo,
             )
         )
     return out
 
 
-def _plugin_name(value) -> str:
-    if isinstance(value, dict):
-        if value.get("kind") in ("core", "aimo", "other"):  # WordPress itself or the bridge: no plugin to name
-            return ""
-        return str(value.get("name") or value.get("file") or value.get("slug") or "")
-    return str(value or "")
+def _plugin_name(writer) -> str:
+    """The plugin that wrote a key (a bridge.Writer); "" for WordPress itself, the bridge, or nobody known."""
+    if writer is None or writer.kind in ("core", "aimo", "other"):
+        return ""
+    return writer.name or writer.plugin
 
 
 def merged(local: list[Event], remote: list[Event]) -> list[Event]:
@@ -180,7 +186,7 @@ def who(e: Event) -> str:
     return " ".join(parts)
 
 
-def describe_change(status: dict | None, provider: str, *, now: float | None = None) -> str | None:
+def describe_change(status, provider: str, *, now: float | None = None) -> str | None:
     """The newest change the site's change log records for a provider's key that aimo did not make, as a phrase:
     "changed in wp-admin by alice, 2 h ago" (None when the log has nothing)."""
     if not status:

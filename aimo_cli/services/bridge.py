@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AimoError, ExitCode, RemoteError, UsageError
+from ..errors import AimoError, ExitStatus, RemoteError, UsageError
 
 SLUG = "aimo-bridge"
 BASENAME = "aimo-bridge/aimo-bridge.php"
@@ -139,10 +139,10 @@ def _installed_version(target: Path) -> str | None:
 def activate(ctx, site_name: str | None = None) -> dict:
     """Activate the installed bridge through core's plugins route."""
     from ..wordpress.bridge import PLUGIN_ROUTE
-    from .sites import client_for, get_site
+    from .sites import get_site
 
     site = get_site(ctx, site_name)
-    with client_for(ctx, site) as client:
+    with ctx.wordpress(site) as client:
         try:
             data = client.request("POST", PLUGIN_ROUTE, body={"status": "active"}, retry=False).data
         except RemoteError as exc:
@@ -150,21 +150,21 @@ def activate(ctx, site_name: str | None = None) -> dict:
                 raise AimoError(
                     f"the aimo bridge is not installed on {site.name} ({client.site})",
                     "Install it first: aimo bridge install --wp-path DIR, or aimo bridge zip and upload it in wp-admin → Plugins.",
-                    code=ExitCode.CONFIG,
+                    status=ExitStatus.CONFIG,
                 ) from None
             raise
     return data if isinstance(data, dict) else {}
 
 
-def status(ctx, site_name: str | None = None, *, check: bool = False) -> dict:
+def status(ctx, site_name: str | None = None, *, check: bool = False):
+    """(site name, the bridge's typed status). Shown even when its version is not compatible (the doctor says so)."""
     from ..wordpress import bridge as wpbridge
-    from .sites import client_for, get_site
+    from .sites import get_site
 
     site = get_site(ctx, site_name)
-    with client_for(ctx, site, timeout=60.0 if check else None) as client:
-        report = wpbridge.status(client, check=check)
-    report.setdefault("site", site.name)
-    return report
+    with ctx.wordpress(site, timeout=60.0 if check else None) as client:
+        report = wpbridge.status(client, check=check, require_compatible=False)
+    return site.name, report
 
 
 def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None) -> dict:
@@ -174,7 +174,7 @@ def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None) 
     from ..errors import UsageError
     from ..wordpress import bridge as wpbridge
     from . import credentials
-    from .sites import client_for, get_site
+    from .sites import get_site
 
     info = credentials.provider_info(provider_id)
     if info.credential == "url":
@@ -184,12 +184,12 @@ def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None) 
         if reason:
             raise UsageError(f"base URL {url!r} {reason}", f"e.g. {PROVIDERS[info.id].default_base_url}")
     site = get_site(ctx, site_name)
-    with client_for(ctx, site) as client:
+    with ctx.wordpress(site) as client:
         try:
             return wpbridge.set_base_urls(client, {info.id: url.rstrip("/") if url else None})
         except wpbridge.BridgeMissing:
             raise AimoError(
                 f"the aimo bridge is not active on {site.name}",
                 f"Install and activate it first: aimo bridge install --wp-path DIR (or aimo bridge zip), then aimo bridge activate {site.name}",
-                code=ExitCode.CONFIG,
+                status=ExitStatus.CONFIG,
             ) from None

@@ -72,8 +72,9 @@ def normalise_ollama_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def env_pool(info: ProviderInfo) -> list[str]:
-    raw = os.environ.get(info.env_var, "")
+def env_pool(info: ProviderInfo, env=None) -> list[str]:
+    """The pool from the provider's environment variable (`env`: the context's environment, default os.environ)."""
+    raw = (os.environ if env is None else env).get(info.env_var, "")
     pool = parse_pool(raw)
     if info.credential == "url":
         pool = [normalise_ollama_url(v) for v in pool]
@@ -83,7 +84,7 @@ def env_pool(info: ProviderInfo) -> list[str]:
 def resolve(ctx, provider_id: str, *, include_env: bool = True) -> Credential:
     info = provider_info(provider_id)
     if include_env:
-        pool = env_pool(info)
+        pool = env_pool(info, ctx.env)
         if pool:
             redact.register(*pool)
             return Credential(info.id, "env", tuple(pool))

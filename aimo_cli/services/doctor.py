@@ -1,7 +1,13 @@
-"""aimo doctor: gather the facts and let `core.checks` judge them.
+"""aimo doctor (and `aimo site test`): gather the facts once, then run the check registry over them.
 
-Local checks first (settings, secret backend, provider credentials and live verification, duplicate keys, Ollama
-from here, catalog cache), then every selected site concurrently (`services.fleet`).
+A check is one pure verdict function in `core/checks.py` plus one registration in `REGISTRY` below: its id, its
+group (local, site, connectors, features), the facts it needs (it is not run while one of them is missing, e.g. no
+bridge status) and its exit class (what its failure exits with; `core/exits.py` combines them). `aimo site test` is
+the `site` group of the same registry, so both commands share one Check type and one set of messages.
+
+Facts are gathered concurrently: the local ones (settings, secret backend, every key verified live, Ollama from
+here, catalog cache) in one thread while the sites are checked (`services.fleet`), the key verifications in a small
+thread pool of their own.
 
 WordPress request budget per site (counted with `WordPressClient.request_count`):
   1. GET /wp/v2/users/me?context=edit     reachable, credentials (401), manage_options
@@ -16,18 +22,20 @@ So: 2 with the bridge (online or offline), at most 5 without it, 2 with --offlin
 
 from __future__ import annotations
 
-import os
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 from ..core import checks as C
 from ..core.checks import Check
+from ..core.exits import ExitStatus
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..core.secrets import fingerprint
 from ..errors import AimoError, AuthError, RemoteError, SafetyError
 from ..stores.settings import SiteConfig
+
+GROUPS = ("local", "site", "connectors", "features")
 
 
 @dataclass
@@ -39,8 +47,14 @@ class DoctorReport:
     strict: bool = False
 
     @property
+    def exit_status(self) -> ExitStatus:
+        from ..core.exits import worst
+
+        return worst(c.exit_status(self.strict) for c in self.checks)
+
+    @property
     def exit_code(self) -> int:
-        return C.exit_code(self.checks, self.strict)
+        return int(C.exit_code(self.checks, self.strict))
 
     def as_dict(self) -> dict:
         return {
@@ -54,82 +68,428 @@ class DoctorReport:
         }
 
 
-def _ms(start: float) -> float:
-    return (time.monotonic() - start) * 1000
+# -- the facts ---------------------------------------------------------------------------------------------------------
 
 
-# -- local -----------------------------------------------------------------------------------------------------------
+@dataclass
+class LocalFacts:
+    """What this machine knows: gathered once per run."""
+
+    offline: bool
+    settings_path: str = ""
+    settings_exists: bool = False
+    settings: Any = None  # None: invalid (settings_error says why)
+    settings_error: AimoError | None = None
+    settings_ms: float = 0.0
+    backend: Any = None  # None: unusable (backend_error)
+    backend_error: AimoError | None = None
+    keyring_env: str = ""
+    creds: list | None = None  # every provider's Credential; None when the secret backend is unusable
+    verified: dict = field(default_factory=dict)  # provider → ((ok, why), ms)
+    ollama: tuple | None = None  # (version, error, ms) when contacted
+    catalog_states: dict | None = None
+    catalog_error: str | None = None
+
+    @property
+    def by_id(self) -> dict:
+        return {c.provider: c for c in self.creds or []}
 
 
-def settings_checks(ctx) -> tuple[Check, object | None]:
-    path = ctx.settings_path
-    start = time.monotonic()
+@dataclass
+class SiteFacts:
+    """What one site told aimo: gathered once per site, in as few requests as the budget above allows."""
+
+    site: SiteConfig
+    offline: bool  # the fewest requests (no plugin search, settings or feed without the bridge)
+    loopback: bool
+    live: bool = True  # live checks: the bridge checks every key (status?check=1), a missing model list is fetched
+    want_settings: bool = False  # read /wp/v2/settings even with the bridge (site test reports the connector settings)
+    local: dict = field(default_factory=dict)  # provider → Credential
+    transport_error: AimoError | None = None  # refused before anything went out (plain http, bad URL)
+    password_missing: bool = False
+    reach_error: AimoError | None = None  # users/me failed other than on credentials
+    reach_ms: float = 0.0
+    auth_status: int | None = None  # 401 / 403 from users/me
+    auth_error: str | None = None
+    me: dict | None = None
+    status: Any = None  # wordpress.bridge.BridgeStatus when the bridge answered
+    bridge_missing: bool = False
+    bridge_error: str | None = None
+    bridge_ms: float = 0.0
+    plugin: dict | None = None
+    plugin_searched: bool = False
+    wp_settings: dict | None = None
+    wp_settings_error: AimoError | None = None
+    feed_version: str | None = None
+    base: dict | None = None  # the sync base (what both sides held at the last sync)
+    remote: dict | None = None  # provider → RemoteKey
+    models: dict = field(default_factory=dict)  # kind → (ref, catalog ids or None, source)
+    no_sampling_required: tuple = ()
+    rollbacks: dict = field(default_factory=dict)  # provider → "rollback: …" (a site key aimo replaced earlier, put back)
+    requests: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.site.name
+
+    @property
+    def admin(self) -> bool:
+        caps = (self.me or {}).get("capabilities") or {}
+        return bool(isinstance(caps, dict) and caps.get("manage_options"))
+
+    @property
+    def inspected(self) -> bool | None:
+        """True once aimo got past the login as an administrator (the site's contents were looked at)."""
+        return True if self.me is not None and self.admin else None
+
+    @property
+    def no_bridge(self) -> bool | None:
+        return True if self.inspected and self.status is None else None
+
+
+# -- the registry ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    id: str  # the check id, or its pattern for per-provider checks ("connector.{provider}.sync")
+    group: str  # local | site | connectors | features
+    needs: tuple[str, ...]  # facts that must be present (not None) for the check to run
+    run: Callable[[Any], Check | Iterable[Check] | None]
+    exit_class: ExitStatus = ExitStatus.DRIFT  # what a failure exits with
+    scope: str = "site"  # which facts it reads: "local" (LocalFacts, once per run) or "site" (SiteFacts, per site)
+
+    def applies(self, facts) -> bool:
+        return all(getattr(facts, need) is not None for need in self.needs)
+
+
+REGISTRY: list[Spec] = []
+
+
+def register(id: str, group: str, *, needs: Iterable[str] = (), exit_class: ExitStatus = ExitStatus.DRIFT, scope: str | None = None):
+    """Decorator: one check = one function (usually a call of a pure verdict in core/checks.py) + this line."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown check group {group!r}")
+
+    def deco(fn):
+        REGISTRY.append(Spec(id, group, tuple(needs), fn, exit_class, scope or ("local" if group == "local" else "site")))
+        return fn
+
+    return deco
+
+
+def run_registry(facts, scope: str, groups: Iterable[str] | None = None) -> list[Check]:
+    """Every registered check of `scope` ('local' or 'site' facts), in registration order, stamped with its exit class."""
+    wanted = set(groups) if groups is not None else None
+    out: list[Check] = []
+    for spec in REGISTRY:
+        if spec.scope != scope or (wanted is not None and spec.group not in wanted) or not spec.applies(facts):
+            continue
+        got = spec.run(facts)
+        for c in [got] if isinstance(got, Check) else list(got or []):
+            if c is not None:  # a per-provider check may have nothing to say for some providers
+                out.append(replace(c, exit_class=spec.exit_class))
+    return out
+
+
+# local ---------------------------------------------------------------------------------------------------------------
+
+
+@register("local.settings", "local", exit_class=ExitStatus.CONFIG)
+def _settings(f: LocalFacts):
+    err = f.settings_error
+    if err is not None:
+        return C.settings_check(f.settings_path, err.message, err.hint).timed(f.settings_ms)
+    return C.settings_check(f.settings_path, None, exists=f.settings_exists).timed(f.settings_ms)
+
+
+@register("local.secret_backend", "local", needs=("settings",))
+def _backend(f: LocalFacts):
+    if f.backend_error is not None:
+        return C.check("local.secret_backend", C.FAIL, f.backend_error.message, f.backend_error.hint)
+    try:
+        description = f.backend.describe()
+    except Exception:  # noqa: BLE001 - a keyring's describe() failing is not a reason to stop
+        description = ""
+    return C.backend_check(f.backend.name, f.keyring_env, description)
+
+
+@register("local.{provider}.credential", "local", needs=("creds",))
+def _credentials(f: LocalFacts):
+    for cred in f.creds:
+        info = PROVIDERS[cred.provider]
+        yield C.credential_check(cred.provider, info.name, cred.present, cred.source, cred.display(), info.env_var)
+        if info.credential != "url" and cred.present:  # Ollama's "key" is its URL: reachability is features.ollama.aimo
+            res, ms = f.verified.get(cred.provider, (None, 0.0))
+            yield C.verify_check(cred.provider, info.name, res, offline=f.offline, present=True).timed(ms)
+
+
+@register("local.duplicate_keys", "local", needs=("creds",))
+def _duplicates(f: LocalFacts):
+    from . import credentials
+
+    return C.duplicates_check(credentials.duplicate_keys(f.creds), {p: PROVIDERS[p].name for p in PROVIDER_IDS})
+
+
+@register("features.ollama.aimo", "features", needs=("creds",), scope="local")
+def _ollama_local(f: LocalFacts):
+    cred = f.by_id["ollama"]
+    if f.ollama is None:
+        return C.ollama_local_check(cred.display(), cred.present, offline=f.offline)
+    version, error, ms = f.ollama
+    return C.ollama_local_check(cred.display(), True, offline=False, version=version, error=error).timed(ms)
+
+
+@register("features.catalog_cache", "features", needs=("creds",), scope="local")
+def _catalog_cache(f: LocalFacts):
+    if f.catalog_error is not None:
+        return C.check("features.catalog_cache", C.WARN, f"model catalog cache unreadable: {f.catalog_error}", "Remove the cache dir; aimo rebuilds it.", group="features")
+    return C.catalog_cache_check(f.catalog_states or {})
+
+
+# site ----------------------------------------------------------------------------------------------------------------
+
+
+@register("site.reachable", "site", exit_class=ExitStatus.REMOTE)
+def _reachable(f: SiteFacts):
+    if f.transport_error is not None or f.password_missing:
+        return None  # nothing was sent
+    if f.reach_error is not None:
+        return C.reachable_check(f.name, f.site.url, f.reach_error.message, f.reach_error.hint).timed(f.reach_ms)
+    return C.reachable_check(f.name, f.site.url).timed(f.reach_ms)
+
+
+@register("site.https", "site", exit_class=ExitStatus.REFUSED)
+def _https(f: SiteFacts):
+    https = C.https_check(f.name, f.site.url, f.loopback, f.status.environment_type if f.status is not None else None)
+    if f.transport_error is not None and https.status != C.FAIL:  # the URL is fine but the REST root (edited by hand) is plain http
+        return C.check("site.https", C.FAIL, f.transport_error.message, f.transport_error.hint, group=f"site {f.name}", site=f.name)
+    if f.reach_error is not None:
+        return None  # not reached: said once, by site.reachable
+    return https
+
+
+@register("site.credentials", "site", exit_class=ExitStatus.AUTH)
+def _login(f: SiteFacts):
+    s = f.site
+    if f.password_missing:
+        return C.credentials_check(f.name, s.user, s.url, missing=True)
+    if f.auth_status == 401:
+        return C.credentials_check(f.name, s.user, s.url, status=401)
+    if f.auth_error is not None:
+        return C.credentials_check(f.name, s.user, s.url, error=f.auth_error)
+    if f.me is not None:
+        return C.credentials_check(f.name, s.user, s.url, status=200, slug=f.me.get("slug"))
+    return None
+
+
+@register("site.manage_options", "site", needs=("me",), exit_class=ExitStatus.AUTH)
+def _admin(f: SiteFacts):
+    return C.manage_options_check(f.name, f.me)
+
+
+@register("site.wordpress_version", "site", needs=("inspected",))
+def _wp_version(f: SiteFacts):
+    if f.status is not None:
+        return C.wordpress_version_check(f.name, f.status.wordpress_version or None)
+    if f.offline:
+        return C.check("site.wordpress_version", C.SKIP, "WordPress version not read (--offline, no bridge)", group=f"site {f.name}", site=f.name)
+    return C.wordpress_version_check(f.name, f.feed_version)
+
+
+@register("site.ai_support", "site", needs=("inspected",))
+def _ai_support(f: SiteFacts):
+    if f.status is not None:
+        return C.ai_support_check(f.name, f.status.ai_supported)
+    if f.wp_settings is None:
+        return None
+    visible = [k for k in f.wp_settings if k.startswith("connectors_") and k.endswith("_api_key")]
+    return C.ai_support_check(f.name, True if visible else None)  # connector settings exist only when AI is supported
+
+
+@register("site.bridge", "site", needs=("inspected",))
+def _bridge(f: SiteFacts):
+    if f.status is not None:
+        return C.bridge_check(f.name, active=True).timed(f.bridge_ms)
+    out = []
+    if f.bridge_error is not None:
+        out.append(C.bridge_check(f.name, active=False, error=f.bridge_error).timed(f.bridge_ms))
+    if f.bridge_missing:
+        if f.offline:
+            out.append(C.bridge_check(f.name, active=False, searched=False, offline=True).timed(f.bridge_ms))
+        else:
+            out.append(C.bridge_check(f.name, active=False, plugin=f.plugin, searched=f.plugin_searched).timed(f.bridge_ms))
+    return out
+
+
+@register("site.bridge_version", "site", needs=("status",))
+def _bridge_version(f: SiteFacts):
+    return C.bridge_version_check(f.name, f.status.bridge_version or None)
+
+
+@register("site.mode", "site", needs=("status",))
+def _mode(f: SiteFacts):
+    return C.mode_check(f.name, f.status.mode)
+
+
+@register("site.managers", "site", needs=("status",))
+def _managers(f: SiteFacts):
+    return C.managers_check(f.name, f.status.managers)
+
+
+@register("site.settings", "site", needs=("no_bridge",))
+def _wp_settings(f: SiteFacts):
+    e = f.wp_settings_error
+    if e is None:
+        return None
+    return C.check("site.settings", C.FAIL, f"/wp/v2/settings failed: {e.message}", e.hint, group=f"site {f.name}", site=f.name)
+
+
+# connectors ----------------------------------------------------------------------------------------------------------
+
+
+@register("connector.{provider}.*", "connectors", needs=("remote", "base"))
+def _connectors(f: SiteFacts):
+    """registered · key_source · sync · connected · approval, per provider with a key on either side."""
+    from .audit import describe_change
+
+    name = f.name
+    status = f.status
+    conns = status.connectors_by_id if status is not None else {}
+    out: list[Check] = []
+    for pid in PROVIDER_IDS:
+        info = PROVIDERS[pid]
+        conn = conns.get(pid)
+        cred = f.local[pid]
+        if not C.connector_relevant(conn, cred.present) and not f.remote[pid].present:
+            continue
+        label = (conn.name if conn is not None else "") or info.name
+        if status is not None:
+            out.append(C.registered_check(name, pid, label, conn, status.mode))
+            ks = C.key_source_check(name, pid, label, (conn.key_source if conn is not None else "") or "none", info.env_var)
+            if ks is not None:
+                out.append(ks)
+        mode = status.mode if status is not None else None
+        out.append(
+            C.sync_check(name, pid, label, cred.first, f.remote[pid], f.base.get(pid), mode=mode, changed=describe_change(status, pid), rollback=f.rollbacks.get(pid))
+        )
+        if status is not None:
+            out.append(C.connected_check(name, pid, label, conn))
+            ap = C.approval_check(name, pid, label, status.approval)
+            if ap is not None and conn is not None and conn.key_source != "none":
+                out.append(ap)
+    if not out:
+        out.append(C.check("connector.none", C.SKIP, "no provider key locally or on the site", group=f"connectors {name}", site=name))
+    return out
+
+
+@register("connector.{provider}.base_url", "connectors", needs=("status",))
+def _base_urls(f: SiteFacts):
+    """Every non-default base URL, keyed or not: keys may go there."""
+    conns = f.status.connectors_by_id
+    for pid in PROVIDER_IDS:
+        conn = conns.get(pid)
+        yield C.base_url_check(f.name, pid, (conn.name if conn is not None else "") or PROVIDERS[pid].name, conn, PROVIDERS[pid].default_base_url)
+
+
+# features ------------------------------------------------------------------------------------------------------------
+
+
+@register("features.wpai", "features", needs=("status",))
+def _wpai(f: SiteFacts):
+    return C.wpai_check(f.name, f.status.wpai_active)
+
+
+@register("features.approval", "features", needs=("status",))
+def _approval(f: SiteFacts):
+    return C.approval_summary_check(f.name, f.status.approval)
+
+
+@register("features.model.{kind}", "features", needs=("status",))
+def _models(f: SiteFacts):
+    for kind in ("text", "image"):
+        ref, ids, source = f.models.get(kind, ("", None, ""))
+        yield C.model_check(f.name, kind, ref, f.status.connectors_by_id, ids, source)
+
+
+@register("features.no_sampling", "features", needs=("status",))
+def _no_sampling(f: SiteFacts):
+    prefixes = f.status.no_sampling_prefixes
+    return C.no_sampling_check(f.name, list(prefixes) if prefixes is not None else None, f.no_sampling_required)
+
+
+@register("features.ollama.site", "features", needs=("status",))
+def _ollama_site(f: SiteFacts):
+    return C.ollama_site_check(f.name, f.status.connector("ollama"), f.local["ollama"].present)
+
+
+# -- gathering the local facts -----------------------------------------------------------------------------------------
+
+
+def _ms(ctx, start: float) -> float:
+    return (ctx.clock.monotonic() - start) * 1000
+
+
+def gather_local(ctx, *, offline: bool, verifier=None) -> LocalFacts:
+    from . import credentials
+
+    f = LocalFacts(offline=offline, settings_path=str(ctx.settings_path), keyring_env=ctx.env.get("AIMO_KEYRING", ""))
+    start = ctx.clock.monotonic()
     try:
         settings = ctx.settings()
         settings.validate()
     except AimoError as exc:
-        return C.settings_check(str(path), exc.message, exc.hint).timed(_ms(start)), None
-    return C.settings_check(str(path), None, exists=path.exists()).timed(_ms(start)), settings
-
-
-def backend_checks(ctx) -> Check:
+        f.settings_error, f.settings_ms = exc, _ms(ctx, start)
+        return f
+    f.settings, f.settings_exists, f.settings_ms = settings, ctx.settings_path.exists(), _ms(ctx, start)
     try:
-        backend = ctx.secrets.backend
+        f.backend = ctx.secrets.backend
     except AimoError as exc:
-        return C.check("local.secret_backend", C.FAIL, exc.message, exc.hint)
+        f.backend_error = exc
+        return f
+    f.creds = credentials.resolve_all(ctx)
+    by_id = f.by_id
+    with ThreadPoolExecutor(max_workers=11) as pool:  # every key verification and Ollama at once
+        ollama = pool.submit(_ollama_version, ctx, by_id["ollama"]) if by_id["ollama"].present and not offline else None
+        if not offline:
+            from .sync import Verifier
+
+            verifier = verifier or Verifier(ctx)
+            todo = [c for c in f.creds if c.present and PROVIDERS[c.provider].credential != "url"]
+            for pid, res, ms in pool.map(lambda c: _verify(ctx, verifier, c), todo):
+                f.verified[pid] = (res, ms)
+        if ollama is not None:
+            f.ollama = ollama.result()
     try:
-        description = backend.describe()
-    except Exception:  # noqa: BLE001 - a keyring's describe() failing is not a reason to stop
-        description = ""
-    return C.backend_check(backend.name, os.environ.get("AIMO_KEYRING", ""), description)
+        f.catalog_states = _catalog_states(ctx, f.creds)
+    except Exception as exc:  # noqa: BLE001 - a broken cache is a finding, not a crash
+        f.catalog_error = str(exc)
+    return f
 
 
-def provider_checks(ctx, creds, *, offline: bool, verifier) -> list[Check]:
-    """Credential present, and (not offline) verified live with the provider: concurrently, one call per key."""
-    out: list[Check] = []
-    todo = [c for c in creds if c.present and PROVIDERS[c.provider].credential != "url"]
-    results: dict[str, tuple[tuple[bool | None, str], float]] = {}
-
-    def one(cred):
-        start = time.monotonic()
-        try:
-            res = verifier.check(cred.provider, cred.first)
-        except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others
-            res = (None, f"unexpected {type(exc).__name__}: {exc}")
-        return cred.provider, res, _ms(start)
-
-    if todo and not offline:
-        with ThreadPoolExecutor(max_workers=min(len(todo), 10)) as pool:
-            for pid, res, ms in pool.map(one, todo):
-                results[pid] = (res, ms)
-    for cred in creds:
-        info = PROVIDERS[cred.provider]
-        out.append(C.credential_check(cred.provider, info.name, cred.present, cred.source, cred.display(), info.env_var))
-        if info.credential == "url" or not cred.present:
-            continue  # Ollama's "key" is its URL: reachability is features.ollama.aimo
-        res, ms = results.get(cred.provider, (None, 0.0))
-        out.append(C.verify_check(cred.provider, info.name, res, offline=offline, present=cred.present).timed(ms))
-    return out
-
-
-def ollama_local(ctx, cred, *, offline: bool) -> Check:
-    if not cred.present or offline:
-        return C.ollama_local_check(cred.display(), cred.present, offline=offline)
-    from ..providers import make_adapter
-
-    start = time.monotonic()
+def _verify(ctx, verifier, cred):
+    start = ctx.clock.monotonic()
     try:
-        adapter = make_adapter(ctx, "ollama", credential=cred, sleep=lambda s: None)
+        res = verifier.check(cred.provider, cred.first)
+    except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others
+        res = (None, f"unexpected {type(exc).__name__}: {exc}")
+    return cred.provider, res, _ms(ctx, start)
+
+
+def _ollama_version(ctx, cred) -> tuple:
+    start = ctx.clock.monotonic()
+    try:
+        adapter = ctx.adapter("ollama", cred, sleep=lambda s: None)
         try:
             version = adapter.version()
         finally:
             adapter.close()
     except AimoError as exc:
-        return C.ollama_local_check(cred.display(), True, offline=False, error=exc.message).timed(_ms(start))
-    return C.ollama_local_check(cred.display(), True, offline=False, version=version).timed(_ms(start))
+        return None, exc.message, _ms(ctx, start)
+    return version, None, _ms(ctx, start)
 
 
-def catalog_states(ctx, creds) -> dict[str, str]:
+def _catalog_states(ctx, creds) -> dict[str, str]:
     from ..catalog import policy
     from ..catalog.cache import CatalogCache
     from ..providers import base_url_for
@@ -137,7 +497,7 @@ def catalog_states(ctx, creds) -> dict[str, str]:
     states: dict[str, str] = {}
     cache = CatalogCache(ctx.cache_dir)
     try:
-        now = time.time()
+        now = ctx.clock.time()
         for cred in creds:
             if not cred.present:
                 continue
@@ -149,111 +509,107 @@ def catalog_states(ctx, creds) -> dict[str, str]:
     return states
 
 
-def local_checks(ctx, *, offline: bool, verifier=None) -> tuple[list[Check], object | None]:
-    from . import credentials
-    from .sync import Verifier
+# -- gathering one site's facts ----------------------------------------------------------------------------------------
 
-    settings_check, settings = settings_checks(ctx)
-    out = [settings_check]
-    if settings is None:
-        return out, None
-    out.append(backend_checks(ctx))
-    if out[-1].status == C.FAIL:
-        return out, settings
-    creds = credentials.resolve_all(ctx)
-    out += provider_checks(ctx, creds, offline=offline, verifier=verifier or Verifier(ctx))
-    out.append(C.duplicates_check(credentials.duplicate_keys(creds), {p: PROVIDERS[p].name for p in PROVIDER_IDS}))
-    by_id = {c.provider: c for c in creds}
-    out.append(ollama_local(ctx, by_id["ollama"], offline=offline))
+
+def gather_site(
+    ctx, site: SiteConfig, *, offline: bool, live: bool | None = None, want_settings: bool = False, catalog=None, password: str | None = None, rest_root: str | None = None
+) -> SiteFacts:
+    """One site's facts (see the request budget above). `password`/`rest_root`: check a profile before storing it."""
+    from ..core.hosts import is_loopback_host
+
+    f = SiteFacts(site, offline, is_loopback_host(urlsplit(site.url).hostname), not offline if live is None else live, want_settings)
     try:
-        out.append(C.catalog_cache_check(catalog_states(ctx, creds)))
-    except Exception as exc:  # noqa: BLE001 - a broken cache is a finding, not a crash
-        out.append(C.check("features.catalog_cache", C.WARN, f"model catalog cache unreadable: {exc}", "Remove the cache dir; aimo rebuilds it.", group="features"))
-    return out, settings
-
-
-# -- one site --------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SiteFacts:
-    """What one site told aimo (kept for tests and --json consumers)."""
-
-    me: dict | None = None
-    status: dict | None = None
-    plugin: dict | None = None
-    settings: dict | None = None
-    requests: int = 0
-
-
-def site_checks(ctx, site: SiteConfig, *, offline: bool, catalog=None) -> tuple[list[Check], int]:
-    """Every check for one site; returns (checks, WordPress requests made)."""
-    from .sites import client_for, is_loopback_host
-
-    g = f"site {site.name}"
-    loopback = is_loopback_host(urlsplit(site.url).hostname)
-    out: list[Check] = []
-    try:
-        client = client_for(ctx, site, timeout=15.0 if offline else 60.0)
+        client = ctx.wordpress(site, timeout=15.0 if offline else 60.0, password=password, rest_root=rest_root)
     except SafetyError as exc:
-        https = C.https_check(site.name, site.url, loopback)
-        if https.status != C.FAIL:  # the URL is fine but the REST root (edited by hand) is plain http
-            https = C.check("site.https", C.FAIL, exc.message, exc.hint, group=g, site=site.name)
-        return [https], 0
+        f.transport_error = exc
+        return f
     except AuthError:
-        return [C.https_check(site.name, site.url, loopback), C.credentials_check(site.name, site.user, site.url, missing=True)], 0
+        f.password_missing = True
+        return f
     with client:
-        # 1. who am I (reachable, credentials, manage_options)
-        start = time.monotonic()
         try:
-            me = client.get("/wp/v2/users/me", {"context": "edit"})
-        except AuthError as exc:
-            status = 403 if "HTTP 403" in exc.message else 401
-            ms = _ms(start)
-            out.append(C.reachable_check(site.name, site.url).timed(ms))
-            out.append(C.https_check(site.name, site.url, loopback))
-            if status == 401:
-                out.append(C.credentials_check(site.name, site.user, site.url, status=401))
-            else:
-                out.append(C.credentials_check(site.name, site.user, site.url, error=exc.message))
-            return out, client.request_count
-        except RemoteError as exc:
-            out.append(C.reachable_check(site.name, site.url, exc.message, exc.hint).timed(_ms(start)))
-            return out, client.request_count
-        ms = _ms(start)
-        me = me if isinstance(me, dict) else {}
-        out.append(C.reachable_check(site.name, site.url).timed(ms))
-        # 2. the bridge's status (tells https/env type too, so https is judged after it)
-        status, bridge_error, start = None, None, time.monotonic()
-        creds_check = C.credentials_check(site.name, site.user, site.url, status=200, slug=me.get("slug"))
-        admin_check = C.manage_options_check(site.name, me)
-        if admin_check.status == C.FAIL:
-            out += [C.https_check(site.name, site.url, loopback), creds_check, admin_check]
-            return out, client.request_count
-        missing = False
-        try:
-            status = _bridge_status(client, check=not offline)
-        except RemoteError as exc:
-            if getattr(exc, "status", None) == 404 or type(exc).__name__ == "BridgeMissing":
-                missing = True
-            else:
-                bridge_error = exc.message
-        except AuthError as exc:
-            bridge_error = exc.message
-        bridge_ms = _ms(start)
-        out.append(C.https_check(site.name, site.url, loopback, (status or {}).get("environment_type")))
-        out += [creds_check, admin_check]
-        if status is not None:
-            out += _with_bridge(ctx, site, status, bridge_ms, offline=offline, catalog=catalog)
+            _gather_site(ctx, client, f, catalog)
+        finally:
+            f.requests = client.request_count
+    return f
+
+
+def _gather_site(ctx, client, f: SiteFacts, catalog) -> None:
+    start = ctx.clock.monotonic()
+    try:
+        me = client.get("/wp/v2/users/me", {"context": "edit"})
+    except AuthError as exc:
+        f.reach_ms = _ms(ctx, start)
+        if "HTTP 403" in exc.message:
+            f.auth_status, f.auth_error = 403, exc.message
         else:
-            out += _without_bridge(ctx, client, site, missing=missing, error=bridge_error, offline=offline, ms=bridge_ms)
-        return out, client.request_count
+            f.auth_status = 401
+        return
+    except RemoteError as exc:
+        f.reach_error, f.reach_ms = exc, _ms(ctx, start)
+        return
+    f.reach_ms = _ms(ctx, start)
+    f.me = me if isinstance(me, dict) else {}
+    if not f.admin:
+        return
+    f.local = _local_creds(ctx)
+    from ..stores.state import SyncState
+
+    f.base = SyncState(ctx.state_dir).load(f.name)
+    start = ctx.clock.monotonic()
+    try:
+        from ..wordpress import bridge as bridge_api
+
+        f.status = bridge_api.status(client, check=f.live, require_compatible=False)  # an incompatible bridge is a check
+    except RemoteError as exc:
+        if getattr(exc, "status", None) == 404 or type(exc).__name__ == "BridgeMissing":
+            f.bridge_missing = True
+        else:
+            f.bridge_error = exc.message
+    except AuthError as exc:
+        f.bridge_error = exc.message
+    f.bridge_ms = _ms(ctx, start)
+    if f.status is not None:
+        from .sync import remote_from_status
+
+        f.remote = remote_from_status(f.status)
+        f.rollbacks = _rollbacks(ctx, f.status, f.remote)
+        for kind in ("text", "image"):
+            ref = getattr(f.status.models, kind)
+            ids, source = _catalog_ids(ctx, ref, offline=not f.live, catalog=catalog)
+            f.models[kind] = (ref, ids, source)
+        f.no_sampling_required = _no_sampling_required(ctx)
+        if f.want_settings:
+            _read_settings(client, f)
+        return
+    if f.offline:
+        return
+    if f.bridge_missing:
+        try:
+            f.plugin, f.plugin_searched = C.find_bridge_plugin(client.get("/wp/v2/plugins", {"search": "aimo"})), True
+        except AimoError:
+            f.plugin_searched = False
+    _read_settings(client, f)
+    from ..wordpress.discovery import fetch_wordpress_version
+
+    f.feed_version = fetch_wordpress_version(client, f.site.url)
+    if f.wp_settings is not None:
+        from .sync import remote_from_settings
+
+        f.remote = remote_from_settings(f.wp_settings)
 
 
-def _bridge_status(client, *, check: bool) -> dict:
-    from ..wordpress import bridge as bridge_api
-
-    return bridge_api.status(client, check=check)
+def _read_settings(client, f: SiteFacts) -> None:
+    try:
+        got = client.get("/wp/v2/settings")
+    except AimoError as exc:
+        f.wp_settings_error = exc
+        return
+    if isinstance(got, dict):
+        f.wp_settings = got
+    else:
+        f.wp_settings_error = RemoteError(f"{client.site}: /wp/v2/settings did not answer a JSON object", "Check the site's REST API.")
 
 
 def _local_creds(ctx) -> dict:
@@ -262,87 +618,23 @@ def _local_creds(ctx) -> dict:
     return {c.provider: c for c in credentials.resolve_all(ctx)}
 
 
-def _with_bridge(ctx, site: SiteConfig, status: dict, bridge_ms: float, *, offline: bool, catalog=None) -> list[Check]:
-    from ..core.sampling import DEFAULT_NO_SAMPLING_PREFIXES
-    from ..stores.state import SyncState
-    from .sync import remote_from_status
-
-    name = site.name
-    out = [
-        C.wordpress_version_check(name, status.get("wordpress_version")),
-        C.ai_support_check(name, bool(status.get("ai_supported"))),
-        C.bridge_check(name, active=True).timed(bridge_ms),
-        C.bridge_version_check(name, status.get("bridge_version")),
-        C.mode_check(name, status.get("mode")),
-        C.managers_check(name, status.get("managers")),
-    ]
-    conns = {str(c.get("id")): c for c in status.get("connectors") or [] if isinstance(c, dict)}
-    local = _local_creds(ctx)
-    remote = remote_from_status(status)
-    base = SyncState(ctx.state_dir).load(name)
-    approval = status.get("approval") if isinstance(status.get("approval"), dict) else None
+def _rollbacks(ctx, status, remote: dict) -> dict:
+    """provider → "rollback: …" for site keys that are keys aimo replaced earlier (services/rollback.py)."""
+    from .credentials import previous_entry
     from .rollback import find_rollbacks
 
-    previous = {pid: ctx.secrets.get(credentials_previous(pid)) or "" for pid in PROVIDER_IDS}
-    rollbacks = {pid: rb.describe() for pid, rb in find_rollbacks(status, {p: remote[p].fingerprint for p in PROVIDER_IDS}, previous).items()}
-    out += _connector_checks(site, conns, local, remote, base, status.get("mode"), approval, with_connected=True, status=status, rollbacks=rollbacks)
-    for pid in PROVIDER_IDS:  # every non-default base URL, keyed or not: keys may go there
-        over = C.base_url_check(name, pid, str((conns.get(pid) or {}).get("name") or PROVIDERS[pid].name), conns.get(pid), PROVIDERS[pid].default_base_url)
-        if over is not None:
-            out.append(over)
-    # features
-    out.append(C.wpai_check(name, bool(status.get("wpai_active"))))
-    out.append(C.approval_summary_check(name, approval))
-    models = status.get("models") if isinstance(status.get("models"), dict) else {}
-    for kind in ("text", "image"):
-        ref = str(models.get(kind) or "")
-        ids, source = _catalog_ids(ctx, ref, offline=offline, catalog=catalog)
-        out.append(C.model_check(name, kind, ref, conns, ids, source))
+    previous = {pid: ctx.secrets.get(previous_entry(pid)) or "" for pid in PROVIDER_IDS}
+    return {pid: rb.describe() for pid, rb in find_rollbacks(status, {p: remote[p].fingerprint for p in PROVIDER_IDS}, previous).items()}
+
+
+def _no_sampling_required(ctx) -> tuple:
+    from ..core.sampling import DEFAULT_NO_SAMPLING_PREFIXES
+
     try:
         configured = ctx.settings().provider("anthropic").no_sampling_prefixes
     except AimoError:
         configured = None
-    required = configured if configured is not None else DEFAULT_NO_SAMPLING_PREFIXES
-    prefixes = status.get("no_sampling_prefixes")
-    out.append(C.no_sampling_check(name, list(prefixes) if isinstance(prefixes, list) else None, required))
-    ollama = C.ollama_site_check(name, conns.get("ollama"), local["ollama"].present)
-    if ollama is not None:
-        out.append(ollama)
-    return out
-
-
-def credentials_previous(pid: str) -> str:
-    from .credentials import previous_entry
-
-    return previous_entry(pid)
-
-
-def _connector_checks(site, conns, local, remote, base, mode, approval, *, with_connected: bool, status=None, rollbacks: dict | None = None) -> list[Check]:
-    from .audit import describe_change
-
-    out: list[Check] = []
-    name = site.name
-    for pid in PROVIDER_IDS:
-        info = PROVIDERS[pid]
-        conn = conns.get(pid)
-        cred = local[pid]
-        if not C.connector_relevant(conn, cred.present) and not remote[pid].present:
-            continue
-        label = (conn or {}).get("name") or info.name
-        if with_connected:
-            out.append(C.registered_check(name, pid, label, conn, mode))
-            ks = C.key_source_check(name, pid, label, str((conn or {}).get("key_source") or "none"), info.env_var)
-            if ks is not None:
-                out.append(ks)
-        out.append(C.sync_check(name, pid, label, cred.first, remote[pid], base.get(pid), mode=mode, changed=describe_change(status, pid), rollback=(rollbacks or {}).get(pid)))
-        if with_connected:
-            out.append(C.connected_check(name, pid, label, conn))
-            ap = C.approval_check(name, pid, label, approval)
-            if ap is not None and (conn or {}).get("key_source", "none") != "none":
-                out.append(ap)
-    if not out:
-        out.append(C.check("connector.none", C.SKIP, "no provider key locally or on the site", group=f"connectors {name}", site=name))
-    return out
+    return tuple(configured if configured is not None else DEFAULT_NO_SAMPLING_PREFIXES)
 
 
 def _catalog_ids(ctx, ref: str, *, offline: bool, catalog=None) -> tuple[list[str] | None, str]:
@@ -366,46 +658,13 @@ def _catalog_ids(ctx, ref: str, *, offline: bool, catalog=None) -> tuple[list[st
     return [e.id for e in listing[0].entries], listing[0].source
 
 
-def _without_bridge(ctx, client, site: SiteConfig, *, missing: bool, error: str | None, offline: bool, ms: float) -> list[Check]:
-    from ..stores.state import SyncState
-    from ..wordpress.discovery import fetch_wordpress_version
-    from .sync import remote_from_settings
-
-    name = site.name
-    out: list[Check] = []
-    if error is not None:
-        out.append(C.bridge_check(name, active=False, error=error).timed(ms))
-    if offline:
-        if missing:
-            out.append(C.bridge_check(name, active=False, searched=False, offline=True).timed(ms))
-        out.append(C.check("site.wordpress_version", C.SKIP, "WordPress version not read (--offline, no bridge)", group=f"site {name}", site=name))
-        return out
-    plugin, searched = None, False
-    if missing:
-        try:
-            plugins = client.get("/wp/v2/plugins", {"search": "aimo"})
-            plugin, searched = C.find_bridge_plugin(plugins), True
-        except AimoError:
-            searched = False
-        out.append(C.bridge_check(name, active=False, plugin=plugin, searched=searched).timed(ms))
-    settings = None
-    try:
-        got = client.get("/wp/v2/settings")
-        settings = got if isinstance(got, dict) else None
-    except AimoError as exc:
-        out.append(C.check("site.settings", C.FAIL, f"/wp/v2/settings failed: {exc.message}", exc.hint, group=f"site {name}", site=name))
-    out.insert(0, C.wordpress_version_check(name, fetch_wordpress_version(client, site.url)))
-    if settings is not None:
-        visible = [k for k in settings if k.startswith("connectors_") and k.endswith("_api_key")]
-        # connector settings exist only when AI is supported and a provider is registered
-        out.append(C.ai_support_check(name, True if visible else None))
-        remote = remote_from_settings(settings)
-        base = SyncState(ctx.state_dir).load(name)
-        out += _connector_checks(site, {}, _local_creds(ctx), remote, base, None, None, with_connected=False)
-    return out
+def site_checks(ctx, site: SiteConfig, *, offline: bool, catalog=None, groups: Iterable[str] | None = None, **kw) -> tuple[list[Check], int]:
+    """Every check for one site (or only `groups` of them); returns (checks, WordPress requests made)."""
+    facts = gather_site(ctx, site, offline=offline, catalog=catalog, **kw)
+    return run_registry(facts, "site", groups), facts.requests
 
 
-# -- the whole run ---------------------------------------------------------------------------------------------------
+# -- the whole run -----------------------------------------------------------------------------------------------------
 
 
 def select(ctx, names: list[str] | None, group: str | None, all_sites: bool) -> list[SiteConfig]:
@@ -419,28 +678,36 @@ def select(ctx, names: list[str] | None, group: str | None, all_sites: bool) -> 
 
 def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_sites: bool = False, offline: bool = False, strict: bool = False, jobs: int = 8) -> DoctorReport:
     from .fleet import run_fleet
-    from .sync import Verifier
 
     report = DoctorReport(strict=strict)
-    local, settings = local_checks(ctx, offline=offline, verifier=Verifier(ctx))
-    report.checks += local
-    if settings is None:
+    sites = select(ctx, names, group, all_sites) if _settings_valid(ctx) else []
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the local facts (key verifications) while the sites are checked
+        local = pool.submit(gather_local, ctx, offline=offline)
+        outcomes = run_fleet(ctx, sites, lambda site: site_checks(ctx, site, offline=offline), jobs=jobs, label="doctor") if sites else []
+        facts = local.result()
+    report.checks += run_registry(facts, "local")
+    if facts.settings is None:
         report.notes.append("The settings file is invalid: site checks were not run.")
         return report
-    sites = select(ctx, names, group, all_sites)
     if not sites:
         report.notes.append("No WordPress site is configured: only local checks ran. Add one: aimo site add NAME URL --user USER")
         return report
     report.sites = [s.name for s in sites]
-
-    def job(site: SiteConfig):
-        return site_checks(ctx, site, offline=offline)
-
-    for outcome in run_fleet(ctx, sites, job, jobs=jobs, label="doctor"):
+    for outcome in outcomes:
         if outcome.ok:
             site_list, count = outcome.value
             report.checks += site_list
             report.requests[outcome.site] = count
         else:
-            report.checks.append(C.check("site.error", C.FAIL, outcome.error or "failed", outcome.hint, group=f"site {outcome.site}", site=outcome.site))
+            report.checks.append(
+                C.check("site.error", C.FAIL, outcome.error or "failed", outcome.hint, group=f"site {outcome.site}", site=outcome.site, exit_class=outcome.exit_status)
+            )
     return report
+
+
+def _settings_valid(ctx) -> bool:
+    try:
+        ctx.settings().validate()
+    except AimoError:
+        return False
+    return True

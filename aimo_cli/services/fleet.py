@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import AimoError, ConfigError, ExitCode, UsageError
+from ..errors import AimoError, ConfigError, ExitCode, ExitStatus, UsageError, exit_code
 from ..stores.settings import SiteConfig
 
 DEFAULT_JOBS = 8
@@ -14,18 +14,46 @@ DEFAULT_JOBS = 8
 
 @dataclass
 class SiteOutcome:
+    """One site's result in a fleet run: `ok` with the job's value, or the error (message, hint, its exit status)."""
+
     site: str
     ok: bool
-    code: int = 0
     value: Any = None
     error: str | None = None
     hint: str | None = None
+    failure: ExitStatus = ExitStatus.OK  # the error's exit status when not ok
     extra: dict = field(default_factory=dict)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """A failed job's error status; otherwise the value's own status (a sync result with drift, …), if it has one."""
+        if not self.ok:
+            return self.failure
+        return getattr(self.value, "exit_status", ExitStatus.OK)
+
+    @property
+    def code(self) -> ExitCode:
+        return exit_code(self.exit_status)
+
+
+def get_site(ctx, name: str | None = None) -> SiteConfig:
+    settings = ctx.settings()
+    sites = settings.sites()
+    if not name:
+        name = settings.default_site
+        if not name:
+            if len(sites) == 1:
+                return next(iter(sites.values()))
+            if not sites:
+                raise ConfigError("no WordPress site is configured", "Add one: aimo site add NAME URL --user USER")
+            raise UsageError("several sites are configured and none is the default", "Name the site, or set one: aimo site use NAME")
+    if name not in sites:
+        known = ", ".join(sorted(sites)) or "none"
+        raise ConfigError(f"no site named {name!r} (configured: {known})", "See aimo site list, or add it: aimo site add NAME URL --user USER")
+    return sites[name]
 
 
 def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: bool) -> list[SiteConfig]:
-    from .sites import get_site
-
     settings = ctx.settings()
     sites = settings.sites()
     picked: list[SiteConfig] = []
@@ -47,16 +75,6 @@ def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: boo
     return picked
 
 
-def once_per_wordpress(ctx, sites: list[SiteConfig]) -> list[SiteConfig]:
-    """For commands that write: each WordPress once, however many profiles point at it (home URL / bridge site id)."""
-    from .sites import dedupe_sites
-
-    kept, twins = dedupe_sites(sites)
-    for skipped, first in twins:
-        ctx.out.info(f"Site {skipped} is the same WordPress as site {first}: handled once, as {first}.")
-    return kept
-
-
 def run_fleet(ctx, sites: list[SiteConfig], job: Callable[[SiteConfig], Any], *, jobs: int = DEFAULT_JOBS, label: str = "sites") -> list[SiteOutcome]:
     """Run `job(site)` for every site; errors become failed outcomes (with their exit code), never exceptions."""
     if jobs < 1:
@@ -64,11 +82,11 @@ def run_fleet(ctx, sites: list[SiteConfig], job: Callable[[SiteConfig], Any], *,
 
     def one(site: SiteConfig) -> SiteOutcome:
         try:
-            return SiteOutcome(site.name, True, 0, job(site))
+            return SiteOutcome(site.name, True, job(site))
         except AimoError as exc:
-            return SiteOutcome(site.name, False, int(exc.code), None, exc.message, exc.hint)
+            return SiteOutcome(site.name, False, None, exc.message, exc.hint, exc.exit_status)
         except Exception as exc:  # noqa: BLE001 - one site's bug must not stop the fleet
-            return SiteOutcome(site.name, False, int(ExitCode.UNEXPECTED), None, f"unexpected {type(exc).__name__}: {exc}")
+            return SiteOutcome(site.name, False, None, f"unexpected {type(exc).__name__}: {exc}", failure=ExitStatus.UNEXPECTED)
 
     if not sites:
         return []
@@ -94,8 +112,7 @@ def run_fleet(ctx, sites: list[SiteConfig], job: Callable[[SiteConfig], Any], *,
     return [results[s.name] for s in sites]
 
 
-def fleet_exit_code(outcomes: list[SiteOutcome]) -> int:
-    codes = [o.code for o in outcomes if not o.ok]
-    if not codes:
-        return 0
-    return codes[0] if len(set(codes)) == 1 else max(codes)
+def fleet_exit_code(outcomes: list[SiteOutcome]) -> ExitCode:
+    """The fleet rule (core/exits.py): the most severe site wins, so an auth or configuration failure on any site is
+    never hidden behind another site's drift, remote failure or refusal."""
+    return exit_code(o.exit_status for o in outcomes)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -21,7 +20,7 @@ from ..catalog.cache import CatalogCache
 from ..core.models import ModelEntry, split_ref
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..core.secrets import fingerprint
-from ..errors import AimoError, RemoteError, UsageError
+from ..errors import AimoError, ExitStatus, RemoteError, UsageError
 
 
 @dataclass
@@ -40,17 +39,29 @@ class RefreshOutcome:
     previous: int = 0
     message: str = ""
 
+    @property
+    def exit_status(self) -> ExitStatus:
+        return ExitStatus.REMOTE if self.status == "failed" else ExitStatus.OK
+
 
 def spawn_background_refresh(ctx, provider_ids: list[str]) -> None:
     """Stale-while-revalidate for a short-lived CLI: a detached `aimo models refresh` updates the cache."""
-    if os.environ.get("AIMO_BACKGROUND_REFRESH", "1") == "0" or not provider_ids:
+    if ctx.env.get("AIMO_BACKGROUND_REFRESH", "1") == "0" or not provider_ids:
         return
     args = [sys.executable, "-m", "aimo_cli", "--quiet"]
     if ctx.options.config:
         args += ["--config", ctx.options.config]
     args += ["models", "refresh", *provider_ids]
     try:
-        subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+            env=None if ctx.env is os.environ else dict(ctx.env),
+        )
     except OSError:
         pass
 
@@ -60,14 +71,14 @@ class Catalog:
         self,
         ctx,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,  # default: the context's clock
         ttl: float = policy.DEFAULT_TTL,
         revalidate: Callable[[list[str]], None] | None = None,
         sleep: Callable[[float], None] | None = None,
         cooldown: float = policy.OLLAMA_COOLDOWN,
     ) -> None:
         self.ctx = ctx
-        self.clock = clock
+        self.clock = clock or ctx.clock.time
         self.ttl = ttl
         self.revalidate = revalidate if revalidate is not None else (lambda ids: spawn_background_refresh(ctx, ids))
         self.sleep = sleep
@@ -101,9 +112,7 @@ class Catalog:
 
     # -- fetching -----------------------------------------------------------------------------------------------------
     def _fetch(self, pid: str, cred) -> list[ModelEntry]:
-        from ..providers import make_adapter
-
-        adapter = make_adapter(self.ctx, pid, credential=cred, sleep=self.sleep, settings=self.settings)
+        adapter = self.ctx.adapter(pid, cred, sleep=self.sleep, settings=self.settings)
         try:
             entries = adapter.list_models()
         finally:

@@ -51,7 +51,6 @@ def validate(ctx, kind: str, ref: str):
 def set_preference(ctx, site: SiteConfig, kind: str, ref: str | None) -> dict:
     """`ref` None = Automatic (clear)."""
     from ..wordpress import bridge as bridge_api
-    from .sites import client_for
 
     warnings = []
     if ref is not None:
@@ -61,11 +60,11 @@ def set_preference(ctx, site: SiteConfig, kind: str, ref: str | None) -> dict:
             warnings.append(f"{entry.ref} was retired on {entry.deprecation}" + (f"; successor: {entry.successor}" if entry.successor else ""))
     else:
         check_kind(kind)
-    with client_for(ctx, site) as client:
+    with ctx.wordpress(site) as client:
         answer = bridge_api.set_models(client, **{kind: ref or ""})
     with ctx.settings_store.edit() as settings:
         if ref:
             set_in(settings.doc, ("wordpress", "models", kind), ref)
         else:
             delete_in(settings.doc, ("wordpress", "models", kind))
-    return {"site": site.name, "kind": kind, "model": ref or "", "stored": answer, "warnings": warnings}
+    return {"site": site.name, "kind": kind, "model": ref or "", "stored": answer.as_dict(), "warnings": warnings}

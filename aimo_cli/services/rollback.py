@@ -26,36 +26,38 @@ class Rollback:
         return f"rollback: the site's key (fingerprint {self.fingerprint}) is one aimo replaced earlier, put back{who}{when}"
 
 
-def writer_label(entry: dict) -> str:
-    w = entry.get("writer") if isinstance(entry.get("writer"), dict) else {}
-    kind = str(w.get("kind") or "")
-    if kind in ("plugin", "mu-plugin") and w.get("name"):
-        name = f"{w.get('name')} {w.get('version') or ''}".strip()
+def writer_label(entry) -> str:
+    """Who put a key back, from a change-log entry (a wordpress.bridge.ChangeLogEntry)."""
+    w = entry.writer
+    kind = w.kind if w is not None else ""
+    if kind in ("plugin", "mu-plugin") and w.name:
+        name = f"{w.name} {w.version}".strip()
     elif kind == "aimo":
         name = "the aimo bridge"
     else:
         name = "WordPress core"
-    extra = ", ".join(p for p in (str(entry.get("via") or ""), f"user {entry['user']}" if entry.get("user") else "") if p)
+    extra = ", ".join(p for p in (entry.via, f"user {entry.user}" if entry.user else "") if p)
     return f"{name} ({extra})" if extra else name
 
 
-def find_rollbacks(status: dict | None, remote_fingerprints: dict[str, str | None], previous_keys: dict[str, str] | None = None) -> dict[str, Rollback]:
-    """Providers whose site key is a key aimo replaced before. `remote_fingerprints`: id → the site's fingerprint."""
-    log = [e for e in ((status or {}).get("change_log") or []) if isinstance(e, dict)]
+def find_rollbacks(status, remote_fingerprints: dict[str, str | None], previous_keys: dict[str, str] | None = None) -> dict[str, Rollback]:
+    """Providers whose site key is a key aimo replaced before. `status`: the bridge's BridgeStatus (None: no log);
+    `remote_fingerprints`: id → the site's fingerprint."""
+    log = status.change_log if status is not None else ()
     previous_fps = {pid: fingerprint(k) for pid, k in (previous_keys or {}).items() if k}
     found: dict[str, Rollback] = {}
     for pid, fp in remote_fingerprints.items():
         if not fp:
             continue
         setting = f"connectors_ai_{pid}_api_key"
-        entries = [e for e in log if e.get("setting") == setting]
+        entries = [e for e in log if e.setting == setting]
         replaced_at = None
         for i, e in enumerate(entries):
-            if e.get("by_aimo") and e.get("previous_fingerprint") == fp and e.get("fingerprint") != fp:
+            if e.by_aimo and e.previous_fingerprint == fp and e.fingerprint != fp:
                 replaced_at = i
         if replaced_at is None and previous_fps.get(pid) != fp:
             continue
-        back = [e for e in entries[(replaced_at + 1) if replaced_at is not None else 0 :] if e.get("fingerprint") == fp and not e.get("by_aimo")]
+        back = [e for e in entries[(replaced_at + 1) if replaced_at is not None else 0 :] if e.fingerprint == fp and not e.by_aimo]
         if replaced_at is None and not back:
             # only the local store remembers this key as replaced, and no write on the site brought it back
             # through the bridge's log: still an old key, with no writer to name
@@ -64,5 +66,5 @@ def find_rollbacks(status: dict | None, remote_fingerprints: dict[str, str | Non
         if not back:
             continue
         last = back[-1]
-        found[pid] = Rollback(pid, fp, writer_label(last), str(last.get("time") or ""))
+        found[pid] = Rollback(pid, fp, writer_label(last), last.time)
     return found

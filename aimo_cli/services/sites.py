@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from ..core.hosts import is_loopback_host  # noqa: F401  (re-exported: sites.is_loopback_host)
 from ..core.secrets import validate_url
-from ..core.versions import MIN_WORDPRESS, parse_version
-from ..errors import AimoError, AuthError, ConfigError, ExitCode, SafetyError, UsageError
+from ..errors import AimoError, ConfigError, ExitStatus, SafetyError, UsageError
 from ..stores.secrets import site_entry
 from ..stores.settings import SiteConfig, delete_in, set_in
+from .fleet import get_site  # noqa: F401  (re-exported: sites.get_site)
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -23,17 +23,6 @@ def check_name(name: str) -> str:
             "Use letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit), e.g. blog or shop-eu.",
         )
     return name
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def normalise_url(url: str, *, allow_insecure_http: bool = False) -> str:
@@ -69,23 +58,6 @@ def normalise_rest_root(value: str, *, allow_insecure_http: bool = False) -> str
             "Use an https:// REST root, or pass --allow-insecure-http if you really mean it (a loopback host is always allowed).",
         )
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
-
-
-def get_site(ctx, name: str | None = None) -> SiteConfig:
-    settings = ctx.settings()
-    sites = settings.sites()
-    if not name:
-        name = settings.default_site
-        if not name:
-            if len(sites) == 1:
-                return next(iter(sites.values()))
-            if not sites:
-                raise ConfigError("no WordPress site is configured", "Add one: aimo site add NAME URL --user USER")
-            raise UsageError("several sites are configured and none is the default", "Name the site, or set one: aimo site use NAME")
-    if name not in sites:
-        known = ", ".join(sorted(sites)) or "none"
-        raise ConfigError(f"no site named {name!r} (configured: {known})", "See aimo site list, or add it: aimo site add NAME URL --user USER")
-    return sites[name]
 
 
 def credential_origin(site: SiteConfig) -> str:
@@ -128,42 +100,13 @@ def _check_urls(site: SiteConfig) -> None:
             )
 
 
-def client_for(ctx, site: SiteConfig, *, timeout: float | None = None, transport=None):
-    from ..wordpress.client import DEFAULT_TIMEOUT, RestRoot, WordPressClient
-
-    check_transport(site)
-    password = ctx.secrets.get(site_entry(site.name))
-    if not password:
-        raise AuthError(
-            f"no application password is stored for site {site.name}",
-            f"Store it again: aimo site add {site.name} {site.url} --user {site.user}",
-        )
-    root = RestRoot.parse(site.rest_root or site.url.rstrip("/") + "/wp-json/")
-    return WordPressClient(
-        root,
-        site.user,
-        password,
-        origin=credential_origin(site),
-        verify=ctx.tls_verify(site.ca_bundle),
-        debug=ctx.debug_log if ctx.options.debug else None,
-        timeout=ctx.http_timeout(timeout) or DEFAULT_TIMEOUT,
-        transport=transport,
-    )
-
-
-@dataclass
-class Check:
-    id: str
-    status: str  # ok | warn | fail | skip
-    message: str
-    hint: str | None = None
-
-
 @dataclass
 class SiteReport:
+    """`aimo site test`: the `site` group of the doctor's check registry (services/doctor.py), plus what was found."""
+
     site: str
     url: str
-    checks: list[Check] = field(default_factory=list)
+    checks: list = field(default_factory=list)  # core.checks.Check
     user: dict = field(default_factory=dict)
     connector_settings: list[str] = field(default_factory=list)
     wordpress_version: str | None = None
@@ -176,6 +119,12 @@ class SiteReport:
     def failed(self) -> bool:
         return any(c.status == "fail" for c in self.checks)
 
+    @property
+    def exit_status(self) -> ExitStatus:
+        from ..core.exits import worst
+
+        return worst(c.exit_status() for c in self.checks)
+
     def as_dict(self) -> dict:
         return {
             "site": self.site,
@@ -184,30 +133,8 @@ class SiteReport:
             "bridge": self.bridge,
             "rest_root": self.rest_root,
             "connector_settings": self.connector_settings,
-            "checks": [c.__dict__ for c in self.checks],
+            "checks": [c.as_dict() for c in self.checks],
         }
-
-
-def _whoami(client) -> dict:
-    """users/me tells 'not logged in' (401) apart from 'not allowed' (403), which /wp/v2/settings cannot."""
-    try:
-        me = client.get("/wp/v2/users/me", {"context": "edit"})
-    except AuthError as exc:
-        raise AuthError(
-            f"{client.site} does not accept the credentials of this site profile ({exc.message.split('(')[-1].rstrip(')')})",
-            "Check the user name and create a new application password in wp-admin → Users → Profile, then run aimo site add again.",
-        ) from None
-    return me if isinstance(me, dict) else {}
-
-
-def _require_admin(client, me: dict) -> None:
-    caps = me.get("capabilities") or {}
-    if not caps.get("manage_options"):
-        roles = ", ".join(me.get("roles") or []) or "no role"
-        raise AuthError(
-            f"user {me.get('slug') or me.get('name') or '?'} ({roles}) on {client.site} lacks the manage_options capability",
-            "aimo needs an Administrator's application password: use an admin user, or grant manage_options.",
-        )
 
 
 def connector_settings(settings: dict) -> list[str]:
@@ -215,76 +142,47 @@ def connector_settings(settings: dict) -> list[str]:
 
 
 def test_site(ctx, name: str | None = None, *, site: SiteConfig | None = None, password: str | None = None) -> SiteReport:
-    """Reachability, REST root, credentials, manage_options, WordPress ≥ 7.0, visible connector settings."""
-    from ..wordpress.discovery import discover, fetch_wordpress_version
+    """The doctor's `site` checks for one site (reachable, HTTPS, credentials, manage_options, WordPress ≥ 7.0, AI
+    support, the bridge, its version, mode, other managers), after discovering its REST root. No live key checks."""
+    from ..wordpress.discovery import discover
+    from . import doctor
 
     site = site or get_site(ctx, name)
     check_transport(site)  # before anything goes out, even the credential-free discovery
     report = SiteReport(site.name, site.url)
-    verify = ctx.tls_verify(site.ca_bundle)
     timeout = ctx.http_timeout()
     explicit = credential_origin(site) != site.url
     index = discover(
         site.url,
-        verify=verify,
+        verify=ctx.tls_verify(site.ca_bundle),
         debug=ctx.debug_log if ctx.options.debug else None,
+        transport=ctx.transport,
         rest_root=site.rest_root if explicit else None,
         **({"timeout": timeout} if timeout else {}),
     )
-    report.checks.append(Check("reachable", "ok", f"{site.url} answers; REST root {index.root}"))
-    report.bridge = index.has_bridge
     report.rest_root = str(index.root)
     report.home = index.home
-    if password is not None:
-        from ..wordpress.client import WordPressClient
-
-        client = WordPressClient(
-            index.root,
-            site.user,
-            password,
-            verify=verify,
-            debug=ctx.debug_log if ctx.options.debug else None,
-            origin=credential_origin(site),
-            **({"timeout": timeout} if timeout else {}),
-        )
-    else:
-        client = client_for(ctx, SiteConfig(**{**site.__dict__, "rest_root": str(index.root)}))
-    with client:
-        me = _whoami(client)
-        report.user = {"id": me.get("id"), "slug": me.get("slug"), "roles": me.get("roles") or []}
-        report.checks.append(Check("credentials", "ok", f"logged in as {me.get('slug') or site.user}"))
-        _require_admin(client, me)
-        report.checks.append(Check("manage_options", "ok", "the user can manage options"))
-        settings = client.get("/wp/v2/settings")
-        if not isinstance(settings, dict):
-            raise AimoError(f"{client.site}: /wp/v2/settings did not answer a JSON object", "Check the site's REST API.", code=ExitCode.REMOTE)
-        version = fetch_wordpress_version(client, site.url)  # the URL the admin gave, not the index's `home`
-        if report.bridge:
-            report.site_id = _bridge_site_id(client)
-    report.wordpress_version = version
-    parsed = parse_version(version)
-    if parsed is None:
-        report.checks.append(Check("wordpress_version", "warn", "WordPress version not published by the site (generator tag removed)", "aimo bridge status reports it once the bridge is active."))
-    elif parsed < MIN_WORDPRESS:
-        report.checks.append(Check("wordpress_version", "fail", f"WordPress {version} has no Connectors API (7.0 or later is needed)", "Update WordPress to 7.0 or later."))
-    else:
-        report.checks.append(Check("wordpress_version", "ok", f"WordPress {version}"))
-    report.connector_settings = connector_settings(settings)
-    if report.connector_settings:
-        report.checks.append(Check("connectors", "ok", f"{len(report.connector_settings)} connector setting(s) visible: " + ", ".join(report.connector_settings)))
-    else:
-        report.checks.append(
-            Check(
-                "connectors",
-                "warn",
-                "no connector settings are visible over REST (no AI provider is registered in the AI Client)",
-                "Install and activate the aimo bridge: aimo bridge install / aimo bridge activate, then aimo mode managed.",
-            )
-        )
-    report.checks.append(
-        Check("bridge", "ok" if report.bridge else "warn", "aimo bridge active (aimo/v1)" if report.bridge else "aimo bridge not active", None if report.bridge else "aimo bridge zip, upload it in wp-admin → Plugins, then aimo bridge activate")
-    )
+    facts = doctor.gather_site(ctx, site, offline=False, live=False, want_settings=True, password=password, rest_root=report.rest_root)
+    report.checks = doctor.run_registry(facts, "site", groups=("site",))
+    me = facts.me or {}
+    report.user = {"id": me.get("id"), "slug": me.get("slug"), "roles": me.get("roles") or []} if facts.me is not None else {}
+    report.bridge = facts.status is not None or index.has_bridge
+    report.wordpress_version = (facts.status.wordpress_version if facts.status is not None else None) or facts.feed_version
+    report.connector_settings = connector_settings(facts.wp_settings or {})
+    if facts.status is not None:
+        report.site_id = facts.status.site_id or None
     return report
+
+
+def _refusal(report: SiteReport) -> AimoError | None:
+    """The error that keeps `site add` from storing a profile: the most severe failing check that is not mere drift."""
+    from ..core.exits import SEVERITY
+
+    failing = [c for c in report.checks if c.status == "fail" and c.exit_class not in (ExitStatus.DRIFT, ExitStatus.OK)]
+    if not failing:
+        return None
+    worst = min(failing, key=lambda c: SEVERITY.index(c.exit_class))
+    return AimoError(worst.message, worst.hint, status=worst.exit_class)
 
 
 def add_site(
@@ -335,6 +233,9 @@ def add_site(
     report = None
     if verify:
         report = test_site(ctx, site=site, password=password)
+        refusal = _refusal(report)
+        if refusal is not None:
+            raise refusal  # nothing is stored
     explicit_root = rest_root
     rest_root = report.rest_root if report is not None else rest_root
     table = tomlkit.table()
@@ -376,17 +277,6 @@ def add_site(
             _move_default_first(settings.doc)
     ctx.secrets.set(site_entry(name), password)  # after the settings write: a refused write stores nothing
     return report
-
-
-def _bridge_site_id(client) -> str | None:
-    from ..wordpress import bridge as bridge_api
-
-    try:
-        status = bridge_api.status(client)
-    except AimoError:
-        return None
-    value = status.get("site_id") if isinstance(status, dict) else None
-    return str(value) if isinstance(value, str) and value else None
 
 
 def identity(site: SiteConfig) -> str:
@@ -437,6 +327,14 @@ def dedupe_sites(sites: list[SiteConfig]) -> tuple[list[SiteConfig], list[tuple[
         else:
             kept.append(site)
     return kept, skipped
+
+
+def once_per_wordpress(ctx, sites: list[SiteConfig]) -> list[SiteConfig]:
+    """For commands that write: each WordPress once, however many profiles point at it (home URL / bridge site id)."""
+    kept, twins = dedupe_sites(sites)
+    for skipped, first in twins:
+        ctx.out.info(f"Site {skipped} is the same WordPress as site {first}: handled once, as {first}.")
+    return kept
 
 
 def _move_default_first(doc) -> None:

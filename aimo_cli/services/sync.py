@@ -9,47 +9,62 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..core.secrets import BULLET, fingerprint, looks_masked, parse_pool, wp_mask
 from ..core.sync import CLEARED, DRIFT, Action, BaseRecord, RemoteKey, Status, classify, plan_pull, plan_push
-from ..errors import ExitCode, RemoteError, UsageError
+from ..core.exits import worst
+from ..errors import ExitStatus, RemoteError, UsageError, exit_code
 from ..stores.secrets import provider_entry
 from ..stores.settings import SiteConfig
 from ..stores.state import SyncState
 from . import credentials
+
+if TYPE_CHECKING:
+    from ..wordpress.bridge import BridgeStatus
 
 
 @dataclass
 class RemoteView:
     via_bridge: bool
     keys: dict[str, RemoteKey]
-    status: dict | None = None  # the bridge's status document, when present
+    status: "BridgeStatus | None" = None  # the bridge's status, when present
 
     @property
     def mode(self) -> str | None:
-        return (self.status or {}).get("mode")
+        return self.status.mode if self.status is not None else None
 
     @property
     def competitor(self) -> str | None:
         """Another manager in managed mode while the bridge is managed too: two plugins run the Connectors page."""
-        if not self.via_bridge or self.mode != "managed":
+        if self.status is None or self.mode != "managed":
             return None
-        from .modes import active_competitor
+        found = self.status.active_competitor
+        return (found.name or "another plugin") if found else None
 
-        found = active_competitor(self.status or {})
-        return (str(found.get("name") or "another plugin")) if found else None
+
+# What each provider outcome means for the exit code: a key the site or provider refused is an authentication
+# failure (4), a provider the site could not reach is remote (5), a push a safety rule refused is 6, a conflict or
+# drift left for the admin is 7; the rest are fine.
+_OUTCOME_STATUS = {
+    "rejected": ExitStatus.AUTH,
+    "unreachable": ExitStatus.REMOTE,
+    "wiped": ExitStatus.AUTH,
+    "restored": ExitStatus.AUTH,
+    "refused": ExitStatus.REFUSED,
+    "conflict": ExitStatus.DRIFT,
+    "drift": ExitStatus.DRIFT,
+}
 
     @property
     def manager_in_charge(self) -> str | None:
         """Another plugin managing the Connectors (active, its own mode managed), whatever the bridge's mode: aimo
         writes nothing through it (the bridge refuses too)."""
-        if not self.via_bridge:
+        if self.status is None:
             return None
-        from .modes import active_competitor
-
-        found = active_competitor(self.status or {})
-        return (str(found.get("name") or "another plugin")) if found else None
+        found = self.status.active_competitor
+        return (found.name or "another plugin") if found else None
 
 
 @dataclass
@@ -60,6 +75,10 @@ class ProviderResult:
     reason: str
     outcome: str = ""  # stored | rejected | unreachable | restored | wiped | pulled | unchanged | skipped | dry-run | refused | conflict
     source: str = ""  # where the local key comes from: "$GROQ_API_KEY" or "the store (keyring)"
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        return _OUTCOME_STATUS.get(self.outcome, ExitStatus.OK)
 
 
 @dataclass
@@ -72,17 +91,13 @@ class SiteSync:
     mode_note: str = ""  # set when the bridge is not in managed mode (aimo only reports there)
 
     @property
+    def exit_status(self) -> ExitStatus:
+        """The most severe provider outcome; another manager fighting over the Connectors is drift."""
+        return worst([r.exit_status for r in self.results] + ([ExitStatus.DRIFT] if self.competitor else []))
+
+    @property
     def exit_code(self) -> int:
-        outcomes = {r.outcome for r in self.results}
-        if outcomes & {"rejected", "wiped", "restored"}:
-            return int(ExitCode.AUTH)
-        if "unreachable" in outcomes:
-            return int(ExitCode.REMOTE)
-        if "refused" in outcomes:
-            return int(ExitCode.REFUSED)
-        if outcomes & {"conflict", "drift"} or self.competitor:
-            return int(ExitCode.DRIFT)
-        return 0
+        return int(exit_code(self.exit_status))
 
     def as_dict(self) -> dict:
         return {
@@ -108,24 +123,20 @@ def remote_from_settings(settings: dict) -> dict[str, RemoteKey]:
     return keys
 
 
-def remote_from_status(status: dict) -> dict[str, RemoteKey]:
-    by_id = {c.get("id"): c for c in status.get("connectors") or [] if isinstance(c, dict)}
+def remote_from_status(status: "BridgeStatus") -> dict[str, RemoteKey]:
     keys = {}
     for pid in PROVIDER_IDS:
-        c = by_id.get(pid)
-        if not c:
+        c = status.connector(pid)
+        if c is None:
             keys[pid] = RemoteKey(pid, False)
             continue
-        fp = str(c.get("fingerprint") or "")
-        tail = str(c.get("mask_tail") or "")
-        source = str(c.get("key_source") or "none")
-        present_in_db = bool(fp)
+        present_in_db = bool(c.fingerprint)
         keys[pid] = RemoteKey(
             pid,
-            bool(c.get("provider_registered")),
-            (BULLET * 4 + tail) if present_in_db else "",
-            fp if present_in_db else None,
-            source,
+            c.provider_registered,
+            (BULLET * 4 + c.mask_tail) if present_in_db else "",
+            c.fingerprint if present_in_db else None,
+            c.key_source or "none",
         )
     return keys
 
@@ -206,12 +217,11 @@ def push_site(
     said yes to replacing, at first contact, site keys aimo never saw (--prefer local --yes). `action` names the
     write in aimo's audit log (push, rotate, enable)."""
     from . import audit
-    from .sites import client_for
 
     state = SyncState(ctx.state_dir)
     pids = pick_providers(providers)
     verifier = verifier or Verifier(ctx)
-    with client_for(ctx, site) as client:
+    with ctx.wordpress(site) as client:
         remote = read_remote(client)
         refuse_unless_managed(site, remote)
         base = state.load(site.name)
@@ -325,32 +335,32 @@ def _write_via_bridge(client, batch: dict[str, str], result: SiteSync, records: 
     answer = bridge_api.put_credentials(client, batch)
     by_pid = {r.provider: r for r in result.results}
     for pid, key in batch.items():
-        res = (answer or {}).get(pid) or {}
-        status = res.get("status")
+        res = answer.get(pid) or bridge_api.CredentialResult()
         pr = by_pid[pid]
-        if status in ("stored", "unchanged") and res.get("fingerprint") == fingerprint(key):
-            pr.outcome = "stored" if status == "stored" else "unchanged"
+        if res.status in ("stored", "unchanged") and res.fingerprint == fingerprint(key):
+            pr.outcome = "stored" if res.status == "stored" else "unchanged"
             records[pid] = BaseRecord.of(key)
-        elif status == "unreachable" or (status == "rejected" and res.get("cause") == "unreachable"):
+        elif res.status == "unreachable" or (res.status == "rejected" and res.cause == "unreachable"):
             pr.outcome, pr.reason = "unreachable", unreachable_reason(pid, res)
-        elif status == "rejected":
-            pr.outcome, pr.reason = "rejected", f"{PROVIDERS[pid].name} refused the key when the site checked it (the site kept its previous one): {res.get('reason') or 'no reason given'}"
+        elif res.status == "rejected":
+            pr.outcome, pr.reason = "rejected", f"{PROVIDERS[pid].name} refused the key when the site checked it (the site kept its previous one): {res.reason or 'no reason given'}"
         else:
-            pr.outcome, pr.reason = "rejected", f"the bridge did not confirm the key (status {status!r})"
+            pr.outcome, pr.reason = "rejected", f"the bridge did not confirm the key (status {res.status or None!r})"
 
 
-def unreachable_reason(pid: str, res: dict) -> str:
-    """"the site could not reach Groq at URL (timed out after 5001 ms)": a remote problem (exit 5), not a bad key."""
+def unreachable_reason(pid: str, res) -> str:
+    """"the site could not reach Groq at URL (timed out after 5001 ms)": a remote problem (exit 5), not a bad key.
+    `res` is the bridge's CredentialResult."""
     import re
 
-    detail = str(res.get("reason") or "")
-    url = str(res.get("url") or "")
+    detail = res.reason
+    url = res.url
     if not url:  # the AI Client names it in its message: "… sending request to URL: cURL error 28 …"
         found = re.search(r"https?://[^\s?#]+?(?=:\s|\s|$)", detail)
         url = found.group(0) if found else ""
     m = re.search(r"(?:timed out after|timeout of|after) (\d+) ?(?:ms|milliseconds)", detail)
     timeout = f" (timed out after {m.group(1)} ms)" if m else ""
-    http = f" (HTTP {res['http_status']})" if res.get("http_status") else ""
+    http = f" (HTTP {res.http_status})" if res.http_status else ""
     return (
         f"the site could not reach {PROVIDERS[pid].name}" + (f" at {url}" if url else "") + f"{timeout}{http} to check the key; the site kept its "
         f"previous one — a problem between the site and the provider (DNS, firewall, timeout, blocked URL), not a bad key: {detail}"
@@ -412,13 +422,12 @@ def known_previous(ctx, provider_id: str, remote: RemoteKey) -> str | None:
 
 def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, prefer: str | None = None, dry_run: bool = False) -> SiteSync:
     from ..wordpress import bridge as bridge_api
-    from .sites import client_for
 
     state = SyncState(ctx.state_dir)
     pids = pick_providers(providers)
     records: dict[str, BaseRecord] = {}
     pulled: dict[str, tuple[str, str]] = {}
-    with client_for(ctx, site) as client:
+    with ctx.wordpress(site) as client:
         remote = read_remote(client)
         base = state.load(site.name)
         result = SiteSync(site.name, remote.via_bridge, competitor=remote.competitor)
@@ -479,10 +488,9 @@ def store_first_line(ctx, provider_id: str, key: str) -> None:
 
 def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> SiteSync:
     from .audit import describe_change
-    from .sites import client_for
 
     state = SyncState(ctx.state_dir)
-    with client_for(ctx, site) as client:
+    with ctx.wordpress(site) as client:
         remote = read_remote(client)
         requests = client.request_count
     base = state.load(site.name)
@@ -518,11 +526,10 @@ def clear_site(ctx, site: SiteConfig, providers: list[str]) -> SiteSync:
     from ..errors import SafetyError
     from ..wordpress import bridge as bridge_api
     from . import audit
-    from .sites import client_for
 
     state = SyncState(ctx.state_dir)
     pids = pick_providers(providers)
-    with client_for(ctx, site) as client:
+    with ctx.wordpress(site) as client:
         remote = read_remote(client)
         if not remote.via_bridge:
             raise SafetyError(
@@ -534,8 +541,8 @@ def clear_site(ctx, site: SiteConfig, providers: list[str]) -> SiteSync:
         answer = bridge_api.clear_credentials(client, pids)
         records: dict[str, BaseRecord | None] = {}
         for pid in pids:
-            res = answer.get(pid) or {}
-            status = str(res.get("status") or "")
+            res = answer.get(pid) or bridge_api.ClearResult()
+            status = res.status
             rk = remote.keys[pid]
             if status == "cleared":
                 pr = ProviderResult(pid, "cleared", "clear", f"the key {rk.fingerprint or rk.mask} was taken off the site", "cleared")
@@ -544,7 +551,7 @@ def clear_site(ctx, site: SiteConfig, providers: list[str]) -> SiteSync:
                 pr = ProviderResult(pid, Status.REMOTE_EMPTY.value, "none", "the site holds no key for this provider", "unchanged")
                 records[pid] = BaseRecord(CLEARED, "")
             else:
-                pr = ProviderResult(pid, status or "?", "clear", f"the bridge did not clear it: {res.get('reason') or 'no reason given'}", "refused")
+                pr = ProviderResult(pid, status or "?", "clear", f"the bridge did not clear it: {res.reason or 'no reason given'}", "refused")
             result.results.append(pr)
         result.requests = client.request_count
     state.record(site.name, records)

@@ -8,25 +8,21 @@ from .fleet import SiteOutcome, fleet_exit_code
 _SHOW_ALWAYS = {"stored", "rejected", "unreachable", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run", "cleared"}
 
 
-def site_code(outcome: SiteOutcome) -> int:
-    if not outcome.ok:
-        return outcome.code
-    return outcome.value.exit_code
-
-
 def render(actx, outcomes: list[SiteOutcome], *, json: bool, title: str) -> int:
+    """Show the results; return the fleet's exit code (`fleet_exit_code`: the most severe site wins)."""
     out = actx.out
-    codes = [site_code(o) for o in outcomes]
+    codes = [int(o.code) for o in outcomes]
+    overall = int(fleet_exit_code(outcomes))
     if json:
         out.json(
             {
                 "sites": [
-                    (o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": o.code}) for o in outcomes
+                    (o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": codes[i]}) for i, o in enumerate(outcomes)
                 ],
-                "exit_code": _overall(outcomes, codes),
+                "exit_code": overall,
             }
         )
-        return _overall(outcomes, codes)
+        return overall
     for o in outcomes:
         if not o.ok:
             continue
@@ -56,12 +52,7 @@ def render(actx, outcomes: list[SiteOutcome], *, json: bool, title: str) -> int:
     for o, c in zip(outcomes, codes):
         if c == int(ExitCode.REFUSED) and not o.ok and o.hint and o.site not in failed:
             out.info(f"Hint ({o.site}): {o.hint}")
-    return _overall(outcomes, codes)
-
-
-def _overall(outcomes: list[SiteOutcome], codes: list[int]) -> int:
-    failed = [SiteOutcome(o.site, False, c) for o, c in zip(outcomes, codes) if c != 0]
-    return fleet_exit_code(failed)
+    return overall
 
 
 def _summary(res) -> str:

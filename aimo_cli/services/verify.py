@@ -9,7 +9,6 @@ lists the providers whose current key last passed.
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Callable
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..core.secrets import fingerprint
-from ..errors import AimoError, AuthError, RemoteError
+from ..errors import AimoError, AuthError, ExitStatus, RemoteError
 from ..stores.fileio import atomic_write, locked
 
 OK, REJECTED, UNREACHABLE, MISSING = "ok", "rejected", "unreachable", "missing"
@@ -35,6 +34,11 @@ class VerifyOutcome:
     @property
     def ok(self) -> bool:
         return self.status == OK
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """A rejected or missing key is an authentication failure; an unreachable provider a remote one."""
+        return {REJECTED: ExitStatus.AUTH, MISSING: ExitStatus.AUTH, UNREACHABLE: ExitStatus.REMOTE}.get(self.status, ExitStatus.OK)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -79,13 +83,12 @@ def _classify(exc: AimoError) -> str:
 def verify_key(ctx, provider_id: str, key: str, *, sleep: Callable[[float], None] | None = None, settings=None) -> VerifyOutcome:
     """Check one key (for Ollama: one server URL) with the provider's cheapest authenticated call. Stores nothing."""
     from ..core.secrets import mask
-    from ..providers import make_adapter
     from ..services.credentials import Credential
 
     info = PROVIDERS[provider_id]
     cred = Credential(provider_id, "given", (key,))
     display = cred.display() if info.credential == "url" else mask(key)
-    adapter = make_adapter(ctx, provider_id, credential=cred, sleep=sleep, settings=settings)
+    adapter = ctx.adapter(provider_id, cred, sleep=sleep, settings=settings)
     try:
         adapter.verify_key(key)
     except (AuthError, RemoteError) as exc:
@@ -113,7 +116,7 @@ def verify_provider(ctx, provider_id: str, *, sleep=None, settings=None) -> Veri
     return VerifyOutcome(provider_id, OK, "", fingerprint(cred.first), cred.display(), len(cred.pool))
 
 
-def verify_providers(ctx, provider_ids: list[str] | None = None, *, sleep=None, clock: Callable[[], float] = time.time) -> list[VerifyOutcome]:
+def verify_providers(ctx, provider_ids: list[str] | None = None, *, sleep=None, clock: Callable[[], float] | None = None) -> list[VerifyOutcome]:
     """Verify providers concurrently (default: every provider with a credential) and record the results."""
     from . import credentials
 
@@ -123,7 +126,7 @@ def verify_providers(ctx, provider_ids: list[str] | None = None, *, sleep=None, 
         return []
     with ThreadPoolExecutor(max_workers=min(len(ids), 10)) as pool:
         outcomes = list(pool.map(lambda pid: verify_provider(ctx, pid, sleep=sleep, settings=settings), ids))
-    store(ctx).record(outcomes, clock())
+    store(ctx).record(outcomes, (clock or ctx.clock.time)())
     return outcomes
 
 

@@ -1,29 +1,45 @@
-"""A typed client over the bridge plugin's REST routes (aimo/v1). Sync and doctor call these.
+"""The bridge plugin's REST contract (aimo/v1): a typed client. Its answers are parsed here, once, into frozen objects;
+nothing outside this module reads the bridge's raw JSON.
 
-Contract (bridge 0.1.0):
-  GET  /aimo/v1/status[?check=1]     -> the status report (see aimo_cli/bridge/aimo-bridge/includes/status.php)
-  POST /aimo/v1/mode                 {mode, take_over} -> {mode, previous, demoted, replaced}; 409 aimo_conflict
-  POST /aimo/v1/models               {text?, image?} ("provider:model" or "") -> {text, image}; 400 aimo_disconnected_provider;
-                                     409 aimo_conflict while another manager manages
-  POST /aimo/v1/credentials          {id: key} -> {results: {id: {status: stored|rejected|unchanged, reason, fingerprint}}};
-                                     409 aimo_conflict while another manager manages
-  GET  /aimo/v1/credentials/{id}     -> {id, key, key_source}; 403 aimo_insecure_transport unless https or from loopback
+Routes (the bridge's side of the contract is documented in ONE place, the JSON Schema
+aimo_cli/bridge/aimo-bridge/contract/status.schema.json, which tests check real answers and this parser against):
+  GET  /aimo/v1/status[?check=1]     -> BridgeStatus
+  POST /aimo/v1/mode                 {mode, take_over} -> ModeChange; 409 aimo_conflict -> BridgeConflict
+  POST /aimo/v1/models               {text?, image?} ("provider:model" or "") -> ModelPrefs; 400 aimo_disconnected_provider;
+                                     409 aimo_conflict while another manager manages -> BridgeConflict
+  POST /aimo/v1/credentials          {id: key} -> {id: CredentialResult}; 409 aimo_conflict -> BridgeConflict
+  GET  /aimo/v1/credentials/{id}     -> the raw key; 403 aimo_insecure_transport unless https or from loopback
   POST /aimo/v1/base-urls            {id: url|null} -> the stored overrides {id: url}; 400 aimo_insecure_url for http
                                      to a non-loopback host (both: super admin only on multisite)
-  GET  /aimo/v1/models[?refresh=1]   -> saved choices + connected providers' text/image models (the banner's pickers)
+  GET  /aimo/v1/models[?refresh=1]   (the Connectors page banner's pickers; not used by aimo)
   POST /aimo/v1/banner               {dismissed: bool} (the Connectors page banner)
+
+Tolerant parsing: an unknown field is kept in `extra` (and given back by `as_dict`), a field of the wrong type gets its
+default, so a newer bridge never breaks an older aimo. The version check: the bridge reports `bridge_version`;
+aimo speaks to bridges of the same major.minor (`core.versions.BRIDGE_COMPAT`). `status()` refuses an incompatible
+bridge (ConfigError, exit 3) unless asked not to (the doctor reports it as a check instead).
+
+HOW TO ADD A FIELD (e.g. a connector's `served_by`): 1. add it to the schema (contract/status.schema.json, the
+matching "properties"); 2. add one line to the dataclass below, with its converter and default:
+    served_by: str | None = _f(_opt_str, None)
+That is all: the parser, `as_dict()` and the drift test (schema properties == dataclass fields) pick it up.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import re
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 from ..core.secrets import looks_masked
-from ..errors import AimoError, ExitCode, RemoteError, SafetyError, UsageError
+from ..core.versions import BRIDGE_COMPAT, parse_version
+from ..errors import AimoError, ConfigError, ExitStatus, RemoteError, SafetyError, UsageError
 
 NS = "/aimo/v1"
 MODES = ("observe", "managed", "off")
 PLUGIN_ROUTE = "/wp/v2/plugins/aimo-bridge/aimo-bridge"
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class BridgeMissing(RemoteError):
@@ -36,6 +52,434 @@ class BridgeConflict(SafetyError):
     def __init__(self, message: str, hint: str | None = None, *, manager: str = "") -> None:
         super().__init__(message, hint)
         self.manager = manager
+
+
+class BridgeIncompatible(ConfigError):
+    """The bridge on the site speaks another version of the contract."""
+
+
+# -- tolerant converters: each returns the value or raises _Bad (then the field keeps its default) --------------------
+
+
+class _Bad(Exception):
+    pass
+
+
+def _str(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    raise _Bad
+
+
+def _int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        raise _Bad(f"expected an integer, got {type(v).__name__}")
+    try:
+        return int(v)
+    except ValueError:
+        raise _Bad(f"expected an integer, got {v!r}") from None
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None else _str(v)
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if v in (0, 1):
+        return bool(v)
+    raise _Bad
+
+
+def _opt_bool(v: Any) -> bool | None:
+    return None if v is None else _bool(v)
+
+
+def _list(conv: Callable[[Any], Any]) -> Callable[[Any], tuple]:
+    def parse(v: Any) -> tuple:
+        if not isinstance(v, list):
+            raise _Bad
+        out = []
+        for item in v:
+            try:
+                out.append(conv(item))
+            except _Bad:
+                continue  # one malformed entry does not cost the others
+        return tuple(out)
+
+    return parse
+
+
+def _opt_list(conv: Callable[[Any], Any]) -> Callable[[Any], tuple | None]:
+    inner = _list(conv)
+    return lambda v: None if v is None else inner(v)
+
+
+def _opt(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda v: None if v is None else conv(v)
+
+
+def _obj(cls: type) -> Callable[[Any], Any]:
+    def parse(v: Any) -> Any:
+        if not isinstance(v, dict):
+            raise _Bad
+        return _parse(cls, v)
+
+    return parse
+
+
+def _str_lists(v: Any) -> Mapping[str, tuple[str, ...]]:
+    """{key: [str, …]}; PHP sends an empty object as [] when it has no keys."""
+    if v == []:
+        return _EMPTY
+    if not isinstance(v, dict):
+        raise _Bad
+    out = {}
+    for k, items in v.items():
+        try:
+            out[str(k)] = _list(_str)(items)
+        except _Bad:
+            continue
+    return MappingProxyType(out)
+
+
+def _str_map(v: Any) -> Mapping[str, str]:
+    if v == []:
+        return _EMPTY
+    if not isinstance(v, dict):
+        raise _Bad
+    return MappingProxyType({str(k): x for k, x in v.items() if isinstance(x, str)})
+
+
+def _f(conv: Callable[[Any], Any], default: Any, *, key: str | None = None) -> Any:
+    """A contract field: its converter and the default it takes when missing or malformed. `key`: the JSON name when it
+    is not a Python identifier (a served_by's `class`)."""
+    meta = {"conv": conv, "key": key} if key else {"conv": conv}
+    if isinstance(default, (Mapping, _Contract)):
+        return field(default_factory=lambda: default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def json_name(f: Any) -> str:
+    """A contract field's name in the bridge's JSON."""
+    return f.metadata.get("key") or f.name
+
+
+def _extra() -> Any:
+    return field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+
+
+def _parse(cls: type, raw: Mapping[str, Any]) -> Any:
+    kwargs: dict[str, Any] = {}
+    known = set()
+    for f in fields(cls):
+        conv = f.metadata.get("conv")
+        if conv is None:
+            continue
+        name = json_name(f)
+        known.add(name)
+        if name in raw:
+            try:
+                kwargs[f.name] = conv(raw[name])
+            except _Bad:
+                pass
+    extra = {k: v for k, v in raw.items() if k not in known}
+    return cls(**kwargs, extra=MappingProxyType(extra) if extra else _EMPTY)
+
+
+def _to_json(v: Any) -> Any:
+    if isinstance(v, _Contract):
+        return v.as_dict()
+    if isinstance(v, tuple):
+        return [_to_json(x) for x in v]
+    if isinstance(v, Mapping):
+        return {k: _to_json(x) for k, x in v.items()}
+    return v
+
+
+class _Contract:
+    """Shared by every contract object: `extra` holds the fields this aimo does not know; `as_dict` gives the JSON back."""
+
+    extra: Mapping[str, Any]
+
+    def as_dict(self) -> dict:
+        out = {json_name(f): _to_json(getattr(self, f.name)) for f in fields(self) if "conv" in f.metadata}  # type: ignore[arg-type]
+        out.update({k: v for k, v in self.extra.items() if k not in out})
+        return out
+
+
+# -- the contract ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Manager(_Contract):
+    """Another plugin that manages AI connectors (AI Engine, AI Puffer, a "… via X" connector)."""
+
+    name: str = _f(_str, "")
+    slug: str = _f(_str, "")
+    file: str = _f(_str, "")  # the plugin's main file ("" for a manager known only by its connector's name)
+    version: str = _f(_str, "")
+    mode: str | None = _f(_opt_str, None)  # managed | observe | None when unknown
+    active: bool = _f(_bool, False)
+    managing: bool | None = _f(_opt_bool, None)  # active and in its own managed mode (None: a bridge too old to say)
+    state: str = _f(_str, "")  # its mode, or "installed, inactive"
+    source: str = _f(_str, "")  # plugin | connector
+    connectors: tuple[str, ...] = _f(_list(_str), ())  # connector ids it registered
+    serves: tuple[str, ...] = _f(_list(_str), ())  # provider ids its AI Client classes serve
+    extra: Mapping[str, Any] = _extra()
+
+    @property
+    def label(self) -> str:
+        name = self.name or self.slug or "?"
+        return f"{name} {self.version}" if self.version else name
+
+    @property
+    def is_managing(self) -> bool:
+        """It runs the Connectors page now: the bridge's `managing`, or (older bridges) active in managed mode."""
+        if self.managing is not None:
+            return self.managing
+        return self.mode == "managed" and (self.active or self.source == "connector")
+
+
+@dataclass(frozen=True)
+class PluginRef(_Contract):
+    """A plugin (or core, or aimo) as the bridge names it: who registered a connector, or who wrote a key."""
+
+    kind: str = _f(_str, "other")  # core | aimo | plugin | mu-plugin | other
+    file: str = _f(_str, "")
+    name: str = _f(_str, "")
+    version: str = _f(_str, "")
+    label: str = _f(_str, "")  # e.g. "AI Puffer 2.4.71"
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class ServedBy(_Contract):
+    """The AI Client class that serves a provider, and the plugin it comes from."""
+
+    class_name: str = _f(_str, "", key="class")
+    kind: str = _f(_str, "other")  # core | aimo | plugin | mu-plugin | other
+    plugin: str = _f(_str, "")  # the plugin's main file
+    name: str = _f(_str, "")
+    version: str = _f(_str, "")
+    gateway: bool = _f(_bool, False)  # a manager's class serving through its own gateway
+    label: str = _f(_str, "")  # e.g. "AI Provider for OpenAI 1.0.3", "AI Engine 3.6.2 (gateway)"
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class PageState(_Contract):
+    """What Settings → Connectors shows for a connector, by the page's own logic."""
+
+    visible: bool = _f(_bool, False)
+    connected: bool = _f(_bool, False)
+    name: str = _f(_str, "")
+    extra: Mapping[str, Any] = _extra()
+
+    @property
+    def shown(self) -> str:
+        return "connected" if self.connected else ("not connected" if self.visible else "absent")
+
+
+@dataclass(frozen=True)
+class OllamaHost(_Contract):
+    """Where AI Provider for Ollama (Fueled) takes its server from, when that plugin serves Ollama."""
+
+    plugin: str = _f(_str, "")
+    label: str = _f(_str, "")
+    host: str = _f(_str, "")
+    source: str = _f(_str, "default")  # env | setting | default
+    setting: str = _f(_str, "")
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class Connector(_Contract):
+    """One AI connector on the site, as the bridge sees it. Keys never travel: only a fingerprint and the mask's tail."""
+
+    id: str = _f(_str, "")
+    name: str = _f(_str, "")
+    type: str = _f(_str, "ai_provider")
+    registered_by: str = _f(_str, "none")  # aimo | plugin | core | manager | none
+    manager: str | None = _f(_opt_str, None)  # the managing plugin's name when registered_by is "manager"
+    provider_registered: bool = _f(_bool, False)
+    setting_name: str = _f(_str, "")
+    key_source: str = _f(_str, "none")  # database | env | constant | none
+    fingerprint: str = _f(_str, "")
+    mask_tail: str = _f(_str, "")
+    connected: bool | None = _f(_opt_bool, None)  # None: never checked
+    connected_reason: str = _f(_str, "")
+    checked_at: str | None = _f(_opt_str, None)  # when the bridge last checked it (ISO 8601, UTC)
+    base_url: str | None = _f(_opt_str, None)
+    base_url_source: str | None = _f(_opt_str, None)  # default | option (aimo bridge base-url) | constant (wp-config.php)
+    registrant: PluginRef | None = _f(_opt(_obj(PluginRef)), None)  # who registered the connector
+    served_by: ServedBy | None = _f(_opt(_obj(ServedBy)), None)  # whose AI Client class serves it
+    page: PageState | None = _f(_opt(_obj(PageState)), None)  # None: a bridge too old to say
+    ollama_host: OllamaHost | None = _f(_opt(_obj(OllamaHost)), None)  # only for ollama under Fueled's plugin
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class Approval(_Contract):
+    """The WordPress AI plugin's Connector Approval: whether it is on, and which connectors each plugin may use."""
+
+    active: bool = _f(_bool, False)
+    approved: Mapping[str, tuple[str, ...]] = _f(_str_lists, _EMPTY)  # plugin basename -> connector ids
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class ModelPrefs(_Contract):
+    """WordPress AI's preferred models ("provider:model", "" for Automatic)."""
+
+    text: str = _f(_str, "")
+    image: str = _f(_str, "")
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class Writer(_Contract):
+    """The code that wrote a key option, from the call stack: WordPress core, aimo's bridge, or a plugin."""
+
+    kind: str = _f(_str, "other")  # core | aimo | plugin | mu-plugin | other
+    plugin: str = _f(_str, "")  # the plugin's main file
+    name: str = _f(_str, "")
+    version: str = _f(_str, "")
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class ChangeLogEntry(_Contract):
+    """One change of a connector key option on the site (fingerprints only, never a key)."""
+
+    time: str = _f(_str, "")  # ISO 8601, UTC
+    user: str = _f(_str, "")  # the WordPress login that made it ("" for none, e.g. cron or PHP)
+    setting: str = _f(_str, "")  # the option, e.g. connectors_ai_groq_api_key
+    action: str = _f(_str, "")  # set | cleared | deleted | refused_clear | refused_delete | refused_rollback (the key guard)
+    fingerprint: str = _f(_str, "")
+    previous_fingerprint: str = _f(_str, "")
+    via: str = _f(_str, "")  # rest | admin | cli | cron | php
+    by_aimo: bool = _f(_bool, False)
+    app_password: str = _f(_str, "")  # the name of the application password that made the change ("" for none)
+    writer: Writer | None = _f(_opt(_obj(Writer)), None)  # the code that wrote it (None: an older bridge)
+    refused_fingerprint: str = _f(_str, "")  # refused_* actions: what the key guard kept out
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class BridgeStatus(_Contract):
+    """GET /aimo/v1/status: everything aimo needs about a site in one request."""
+
+    bridge_version: str = _f(_str, "")
+    wordpress_version: str = _f(_str, "")
+    php_version: str = _f(_str, "")
+    mode: str | None = _f(_opt_str, None)  # observe | managed | off
+    ai_supported: bool = _f(_bool, False)
+    environment_type: str | None = _f(_opt_str, None)
+    https: bool = _f(_bool, False)
+    home: str = _f(_str, "")  # home_url(): with site_id, what tells two profiles of one WordPress apart
+    site_id: str = _f(_str, "")  # a random id the bridge keeps for this site ("" from a bridge too old to have one)
+    wpai_active: bool = _f(_bool, False)
+    connectors: tuple[Connector, ...] = _f(_list(_obj(Connector)), ())
+    managers: tuple[Manager, ...] = _f(_list(_obj(Manager)), ())
+    approval: Approval = _f(_obj(Approval), Approval())
+    models: ModelPrefs = _f(_obj(ModelPrefs), ModelPrefs())
+    no_sampling_prefixes: tuple[str, ...] | None = _f(_opt_list(_str), None)  # None: the bridge did not say
+    change_log: tuple[ChangeLogEntry, ...] = _f(_list(_obj(ChangeLogEntry)), ())  # oldest first, capped by the bridge
+    extra: Mapping[str, Any] = _extra()
+
+    def connector(self, provider_id: str) -> Connector | None:
+        return self.connectors_by_id.get(provider_id)
+
+    @property
+    def connectors_by_id(self) -> dict[str, Connector]:
+        return {c.id: c for c in self.connectors if c.id}
+
+    @property
+    def active_competitor(self) -> Manager | None:
+        """The first other manager that is active and in managed mode: it runs the Connectors page too."""
+        return next((m for m in self.managers if m.is_managing), None)
+
+    @property
+    def compatible(self) -> bool | None:
+        """Same major.minor as this aimo's BRIDGE_COMPAT; None when the bridge did not report its version."""
+        return compatible(self.bridge_version)
+
+    def check_compatible(self, site: str = "the site") -> "BridgeStatus":
+        if self.compatible is False:
+            got, want = parse_version(self.bridge_version), parse_version(BRIDGE_COMPAT)
+            newer = bool(got and want and got[:2] > want[:2])
+            raise BridgeIncompatible(
+                f"{site}: the aimo bridge {self.bridge_version} speaks another contract than this aimo (expects {BRIDGE_COMPAT}.x)",
+                "Upgrade aimo (pip install -U aimo)." if newer else "Update the bridge: aimo bridge install --wp-path DIR (or aimo bridge zip), then aimo bridge activate.",
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class ModeChange(_Contract):
+    """POST /aimo/v1/mode's answer."""
+
+    mode: str = _f(_str, "")
+    previous: str | None = _f(_opt_str, None)
+    demoted: tuple[str, ...] = _f(_list(_str), ())  # names of the managers switched to observe
+    replaced: tuple[str, ...] = _f(_list(_str), ())  # connector ids aimo now registers instead
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class CredentialResult(_Contract):
+    """One provider's result of POST /aimo/v1/credentials (the safe write)."""
+
+    status: str = _f(_str, "")  # stored | rejected | unchanged | unreachable
+    reason: str = _f(_str, "")
+    fingerprint: str = _f(_str, "")  # of what the site holds after the write
+    cause: str = _f(_str, "")  # with "rejected": "unreachable" when the site could not reach the provider to check the key
+    url: str = _f(_str, "")  # the provider URL the site tried
+    http_status: int = _f(_int, 0)  # the provider's HTTP status (0: none)
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class ClearResult(_Contract):
+    """One provider's result of POST /aimo/v1/credentials/clear (aimo's explicit removal route)."""
+
+    status: str = _f(_str, "")  # cleared | absent | refused
+    reason: str = _f(_str, "")
+    previous_fingerprint: str = _f(_str, "")
+    extra: Mapping[str, Any] = _extra()
+
+
+def compatible(version: str | None, compat: str = BRIDGE_COMPAT) -> bool | None:
+    got, want = parse_version(version), parse_version(compat)
+    if got is None or want is None:
+        return None
+    return got[:2] == want[:2]
+
+
+def parse_status(data: Any) -> BridgeStatus:
+    """Parse a status document (tolerant; see the module docstring). Raises RemoteError for a non-object."""
+    if not isinstance(data, dict):
+        raise RemoteError("the bridge's /status answer is not a JSON object", "Update the bridge: aimo bridge install.")
+    return _parse(BridgeStatus, data)
+
+
+def parse_connector(data: Mapping[str, Any]) -> Connector:
+    return _parse(Connector, data)
+
+
+def parse_manager(data: Mapping[str, Any]) -> Manager:
+    return _parse(Manager, data)
+
+
+def parse_approval(data: Mapping[str, Any]) -> Approval:
+    return _parse(Approval, data)
+
+
+# -- the client --------------------------------------------------------------------------------------------------------
 
 
 def _call(client, method: str, route: str, *, body: Any = None, params: dict | None = None) -> Any:
@@ -59,12 +503,14 @@ def _object(client, data: Any, what: str) -> dict:
     return data
 
 
-def status(client, check: bool = False) -> dict:
-    """The bridge's status report; `check` runs live key checks (one /models call per keyed provider)."""
-    return _object(client, _call(client, "GET", "/status", params={"check": 1} if check else None), "/status")
+def status(client, check: bool = False, *, require_compatible: bool = True) -> BridgeStatus:
+    """The bridge's status report; `check` runs live key checks (one /models call per keyed provider).
+    An incompatible bridge raises BridgeIncompatible unless `require_compatible` is false (the doctor reports it)."""
+    report = _parse(BridgeStatus, _object(client, _call(client, "GET", "/status", params={"check": 1} if check else None), "/status"))
+    return report.check_compatible(str(client.site)) if require_compatible else report
 
 
-def set_mode(client, mode: str, take_over: bool = False) -> dict:
+def set_mode(client, mode: str, take_over: bool = False) -> ModeChange:
     """Switch the bridge's mode. Raises BridgeConflict when another manager is in charge and take_over is false."""
     if mode not in MODES:
         raise UsageError(f"unknown bridge mode {mode!r}", "Use observe, managed or off.")
@@ -79,7 +525,7 @@ def set_mode(client, mode: str, take_over: bool = False) -> dict:
                 manager=manager,
             ) from None
         raise
-    return _object(client, data, "/mode")
+    return _parse(ModeChange, _object(client, data, "/mode"))
 
 
 def _write_conflict(client, exc: RemoteError) -> BridgeConflict:
@@ -94,29 +540,27 @@ def _write_conflict(client, exc: RemoteError) -> BridgeConflict:
 
 def _conflict_manager(exc: RemoteError) -> str:
     """The manager's name from the bridge's 409 message ("NAME is managing the connectors. …")."""
-    import re
-
     m = re.search(r"aimo_conflict: (.+?) is managing the connectors", exc.message)
     return m.group(1) if m else ""
 
 
-def set_models(client, text: str | None = None, image: str | None = None) -> dict:
+def set_models(client, text: str | None = None, image: str | None = None) -> ModelPrefs:
     """Set WordPress AI model preferences ("provider:model", or "" for Automatic); None leaves one unchanged."""
     body = {k: v for k, v in (("text", text), ("image", image)) if v is not None}
     if not body:
         raise UsageError("nothing to set", "Give a text and/or an image model (provider:model, or '' for Automatic).")
     try:
-        return _object(client, _call(client, "POST", "/models", body=body), "/models")
+        return _parse(ModelPrefs, _object(client, _call(client, "POST", "/models", body=body), "/models"))
     except RemoteError as exc:
         if getattr(exc, "status", None) == 409 and getattr(exc, "wp_code", "") == "aimo_conflict":
             raise _write_conflict(client, exc) from None
         if getattr(exc, "wp_code", "") == "aimo_disconnected_provider":
-            raise AimoError(exc.message, "Connect the provider first: aimo keys set ID, then aimo sync push.", code=ExitCode.REFUSED) from None
+            raise AimoError(exc.message, "Connect the provider first: aimo keys set ID, then aimo sync push.", status=ExitStatus.REFUSED) from None
         raise
 
 
-def put_credentials(client, credentials: Mapping[str, str]) -> dict:
-    """Safe write of several keys at once: {id: {status, reason, fingerprint}}. Empty or masked values never leave aimo."""
+def put_credentials(client, credentials: Mapping[str, str]) -> dict[str, CredentialResult]:
+    """Safe write of several keys at once: {id: CredentialResult}. Empty or masked values never leave aimo."""
     for pid, key in credentials.items():
         if not isinstance(key, str) or not key.strip():
             raise SafetyError(f"refusing to send an empty credential for {pid}", "An empty value never replaces a key; remove it from the request.")
@@ -133,11 +577,11 @@ def put_credentials(client, credentials: Mapping[str, str]) -> dict:
     results = data.get("results")
     if not isinstance(results, dict):
         raise RemoteError(f"{client.site}: the bridge's /credentials answer has no results", "Update the bridge: aimo bridge install.")
-    return results
+    return {str(pid): _parse(CredentialResult, r) for pid, r in results.items() if isinstance(r, dict)}
 
 
-def clear_credentials(client, provider_ids: list[str]) -> dict:
-    """aimo's explicit removal path: POST /credentials/clear {providers: [...]} -> {id: {status, reason, previous_fingerprint}}.
+def clear_credentials(client, provider_ids: list[str]) -> dict[str, ClearResult]:
+    """aimo's explicit removal path: POST /credentials/clear {providers: [...]} -> {id: ClearResult}.
     The only request by which aimo empties a connector; the bridge refuses it outside managed mode."""
     if not provider_ids:
         return {}
@@ -145,7 +589,7 @@ def clear_credentials(client, provider_ids: list[str]) -> dict:
     results = data.get("results")
     if not isinstance(results, dict):
         raise RemoteError(f"{client.site}: the bridge's /credentials/clear answer has no results", "Update the bridge: aimo bridge install.")
-    return {str(k): v for k, v in results.items() if isinstance(v, dict)}
+    return {str(k): _parse(ClearResult, v) for k, v in results.items() if isinstance(v, dict)}
 
 
 def get_credential(client, provider_id: str) -> str:
@@ -164,6 +608,7 @@ def get_credential(client, provider_id: str) -> str:
     return key if isinstance(key, str) else ""
 
 
-def set_base_urls(client, urls: Mapping[str, str | None]) -> dict:
+def set_base_urls(client, urls: Mapping[str, str | None]) -> dict[str, str]:
     """Store (url) or remove (None) per-provider base URL overrides on the site; returns all stored overrides."""
-    return _object(client, _call(client, "POST", "/base-urls", body=dict(urls)), "/base-urls")
+    data = _call(client, "POST", "/base-urls", body=dict(urls))
+    return dict(_str_map(data if data == [] else _object(client, data, "/base-urls")))

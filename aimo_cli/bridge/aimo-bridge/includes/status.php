@@ -1,7 +1,8 @@
 <?php
 /**
  * The status report aimo reads in one request: versions, mode, every AI connector, managers, approvals,
- * model preferences, sampling rules and the change log.
+ * model preferences, sampling rules and the change log. Its shape is the contract in contract/status.schema.json
+ * (the one description both sides test against): a new field goes there too.
  *
  * @package AimoBridge
  */
