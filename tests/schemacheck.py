@@ -1,5 +1,5 @@
 """A small JSON Schema checker for the subset the bridge contract uses (contract/status.schema.json): $ref to
-#/$defs/…, type (one or a list), enum, required, properties, additionalProperties (a schema or a bool), items.
+#/$defs/…, anyOf, type (one or a list), enum, required, properties, additionalProperties (a schema or a bool), items.
 Any other keyword in the schema is an error here, so the checker never silently ignores a rule."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ _TYPES = {
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "null": lambda v: v is None,
 }
-_KNOWN = {"$schema", "$id", "$ref", "$defs", "title", "description", "type", "enum", "required", "properties", "additionalProperties", "items"}
+_KNOWN = {"$schema", "$id", "$ref", "$defs", "title", "description", "type", "enum", "required", "properties", "additionalProperties", "items", "anyOf"}
 
 
 def errors(value: Any, schema: dict, root: dict | None = None, path: str = "$") -> list[str]:
@@ -28,6 +28,10 @@ def errors(value: Any, schema: dict, root: dict | None = None, path: str = "$") 
         ref = schema["$ref"]
         assert ref.startswith("#/$defs/"), ref
         return errors(value, root["$defs"][ref[len("#/$defs/"):]], root, path)
+    if "anyOf" in schema:
+        tried = [errors(value, branch, root, path) for branch in schema["anyOf"]]
+        if all(tried):
+            return [f"{path}: matches none of anyOf: " + " | ".join("; ".join(e) for e in tried)]
     out: list[str] = []
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]

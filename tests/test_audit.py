@@ -30,7 +30,7 @@ def entry(**kw) -> dict:
 def test_describe_change_names_channel_user_and_age():
     assert audit.describe_change(status_with(entry()), "groq", now=NOW) == "changed in wp-admin by alice, 2 h ago"
     assert audit.describe_change(status_with(entry(via="cli", user="", action="deleted")), "groq", now=NOW) == "deleted with WP-CLI, 2 h ago"
-    assert audit.describe_change(status_with(entry(plugin={"name": "AI Engine"}, via="rest")), "groq", now=NOW).startswith(
+    assert audit.describe_change(status_with(entry(writer={"kind": "plugin", "plugin": "ai-engine/ai-engine.php", "name": "AI Engine", "version": "3.6.2"}, via="rest")), "groq", now=NOW).startswith(
         "changed by the plugin AI Engine over the REST API by alice"
     )
     assert audit.describe_change(status_with(entry(by_aimo=True)), "groq", now=NOW) is None  # aimo's own write is no news

@@ -77,16 +77,22 @@ def _sample_status() -> dict:
         "id": "groq", "name": "Groq via aimo", "type": "ai_provider", "registered_by": "aimo", "manager": None, "provider_registered": True,
         "setting_name": "connectors_ai_groq_api_key", "key_source": "database", "fingerprint": "abc123", "mask_tail": "wxyz",
         "connected": True, "connected_reason": "", "checked_at": "2026-11-24T10:00:00Z", "base_url": None, "base_url_source": "default",
+        "registrant": {"kind": "aimo", "file": "aimo-bridge/aimo-bridge.php", "name": "aimo bridge", "version": "0.1.0", "label": "aimo bridge 0.1.0"},
+        "served_by": {"class": "Aimo_Bridge_Provider_Groq", "kind": "aimo", "plugin": "aimo-bridge/aimo-bridge.php", "name": "aimo bridge",
+                      "version": "0.1.0", "gateway": False, "label": "aimo bridge 0.1.0"},
+        "page": {"visible": True, "connected": True, "name": "Groq via aimo"}, "ollama_host": None,
     }
     return {
         "bridge_version": B.BRIDGE_COMPAT + ".7", "wordpress_version": "7.1.4", "php_version": "8.2.29", "mode": "managed", "ai_supported": True,
         "environment_type": "local", "https": False, "home": "http://127.0.0.1:8891", "site_id": "0b7c1e2a-4f5d-4c3b-9a8e-1d2c3b4a5f6e",
         "wpai_active": False, "connectors": [conn],
-        "managers": [{"name": "AI Engine", "slug": "ai-engine", "mode": "managed", "active": True, "source": "plugin"}],
+        "managers": [{"name": "AI Engine", "slug": "ai-engine", "file": "ai-engine/ai-engine.php", "version": "3.6.2", "mode": "managed", "active": True,
+                      "managing": True, "state": "managed", "source": "plugin", "connectors": [], "serves": ["openai"]}],
         "approval": {"active": True, "approved": {"ai/ai.php": ["groq"]}}, "models": {"text": "groq:llama", "image": ""},
         "no_sampling_prefixes": ["claude-opus-4-1"], "change_log": [
             {"time": "2026-11-24T10:00:00Z", "user": "admin", "setting": "connectors_ai_groq_api_key", "action": "set", "fingerprint": "abc123",
-             "previous_fingerprint": "", "via": "rest", "by_aimo": True, "app_password": "aimo"}
+             "previous_fingerprint": "", "via": "rest", "by_aimo": True, "app_password": "aimo",
+             "writer": {"kind": "aimo", "plugin": "aimo-bridge/aimo-bridge.php", "name": "aimo bridge", "version": "0.1.0"}}
         ],
     }
 
@@ -102,10 +108,10 @@ def test_the_sample_is_valid_and_parses_without_loss():
 def test_unknown_fields_are_kept_and_given_back():
     raw = _sample_status()
     raw["unreachable_since"] = {"ollama": "2026-11-24T09:00:00Z"}
-    raw["connectors"][0]["served_by"] = "Aimo_Bridge_Provider_Groq"
+    raw["connectors"][0]["served_since"] = "2026-11-24T09:00:00Z"
     status = B.parse_status(raw)
     assert status.extra == {"unreachable_since": {"ollama": "2026-11-24T09:00:00Z"}}
-    assert status.connector("groq").extra == {"served_by": "Aimo_Bridge_Provider_Groq"}
+    assert status.connector("groq").extra == {"served_since": "2026-11-24T09:00:00Z"}
     assert status.as_dict() == raw
     assert not errors(raw, SCHEMA)  # the schema accepts them too
 
@@ -126,10 +132,15 @@ def test_wrong_types_get_defaults_and_bad_entries_are_skipped():
 def test_active_competitor_is_a_property_of_the_status():
     raw = _sample_status()
     assert B.parse_status(raw).active_competitor.name == "AI Engine"
-    raw["managers"][0]["active"] = False
+    raw["managers"][0].update(active=False, managing=False, state="installed, inactive")
     assert B.parse_status(raw).active_competitor is None
-    raw["managers"][0].update(active=True, mode="observe")
+    raw["managers"][0].update(active=True, mode="observe", managing=False, state="observe")
     assert B.parse_status(raw).active_competitor is None
+    # the bridge's `managing` decides; an older bridge without it: active and in managed mode
+    raw["managers"][0].update(mode="managed", managing=False)
+    assert B.parse_status(raw).active_competitor is None
+    del raw["managers"][0]["managing"]
+    assert B.parse_status(raw).active_competitor.name == "AI Engine"
 
 
 @pytest.mark.parametrize("version, ok", [(B.BRIDGE_COMPAT + ".0", True), (B.BRIDGE_COMPAT + ".99", True), ("", None), ("9.0.0", False), ("0.0.1", False)])

@@ -43,6 +43,15 @@ class RemoteView:
         found = self.status.active_competitor
         return (found.name or "another plugin") if found else None
 
+    @property
+    def manager_in_charge(self) -> str | None:
+        """Another plugin managing the Connectors (active, its own mode managed), whatever the bridge's mode: aimo
+        writes nothing through it (the bridge refuses too)."""
+        if self.status is None:
+            return None
+        found = self.status.active_competitor
+        return (found.name or "another plugin") if found else None
+
 
 # What each provider outcome means for the exit code: a key the site or provider refused is an authentication
 # failure (4), a provider the site could not reach is remote (5), a push a safety rule refused is 6, a conflict or
@@ -56,15 +65,6 @@ _OUTCOME_STATUS = {
     "conflict": ExitStatus.DRIFT,
     "drift": ExitStatus.DRIFT,
 }
-
-    @property
-    def manager_in_charge(self) -> str | None:
-        """Another plugin managing the Connectors (active, its own mode managed), whatever the bridge's mode: aimo
-        writes nothing through it (the bridge refuses too)."""
-        if self.status is None:
-            return None
-        found = self.status.active_competitor
-        return (found.name or "another plugin") if found else None
 
 
 @dataclass

@@ -365,7 +365,6 @@ class ChangeLogEntry(_Contract):
     by_aimo: bool = _f(_bool, False)
     app_password: str = _f(_str, "")  # the name of the application password that made the change ("" for none)
     writer: Writer | None = _f(_opt(_obj(Writer)), None)  # the code that wrote it (None: an older bridge)
-    refused_fingerprint: str = _f(_str, "")  # refused_* actions: what the key guard kept out
     extra: Mapping[str, Any] = _extra()
 
 
