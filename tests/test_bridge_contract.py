@@ -210,33 +210,48 @@ def test_the_raw_read_scan_sees_a_planted_violation():
 wordpress = pytest.mark.wordpress
 
 
+def _checked(raw: dict):
+    """The raw answer valid against the schema, and parsed without loss."""
+    _valid(raw, "status")
+    status = B.parse_status(raw)
+    parsed = status.as_dict()
+    # change log entries written by an older bridge lack newer fields (app_password): the parser fills defaults
+    for got, sent in zip(parsed.pop("change_log"), raw["change_log"]):
+        assert sent.items() <= got.items(), "the parser lost or changed a field of a change log entry"
+    assert parsed == {k: v for k, v in raw.items() if k != "change_log"}, "the parser lost or changed a field of the real answer"
+    assert status.extra == {} and all(c.extra == {} for c in status.connectors), "a field the bridge sends is missing from the dataclasses"
+    assert all(m.extra == {} for m in status.managers) and all(e.extra == {} for e in status.change_log)
+    assert status.compatible is True
+    return status
+
+
 @wordpress
-def test_real_status_answers_match_the_contract(bridge):
-    """Every part of the status populated (a key, a live check, a competitor, Connector Approval, a change log), then
-    the raw answer checked against the schema and parsed without loss."""
+def test_real_status_answers_match_the_contract(bridge, peers):
+    """Every part of the status populated, then each raw answer checked against the schema and parsed without loss:
+    aimo managing (a key, a live check, the real WordPress AI's Connector Approval, a change log, registrant, serving
+    class, the page's state), then the real AI Engine switched to managed by its banner (a competitor: aimo's
+    connectors step aside)."""
     bridge.managed()
     key = bridge.fake.make_valid_key("groq")
-    bridge.set_options(
-        aimo_test_ai_engine="1", mwai_wpai_connectors_mode="managed", wpai_features_enabled="1",
-        **{"wpai_feature_connector-approval_enabled": "1", "wpai_connector_approvals": {"ai/ai.php": {"groq": True}}},
-    )
     with bridge.client() as client:
         assert B.put_credentials(client, {"groq": key})["groq"].status == "stored"
+    peers.activate("wpai")
+    bridge.set_options(wpai_features_enabled="1", **{"wpai_feature_connector-approval_enabled": "1"})
     for check in (False, True):
-        raw = bridge.status(check=check)
-        _valid(raw, "status")
-        status = B.parse_status(raw)
-        parsed = status.as_dict()
-        # change log entries written by an older bridge lack newer fields (app_password): the parser fills defaults
-        for got, sent in zip(parsed.pop("change_log"), raw["change_log"]):
-            assert sent.items() <= got.items(), "the parser lost or changed a field of a change log entry"
-        assert parsed == {k: v for k, v in raw.items() if k != "change_log"}, "the parser lost or changed a field of the real answer"
-        assert status.extra == {} and all(c.extra == {} for c in status.connectors), "a field the bridge sends is missing from the dataclasses"
-        assert status.compatible is True
-    assert status.connector("groq").connected is True and status.connector("groq").checked_at
-    assert status.managers and status.approval.active and "groq" in status.approval.approved.get("ai/ai.php", ())
-    assert status.change_log and status.change_log[-1].by_aimo is True
-    assert status.active_competitor is not None and status.active_competitor.name == "AI Engine"
+        status = _checked(bridge.status(check=check))
+    groq = status.connector("groq")
+    assert groq.connected is True and groq.checked_at
+    assert groq.registrant is not None and groq.registrant.kind == "aimo" and groq.served_by is not None and groq.served_by.kind == "aimo"
+    assert groq.page is not None and groq.page.visible and groq.page.connected
+    assert status.approval.active and "groq" in status.approval.approved.get("ai/ai.php", ())
+    assert status.change_log and status.change_log[-1].by_aimo is True and status.change_log[-1].writer is not None
+    assert status.active_competitor is None
+
+    peers.ai_engine_managed()
+    status = _checked(bridge.status(check=True))
+    engine = status.active_competitor
+    assert engine is not None and engine.name == "AI Engine" and engine.is_managing
+    assert engine.version == "3.6.2" and engine.file == "ai-engine/ai-engine.php" and engine.state == "managed"
 
 
 @wordpress
