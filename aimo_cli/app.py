@@ -28,15 +28,16 @@ def _version(value: bool) -> None:
 
 def build_app() -> typer.Typer:
     from .commands import ask, keys, models, site
+    from .commands._cli import AimoTyper
 
-    app = typer.Typer(
+    app = AimoTyper(
         name="aimo",
         help=HELP,
         no_args_is_help=True,
         add_completion=False,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
 
     @app.callback()
@@ -57,13 +58,13 @@ def build_app() -> typer.Typer:
     app.add_typer(keys.app, name="keys")
     app.add_typer(site.app, name="site")
     app.add_typer(models.app, name="models")
-    app.command("ask")(ask.ask)
+    app.command("ask", short_help="Send one prompt to a model and print the answer.")(ask.ask)
     from .commands import connectors as connectors_cmd
     from .commands import mode as mode_cmd
     from .commands import sync as sync_cmd
 
     app.add_typer(connectors_cmd.app, name="connectors")
-    app.command("mode")(mode_cmd.mode)
+    app.command("mode", short_help="Show or switch the bridge's mode on a site.")(mode_cmd.mode)
     app.add_typer(sync_cmd.app, name="sync")
     from .commands import completion as completion_cmd
 
@@ -73,10 +74,10 @@ def build_app() -> typer.Typer:
     app.add_typer(bridge_cmd.app, name="bridge")
     from .commands import doctor as doctor_cmd
 
-    app.command("doctor")(doctor_cmd.doctor)
+    app.command("doctor", short_help="Check the whole setup; exit 7 when a check fails.")(doctor_cmd.doctor)
     from .commands import log as log_cmd
 
-    app.command("log")(log_cmd.log)
+    app.command("log", short_help="Who changed which key, when: sites' logs and aimo's own.")(log_cmd.log)
     return app
 
 

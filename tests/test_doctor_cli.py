@@ -267,8 +267,12 @@ def test_fleet_all_sites(wp):
     r, report, checks = doctor("--group", "prod")
     assert report["sites"] == ["blog", "shop"] and set(report["requests"]) == {"blog", "shop"}
     assert checks[("shop", "site.bridge")]["status"] == "ok"
-    r, report, _ = doctor("--site", "shop")
+    r, report, _ = doctor("shop")  # SITE is positional, as in every other command
     assert report["sites"] == ["shop"]
+    r, report, _ = doctor("--site", "shop")  # the older spelling still works (hidden from --help)
+    assert report["sites"] == ["shop"]
+    r, report, _ = doctor("blog", "--site", "shop")
+    assert report["sites"] == ["blog", "shop"]
 
 
 def test_missing_site_password_is_an_auth_failure(wp):

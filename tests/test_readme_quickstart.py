@@ -48,7 +48,7 @@ def test_quickstart_section_has_the_main_job():
     cmds = quickstart_commands(README.read_text())
     verbs = [" ".join(c.split()[1:3]) for c in cmds if c.startswith("aimo ")]
     # the main job end to end: keys in, site added, bridge on, keys pushed, checked
-    for needed in ("keys set", "site add", "bridge activate", "connectors enable", "doctor --site"):
+    for needed in ("keys set", "site add", "bridge activate", "connectors enable", "doctor blog"):
         assert any(v.startswith(needed) for v in verbs), (needed, verbs)
 
 

@@ -14,9 +14,9 @@ def ask(
     ctx: typer.Context,
     prompt: Optional[str] = typer.Argument(None, help="The prompt; - (or nothing, when piped) reads standard input.", metavar="[PROMPT | -]"),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="PROVIDER:MODEL (default: [wordpress.models] text).", metavar="ID:MODEL"),
-    system: Optional[str] = typer.Option(None, "--system", help="A system instruction."),
-    max_tokens: int = typer.Option(512, "--max-tokens", help="Upper bound on the answer's length in tokens.", min=1),
-    temperature: Optional[float] = typer.Option(None, "--temperature", help="Sampling temperature (dropped for models that reject it)."),
+    system: Optional[str] = typer.Option(None, "--system", help="A system instruction.", metavar="INSTRUCTION"),
+    max_tokens: int = typer.Option(512, "--max-tokens", help="Upper bound on the answer's length in tokens.", metavar="N", min=1),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="Sampling temperature (dropped for models that reject it).", metavar="NUMBER"),
     no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer instead of streaming it."),
 ) -> None:
     """Send one prompt to PROVIDER:MODEL and print the answer as it arrives."""

@@ -6,14 +6,15 @@ from typing import Optional
 
 import typer
 
+from ._cli import AimoTyper
 from ._common import JSON_OPT, app_ctx
 
-app = typer.Typer(help="Package, install, activate and inspect the aimo bridge plugin.", no_args_is_help=True)
+app = AimoTyper(short_help="Package, install, activate and inspect the bridge plugin.", help="Package, install, activate and inspect the aimo bridge plugin.", no_args_is_help=True)
 
 SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]")
 
 
-@app.command("zip")
+@app.command("zip", short_help="Write an upload-ready zip of the bridge plugin.")
 def zip_(
     ctx: typer.Context,
     output: Optional[str] = typer.Option(
@@ -32,7 +33,7 @@ def zip_(
     out.line(f"Wrote {path} (aimo bridge {bridge.version()}).")
 
 
-@app.command("install")
+@app.command("install", short_help="Copy the bridge into a WordPress install on this machine.")
 def install(
     ctx: typer.Context,
     wp_path: str = typer.Option(..., "--wp-path", help="The WordPress root (the directory with wp-load.php).", metavar="DIR"),
@@ -47,7 +48,7 @@ def install(
     actx.out.info("Next: aimo bridge activate [SITE]")
 
 
-@app.command("activate")
+@app.command("activate", short_help="Activate the installed bridge on a site.")
 def activate(ctx: typer.Context, site: Optional[str] = SITE_ARG) -> None:
     """Activate the installed bridge on a site (through the REST plugins route)."""
     from ..services import bridge
@@ -57,7 +58,7 @@ def activate(ctx: typer.Context, site: Optional[str] = SITE_ARG) -> None:
     actx.out.line(f"aimo bridge {data.get('version') or ''} is {data.get('status') or 'active'}.".replace("  ", " "))
 
 
-@app.command("status")
+@app.command("status", short_help="Show the bridge's mode and every AI connector on a site.")
 def status(
     ctx: typer.Context,
     site: Optional[str] = SITE_ARG,
@@ -97,19 +98,27 @@ def status(
         actx.out.warn(f"This bridge ({report.bridge_version}) is not compatible with this aimo: update it (aimo bridge install) or aimo.")
 
 
-@app.command("base-url")
+@app.command("base-url", short_help="Point a provider's connector on a site at a gateway.")
 def base_url(
     ctx: typer.Context,
     provider: str = typer.Argument(..., help="Provider id.", metavar="ID"),
     url: Optional[str] = typer.Argument(None, help="OpenAI-compatible base URL on the site's side (omit with --clear).", metavar="[URL]"),
-    site: Optional[str] = typer.Option(None, "--site", "-s", help="Site name (default: the default site).", metavar="SITE"),
+    site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
+    site_opt: Optional[str] = typer.Option(None, "--site", "-s", hidden=True, help="Older spelling of [SITE].", metavar="SITE"),
     clear: bool = typer.Option(False, "--clear", help="Remove the override: the provider's own endpoint again."),
 ) -> None:
-    """Point one provider's connector on the site at a gateway or proxy (the bridge's base URL override)."""
+    """Point one provider's connector on the site at a gateway or proxy (the bridge's base URL override).
+
+    aimo bridge base-url ID URL [SITE] sets it; aimo bridge base-url ID --clear [SITE] removes it."""
     from ..errors import UsageError
     from ..services import bridge
 
     actx = app_ctx(ctx)
+    if clear and url and "://" not in url and site is None:
+        url, site = None, url  # aimo bridge base-url ID --clear SITE: the one word after ID is the site
+    if site and site_opt and site != site_opt:
+        raise UsageError(f"two sites given ({site} and --site {site_opt})", f"Name one: aimo bridge base-url {provider} ... {site}")
+    site = site or site_opt
     if clear == bool(url):
         raise UsageError("give a URL, or --clear (one of the two)", "e.g. aimo bridge base-url groq https://gateway.example/groq/v1")
     stored = bridge.set_base_url(actx, site, provider, None if clear else url)

@@ -7,9 +7,10 @@ from typing import Optional
 
 import typer
 
+from ._cli import AimoTyper
 from ._common import app_ctx
 
-app = typer.Typer(help="Print or install shell completion for bash, zsh, fish or PowerShell.", no_args_is_help=True)
+app = AimoTyper(short_help="Print or install shell completion (bash, zsh, fish, pwsh).", help="Print or install shell completion for bash, zsh, fish or PowerShell.", no_args_is_help=True)
 
 SHELL_HELP = "bash, zsh, fish or powershell (default: the shell in $SHELL)."
 
@@ -26,7 +27,7 @@ def _shell(given: Optional[str]) -> str:
     return name
 
 
-@app.command("show")
+@app.command("show", short_help="Print the completion script for a shell.")
 def show(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help=SHELL_HELP, metavar="[SHELL]")) -> None:
     """Print the completion script for a shell (e.g. source <(aimo completion show bash))."""
     from ..completion import script
@@ -34,7 +35,7 @@ def show(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help=SH
     app_ctx(ctx).out.stdout.write(script(_shell(shell)))
 
 
-@app.command("install")
+@app.command("install", short_help="Install the completion script where the shell looks for it.")
 def install(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help=SHELL_HELP, metavar="[SHELL]")) -> None:
     """Write the completion script where the shell looks for it (per user; safe to rerun) and say where."""
     from ..completion import activation_hint, install_path, script

@@ -6,13 +6,14 @@ from typing import List, Optional
 
 import typer
 
+from ._cli import AimoTyper
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 
-app = typer.Typer(help="List a site's connectors; enable, take over or stop aimo's management.", no_args_is_help=True)
+app = AimoTyper(short_help="See a site's Connectors; hand them to aimo or take them back.", help="List a site's connectors; enable, take over or stop aimo's management.", no_args_is_help=True)
 SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]")
 
 
-@app.command("list")
+@app.command("list", short_help="One row per provider: registrant, key source, sync, state.")
 def list_(
     ctx: typer.Context,
     site: Optional[str] = SITE_ARG,
@@ -86,7 +87,7 @@ def offer_adoption(actx, target, result, adopt: bool, json: bool):
     return status_of(sync_render.render(actx, [SiteOutcome(target.name, True, pulled)], json=json, title="adopt"))
 
 
-@app.command("enable")
+@app.command("enable", short_help="Switch a site to managed mode and push the local keys.")
 def enable(
     ctx: typer.Context,
     site: Optional[str] = SITE_ARG,
@@ -99,13 +100,13 @@ def enable(
     _enable(ctx, site, take_over, json, adopt, from_env)
 
 
-@app.command("takeover")
+@app.command("takeover", short_help="Take the Connectors over from another manager, then push.")
 def takeover(ctx: typer.Context, site: Optional[str] = SITE_ARG, json: bool = JSON_OPT) -> None:
     """Take the Connectors over from another manager (demoted to observe, keys untouched), then push."""
     _enable(ctx, site, True, json)
 
 
-@app.command("clear")
+@app.command("clear", short_help="Take a provider's key off sites on purpose (logged).")
 def clear(
     ctx: typer.Context,
     provider: str = typer.Argument(..., help="Provider id whose key is taken off the sites.", metavar="ID"),
@@ -132,7 +133,7 @@ def clear(
     raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=f"clear {info.id}"))
 
 
-@app.command("stop")
+@app.command("stop", short_help="Return a site to observe mode; no key is touched.")
 def stop(ctx: typer.Context, site: Optional[str] = SITE_ARG) -> None:
     """Return the site to observe mode; no key is touched anywhere."""
     from ..services import connectors, sites

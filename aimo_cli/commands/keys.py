@@ -6,16 +6,17 @@ from typing import List, Optional
 
 import typer
 
+from ._cli import AimoTyper
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
 from ._confirm import YES_OPT
 from ._providers import PROVIDER_HELP
 
-app = typer.Typer(help="Store, list and remove provider keys (and the Ollama server URL).", no_args_is_help=True)
+app = AimoTyper(short_help="Store, verify, rotate and remove provider keys.", help="Store, list and remove provider keys (and the Ollama server URL).", no_args_is_help=True)
 
 PROVIDER_ARG = typer.Argument(..., help=PROVIDER_HELP, metavar="ID")
 
 
-@app.command("set")
+@app.command("set", short_help="Store a key or pool from a prompt or --stdin, verified first.")
 def set_(
     ctx: typer.Context,
     provider: str = PROVIDER_ARG,
@@ -77,7 +78,7 @@ def _verify_or_refuse(actx, info, pool: list[str]) -> None:
             actx.out.warn(f"{where} was not verified: {outcome.message} (stored anyway; check later with aimo keys verify {info.id})")
 
 
-@app.command("list")
+@app.command("list", short_help="List every provider's key: source, masked tail, fingerprint.")
 def list_(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
     """List every provider with the source, masked tail, pool size and fingerprint of its key."""
     from ..services import credentials
@@ -95,7 +96,7 @@ def list_(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT
     )
 
 
-@app.command("get")
+@app.command("get", short_help="Show a key masked; --reveal prints it for scripts.")
 def get(
     ctx: typer.Context,
     provider: str = PROVIDER_ARG,
@@ -115,7 +116,7 @@ def get(
         actx.out.line(f"{cred.display()}  ({cred.source}, fingerprint {cred.as_dict()['fingerprint']})")
 
 
-@app.command("rm")
+@app.command("rm", short_help="Remove a provider's stored keys, earlier ones included.")
 def rm(
     ctx: typer.Context,
     providers: List[str] = typer.Argument(..., help="Provider id(s).", metavar="ID..."),
@@ -161,7 +162,7 @@ def _describe_pool(cred) -> str:
     return f"{cred.display()} ({fingerprint(cred.first)})"
 
 
-@app.command("previous")
+@app.command("previous", short_help="List the earlier keys kept for a provider.")
 def previous(ctx: typer.Context, provider: str = PROVIDER_ARG, json: bool = JSON_OPT) -> None:
     """List the earlier keys aimo keeps for a provider (masked, fingerprint, when and why replaced)."""
     from ..services import credentials
@@ -190,7 +191,7 @@ def _when(ts) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
-@app.command("restore")
+@app.command("restore", short_help="Bring an earlier key back as the one WordPress gets.")
 def restore(
     ctx: typer.Context,
     provider: str = PROVIDER_ARG,
@@ -214,7 +215,7 @@ def restore(
     actx.out.info("Sites still hold what they held: aimo sync status shows them, aimo sync push sends this key.")
 
 
-@app.command("import")
+@app.command("import", short_help="Import keys from a .env file, verified before storing.")
 def import_(
     ctx: typer.Context,
     file: str = typer.Argument(..., help="A .env file (NAME=value lines; `export`, quotes and # comments allowed); - for stdin.", metavar="FILE"),
@@ -239,7 +240,7 @@ def import_(
         raise typer.Exit(report.exit_code)
 
 
-@app.command("path")
+@app.command("path", short_help="Print where settings and secrets are kept.")
 def path(ctx: typer.Context) -> None:
     """Print where settings and secrets are kept."""
     actx = app_ctx(ctx)
@@ -247,7 +248,7 @@ def path(ctx: typer.Context) -> None:
     actx.out.line(f"secrets:  {actx.secrets.backend.describe()}")
 
 
-@app.command("backend")
+@app.command("backend", short_help="Show which secret backend is in use.")
 def backend(ctx: typer.Context, json: bool = JSON_OPT) -> None:
     """Show which secret backend is in use (OS keyring, file fallback or memory)."""
     actx = app_ctx(ctx)
@@ -258,14 +259,14 @@ def backend(ctx: typer.Context, json: bool = JSON_OPT) -> None:
         actx.out.line(f"{b.name}: {b.describe()}")
 
 
-@app.command("rotate")
+@app.command("rotate", short_help="Replace a key and push it to every site holding the old one.")
 def rotate(
     ctx: typer.Context,
     provider: str = PROVIDER_ARG,
     sites: Optional[List[str]] = typer.Argument(None, help="Sites to update (default: every configured site).", metavar="[SITE]..."),
     group: Optional[str] = typer.Option(None, "--group", "-g", help="Only sites in this group.", metavar="GROUP"),
     stdin: bool = typer.Option(False, "--stdin", help="Read the new key from standard input."),
-    jobs: int = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", min=1, max=256),
+    jobs: int = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", metavar="N", min=1, max=256),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the local check of the new key."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm a rotation across every configured site (a terminal asks first)."),
     json: bool = JSON_OPT,
@@ -290,7 +291,7 @@ def rotate(
         raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=f"rotate {info.id}"))
 
 
-@app.command("verify")
+@app.command("verify", short_help="Check keys live with their providers (exit 4 or 5).")
 def verify(
     ctx: typer.Context,
     providers: Optional[List[str]] = typer.Argument(None, help="Provider id(s) (default: every provider with a key).", metavar="[ID...]"),

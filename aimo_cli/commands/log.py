@@ -16,7 +16,7 @@ def log(
     all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
     provider: Optional[List[str]] = typer.Option(None, "--provider", "-p", help="Only this provider (repeatable).", metavar="ID"),
     local: bool = typer.Option(False, "--local", help="Only aimo's local log; do not contact the sites."),
-    limit: int = typer.Option(50, "--limit", "-n", help="Show the newest N entries (0: all).", min=0),
+    limit: int = typer.Option(50, "--limit", "-n", help="Show the newest N entries (0: all).", metavar="N", min=0),
     json: bool = JSON_OPT,
 ) -> None:
     """Who changed which key, when: each site's change log (user, channel, plugin, fingerprints) merged with aimo's own

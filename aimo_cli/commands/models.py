@@ -6,10 +6,11 @@ from typing import List, Optional
 
 import typer
 
+from ._cli import AimoTyper
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 from ._providers import PROVIDER_IDS
 
-app = typer.Typer(help="List, refresh and inspect the models of your providers.", no_args_is_help=True)
+app = AimoTyper(short_help="List the model catalog; set WordPress AI's preferred models.", help="List, refresh and inspect the models of your providers.", no_args_is_help=True)
 
 COLUMNS = ["provider", "model", "kind", "context", "retires", "source"]
 
@@ -29,7 +30,7 @@ def _as_dict(e, today: str) -> dict:
     return {**e.to_dict(), "retired": e.retired(today)}
 
 
-@app.command("list")
+@app.command("list", short_help="List models of connected providers (--all: every provider).")
 def list_(
     ctx: typer.Context,
     kind: Optional[str] = typer.Option(None, "--type", help="Only text or image models.", metavar="text|image"),
@@ -56,7 +57,7 @@ def list_(
     actx.out.table(COLUMNS, [_row(e, today) for e in entries], fmt=mode)
 
 
-@app.command("refresh")
+@app.command("refresh", short_help="Fetch live model lists now and update the cache.")
 def refresh(
     ctx: typer.Context,
     providers: Optional[List[str]] = typer.Argument(None, help="Provider ids (default: every provider with a key).", metavar="[ID...]"),
@@ -86,7 +87,7 @@ def refresh(
     raise typer.Exit(exit_code(o.exit_status for o in outcomes))
 
 
-@app.command("show")
+@app.command("show", short_help="Show one model: kind, context, retirement, successor.")
 def show(ctx: typer.Context, ref: str = typer.Argument(..., help="PROVIDER:MODEL, e.g. groq:openai/gpt-oss-120b.", metavar="ID:MODEL"), json: bool = JSON_OPT) -> None:
     """Show what aimo knows about one model (kind, context window, retirement, successor, source)."""
     from ..errors import UsageError
@@ -111,7 +112,7 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help="PROVIDER:MODEL
             actx.out.line(f"{label + ':':10} {value}")
 
 
-@app.command("set")
+@app.command("set", short_help="Make WordPress AI prefer a model for text or image.")
 def set_(
     ctx: typer.Context,
     kind: str = typer.Argument(..., help="text or image.", metavar="KIND"),
@@ -129,7 +130,7 @@ def set_(
     actx.out.line(f"{result['site']}: WordPress AI {kind} model → {result['model']}")
 
 
-@app.command("auto")
+@app.command("auto", short_help="Let WordPress AI pick the model itself (Automatic).")
 def auto(
     ctx: typer.Context,
     kind: str = typer.Argument(..., help="text or image.", metavar="KIND"),

@@ -6,21 +6,22 @@ from typing import Optional
 
 import typer
 
+from ._cli import AimoTyper
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
 
-app = typer.Typer(help="Add, test, list and remove WordPress sites.", no_args_is_help=True)
+app = AimoTyper(short_help="Add, test, list and remove WordPress site profiles.", help="Add, test, list and remove WordPress sites.", no_args_is_help=True)
 
 SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]")
 
 
-@app.command("add")
+@app.command("add", short_help="Add a site: discover its REST API, check the password, store.")
 def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="A short name for the site, e.g. blog.", metavar="NAME"),
     url: str = typer.Argument(..., help="The site's home URL.", metavar="URL"),
-    user: str = typer.Option(..., "--user", "-u", help="An Administrator's login or email."),
+    user: str = typer.Option(..., "--user", "-u", help="An Administrator's login or email.", metavar="USER"),
     stdin: bool = typer.Option(False, "--stdin", help="Read the application password from standard input."),
-    group: Optional[str] = typer.Option(None, "--group", "-g", help="Put the site in a group (for fleet commands)."),
+    group: Optional[str] = typer.Option(None, "--group", "-g", help="Put the site in a group (for fleet commands).", metavar="GROUP"),
     default: bool = typer.Option(False, "--default", help="Make it the default site."),
     allow_insecure_http: bool = typer.Option(False, "--allow-insecure-http", help="Allow plain http to a non-loopback host."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Store without contacting the site."),
@@ -81,7 +82,7 @@ def add(
             raise typer.Exit(code)
 
 
-@app.command("list")
+@app.command("list", short_help="List the configured sites.")
 def list_(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
     """List configured sites."""
     from ..services import sites
@@ -99,7 +100,7 @@ def list_(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT
     )
 
 
-@app.command("rm")
+@app.command("rm", short_help="Remove a site profile, its password and its sync history.")
 def rm(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Site name.", metavar="NAME"),
@@ -116,7 +117,7 @@ def rm(
     actx.out.line(f"Removed site {name}.")
 
 
-@app.command("use")
+@app.command("use", short_help="Make a site the default.")
 def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", metavar="NAME")) -> None:
     """Make a site the default for commands that take [SITE]."""
     from ..services import sites
@@ -126,7 +127,7 @@ def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", m
     actx.out.line(f"Default site: {name}.")
 
 
-@app.command("test")
+@app.command("test", short_help="Check a site with the doctor's site checks (exit 7 on a fail).")
 def test(ctx: typer.Context, name: Optional[str] = SITE_ARG, json: bool = JSON_OPT) -> None:
     """Check a site: the doctor's site checks (reachable, HTTPS, credentials, manage_options, WordPress 7+, bridge, mode)."""
     from ..errors import exit_code

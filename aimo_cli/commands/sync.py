@@ -6,15 +6,16 @@ from typing import List, Optional
 
 import typer
 
+from ._cli import AimoTyper
 from ._common import JSON_OPT, app_ctx
 
-app = typer.Typer(help="Compare (status), push and pull connector keys, for one site or a fleet.", no_args_is_help=True)
+app = AimoTyper(short_help="Compare, push and pull keys between aimo and sites.", help="Compare (status), push and pull connector keys, for one site or a fleet.", no_args_is_help=True)
 
 SITES_ARG = typer.Argument(None, help="Site names (default: the default site).", metavar="[SITE]...")
 GROUP_OPT = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP")
 ALL_OPT = typer.Option(False, "--all", help="Every configured site.")
 PROVIDER_OPT = typer.Option(None, "--provider", "-p", help="Only this provider (repeatable).", metavar="ID")
-JOBS_OPT = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", min=1, max=256)
+JOBS_OPT = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", metavar="N", min=1, max=256)
 DRY_OPT = typer.Option(False, "--dry-run", "-n", help="Print the plan; write nothing.")
 PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or remote.", metavar="SIDE")
 
@@ -31,7 +32,7 @@ def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, json, title: st
     raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=title))
 
 
-@app.command("status")
+@app.command("status", short_help="Compare local keys, the sites and the last sync (exit 7).")
 def status(
     ctx: typer.Context,
     sites: Optional[List[str]] = SITES_ARG,
@@ -49,7 +50,7 @@ def status(
     _run(ctx, lambda site: sync.status_site(actx, site, provider), sites, group, all_sites, jobs, json, "sync status")
 
 
-@app.command("push")
+@app.command("push", short_help="Push changed local keys to sites, verified and read back.")
 def push(
     ctx: typer.Context,
     sites: Optional[List[str]] = SITES_ARG,
@@ -95,7 +96,7 @@ def confirm_prefer_local(actx, prefer, yes: bool, dry_run: bool = False) -> bool
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-@app.command("pull")
+@app.command("pull", short_help="Pull keys changed on a site into the local store.")
 def pull(
     ctx: typer.Context,
     sites: Optional[List[str]] = SITES_ARG,

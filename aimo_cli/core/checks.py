@@ -484,7 +484,7 @@ def base_url_check(site: str, pid: str, name: str, conn, default: str) -> Check 
         f"connector.{pid}.base_url",
         WARN,
         f"{name}: requests (and keys) go to {host}, not the provider's own endpoint ({where})",
-        f"If you did not mean it: aimo bridge base-url {pid} --clear --site {site}",
+        f"If you did not mean it: aimo bridge base-url {pid} --clear {site}",
         group=f"connectors {site}",
         site=site,
     )

@@ -1,0 +1,65 @@
+"""The Typer/Click classes every aimo command is built with: commands listed in workflow order, plain metavars.
+
+- `AimoTyper` is `typer.Typer` whose groups are `AimoGroup` and whose commands are `AimoCommand` (command modules
+  create their sub-app with it; app.py the root).
+- `AimoGroup.list_commands` lists a group's commands in the order a user meets them (`ORDER`), not in the order the
+  modules happen to register them (Typer lists plain commands before sub-groups). Names missing from `ORDER` follow
+  in registration order, so a new command is never hidden.
+- Usage lines show a required argument as `ID`, not Typer's `{ID}`.
+
+Imports nothing beyond Typer: it is on the start-up path of every command.
+"""
+
+from __future__ import annotations
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+# group name → its commands in workflow order (first contact first, rarely used last).
+ORDER: dict[str, tuple[str, ...]] = {
+    "aimo": ("site", "keys", "connectors", "sync", "models", "mode", "doctor", "bridge", "log", "ask", "completion"),
+    "site": ("add", "list", "test", "use", "rm"),
+    "keys": ("set", "list", "get", "verify", "rotate", "import", "previous", "restore", "rm", "path", "backend"),
+    "connectors": ("list", "enable", "takeover", "stop", "clear"),
+    "sync": ("status", "push", "pull"),
+    "models": ("list", "show", "refresh", "set", "auto"),
+    "bridge": ("zip", "install", "activate", "status", "base-url"),
+    "completion": ("show", "install"),
+}
+
+
+def workflow_order(group: str | None, names: list[str]) -> list[str]:
+    """`names` in the workflow order of `group`; unknown names keep their order, after the known ones."""
+    order = ORDER.get(group or "", ())
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(names, key=lambda n: (rank.get(n, len(order)), names.index(n)))
+
+
+def _plain_usage(piece: str) -> str:
+    """Typer writes a required argument as `{ID}` in usage lines; the convention (and aimo's docs) is `ID`."""
+    if piece.startswith("{") and piece.endswith("}"):
+        return piece[1:-1]
+    return piece
+
+
+class AimoCommand(TyperCommand):
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return [_plain_usage(p) for p in super().collect_usage_pieces(ctx)]
+
+
+class AimoGroup(TyperGroup):
+    def list_commands(self, ctx) -> list[str]:
+        return workflow_order(self.name, super().list_commands(ctx))
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return [_plain_usage(p) for p in super().collect_usage_pieces(ctx)]
+
+
+class AimoTyper(typer.Typer):
+    """typer.Typer building AimoGroup groups and AimoCommand commands."""
+
+    def __init__(self, *args, cls=None, **kwargs) -> None:
+        super().__init__(*args, cls=cls or AimoGroup, **kwargs)
+
+    def command(self, name=None, *, cls=None, **kwargs):
+        return super().command(name, cls=cls or AimoCommand, **kwargs)
