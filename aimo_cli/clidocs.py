@@ -73,8 +73,8 @@ MAN_DATE = "2026-11-25"  # bump with a release; a date taken from the clock woul
 EXIT_STATUS = [
     (0, "Success."),
     (1, "An unexpected error, a bug in aimo (rerun with --debug for a traceback and report it)."),
-    (2, "Usage: an unknown command or option, a missing or invalid argument or input value."),
-    (3, "Configuration: the settings or secrets file is not valid, or names an unknown site or provider."),
+    (2, "Usage: an unknown command, option, provider, mode, site or group on the command line (the closest names are suggested), or a missing or invalid argument or input value."),
+    (3, "Configuration: the settings or secrets file is not valid or names something unknown, or aimo is not set up for the request (no site added, the bridge not active on the site)."),
     (4, "Authentication: a key or application password is missing, or the site or provider refused it (401/403, no manage_options)."),
     (5, "Remote: a site or provider could not be reached, timed out, or answered with an error (5xx, HTML instead of JSON, a redirect elsewhere)."),
     (6, "Refused by a safety rule (e.g. plain http to a remote host, another plugin manages the connectors); the message names the override where one exists."),

@@ -50,7 +50,7 @@ def test_unknown_provider_in_the_settings_file_is_a_config_error():
 def test_unknown_provider_on_the_command_line(provider):
     for args in (["keys", "get", provider], ["sync", "status", "--provider", provider], ["models", "refresh", provider]):
         r = run_cli(args)
-        assert r.code == ExitCode.CONFIG, (args, r.text)
+        assert r.code == ExitCode.USAGE, (args, r.text)  # a typo on the command line, not a settings problem
         assert "Valid ids:" in r.err and "groq" in r.err
 
 

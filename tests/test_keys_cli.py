@@ -72,10 +72,10 @@ def test_bad_keys_are_usage_errors_and_store_nothing(stdin, needle):
     assert not _list()["groq"]["present"]
 
 
-def test_unknown_provider_exit_3_lists_ids():
+def test_unknown_provider_exit_2_lists_ids():
     r = run_cli(["keys", "set", "gemini", "--stdin"], stdin="x" * 20)
-    assert r.code == ExitCode.CONFIG
-    assert "unknown provider 'gemini'" in r.err and "huggingface" in r.err
+    assert r.code == ExitCode.USAGE
+    assert "unknown provider 'gemini'" in r.err and "huggingface" in r.err and "Did you mean" not in r.err  # nothing close
 
 
 def test_ollama_urls_validated_and_normalised():
@@ -111,7 +111,7 @@ def test_rm_validates_all_ids_first():
     k = make_key()
     run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=k)
     r = run_cli(["keys", "rm", "groq", "nope", "--yes"])
-    assert r.code == ExitCode.CONFIG
+    assert r.code == ExitCode.USAGE
     assert _list()["groq"]["present"]
 
 

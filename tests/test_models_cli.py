@@ -93,7 +93,7 @@ def test_models_list_type_filter_and_retirements(fake_env):
     r = run_cli(["models", "list", "--provider", "groq"])
     assert "llama-3.3-70b-versatile" in r.out and "2026-08-16" in r.out and "openai/gpt-oss-120b" in r.out
     assert run_cli(["models", "list", "--type", "video"]).code == 2
-    assert run_cli(["models", "list", "--provider", "nope"]).code == 3
+    assert run_cli(["models", "list", "--provider", "nope"]).code == 2
 
 
 def test_models_refresh_and_show(fake_env, fake):

@@ -102,7 +102,7 @@ def test_settings_secret_and_state_files_are_private(monkeypatch):
     monkeypatch.setenv("AIMO_KEYRING", "file")
     key = make_key("gsk")
     assert run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=key).code == 0
-    assert run_cli(["site", "use", "nope"]).code == ExitCode.CONFIG  # reads only
+    assert run_cli(["site", "use", "nope"]).code == ExitCode.USAGE  # reads only
     from aimo_cli.context import AppContext
 
     ctx = AppContext()

@@ -141,6 +141,6 @@ def test_use_rm_and_default(wp_site):
     rows = {r["name"]: r for r in json.loads(run_cli(["site", "list", "--json"]).out)}
     assert rows["two"]["default"] and not rows["one"]["default"]
     assert run_cli(["site", "rm", "two", "--yes"]).code == 0
-    assert run_cli(["site", "use", "nope"]).code == ExitCode.CONFIG
+    assert run_cli(["site", "use", "nope"]).code == ExitCode.USAGE
     r = run_cli(["site", "test"])  # the only remaining site is used
     assert r.code == 0, r.err

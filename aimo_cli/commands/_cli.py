@@ -6,6 +6,8 @@
   modules happen to register them (Typer lists plain commands before sub-groups). Names missing from `ORDER` follow
   in registration order, so a new command is never hidden.
 - Usage lines show a required argument as `ID`, not Typer's `{ID}`.
+- SITE is an argument of every command that acts on sites (its last one). `--site NAME` / `-s NAME`, the older
+  spelling of `doctor` and `bridge base-url`, is still accepted by all of them, hidden: it becomes that argument.
 
 Imports nothing beyond Typer: it is on the start-up path of every command.
 """
@@ -42,9 +44,38 @@ def _plain_usage(piece: str) -> str:
     return piece
 
 
+def site_option_as_argument(cmd, args: list[str]) -> list[str]:
+    """`--site NAME`, `-s NAME`, `--site=NAME` (before any `--`) moved to the end of the arguments, where the SITE
+    argument of `cmd` is; `args` unchanged when `cmd` has no such argument or a --site option of its own."""
+    if any("--site" in getattr(p, "opts", ()) for p in cmd.params if p.param_type_name == "option"):
+        return args
+    arguments = [p for p in cmd.params if p.param_type_name == "argument"]
+    if not arguments or "SITE" not in (arguments[-1].metavar or "").split("|")[-1]:
+        return args
+    end = args.index("--") if "--" in args else len(args)
+    kept: list[str] = []
+    moved: list[str] = []
+    i = 0
+    while i < end:
+        arg = args[i]
+        if arg in ("--site", "-s") and i + 1 < end:
+            moved.append(args[i + 1])
+            i += 2
+            continue
+        if arg.startswith("--site="):
+            moved.append(arg[len("--site=") :])
+        else:
+            kept.append(arg)
+        i += 1
+    return kept + moved + args[end:]
+
+
 class AimoCommand(TyperCommand):
     def collect_usage_pieces(self, ctx) -> list[str]:
         return [_plain_usage(p) for p in super().collect_usage_pieces(ctx)]
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, site_option_as_argument(self, list(args)))
 
 
 class AimoGroup(TyperGroup):

@@ -104,7 +104,6 @@ def base_url(
     provider: str = typer.Argument(..., help="Provider id.", metavar="ID"),
     url: Optional[str] = typer.Argument(None, help="OpenAI-compatible base URL on the site's side (omit with --clear).", metavar="[URL]"),
     site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
-    site_opt: Optional[str] = typer.Option(None, "--site", "-s", hidden=True, help="Older spelling of [SITE].", metavar="SITE"),
     clear: bool = typer.Option(False, "--clear", help="Remove the override: the provider's own endpoint again."),
 ) -> None:
     """Point one provider's connector on the site at a gateway or proxy (the bridge's base URL override).
@@ -116,9 +115,6 @@ def base_url(
     actx = app_ctx(ctx)
     if clear and url and "://" not in url and site is None:
         url, site = None, url  # aimo bridge base-url ID --clear SITE: the one word after ID is the site
-    if site and site_opt and site != site_opt:
-        raise UsageError(f"two sites given ({site} and --site {site_opt})", f"Name one: aimo bridge base-url {provider} ... {site}")
-    site = site or site_opt
     if clear == bool(url):
         raise UsageError("give a URL, or --clear (one of the two)", "e.g. aimo bridge base-url groq https://gateway.example/groq/v1")
     stored = bridge.set_base_url(actx, site, provider, None if clear else url)

@@ -12,7 +12,6 @@ from ._common import app_ctx
 def doctor(
     ctx: typer.Context,
     sites: Optional[List[str]] = typer.Argument(None, help="Sites to check (default: the default site).", metavar="[SITE]..."),
-    site_opt: Optional[List[str]] = typer.Option(None, "--site", "-s", hidden=True, help="Older spelling of [SITE]... (repeatable).", metavar="SITE"),
     group: Optional[str] = typer.Option(None, "--group", "-g", help="Check every site in this group.", metavar="GROUP"),
     all_sites: bool = typer.Option(False, "--all", help="Check every configured site."),
     offline: bool = typer.Option(False, "--offline", help="No provider calls and no live checks on the sites (at most 2 requests per site)."),
@@ -27,7 +26,7 @@ def doctor(
     from ..services import doctor_render
 
     actx = app_ctx(ctx)
-    report = service.run(actx, names=[*(sites or ()), *(site_opt or ())] or None, group=group, all_sites=all_sites, offline=offline, strict=strict, jobs=jobs)
+    report = service.run(actx, names=sites, group=group, all_sites=all_sites, offline=offline, strict=strict, jobs=jobs)
     if junit:
         doctor_render.write_junit(report, junit)
     doctor_render.render(actx.out, report, json=json, quiet=quiet or actx.options.quiet)

@@ -103,7 +103,7 @@ def list_(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT
 @app.command("rm", short_help="Remove a site profile, its password and its sync history.")
 def rm(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Site name.", metavar="NAME"),
+    name: str = typer.Argument(..., help="Site name.", metavar="SITE"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do it without asking (for scripts; a terminal asks first)."),
 ) -> None:
     """Remove a site profile, its stored application password and its sync history (the site itself is untouched)."""
@@ -118,7 +118,7 @@ def rm(
 
 
 @app.command("use", short_help="Make a site the default.")
-def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", metavar="NAME")) -> None:
+def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", metavar="SITE")) -> None:
     """Make a site the default for commands that take [SITE]."""
     from ..services import sites
 

@@ -43,8 +43,8 @@ class ExitStatus(str, Enum):
     REMOTE = "remote"  # a site or provider failed or could not be reached
     REFUSED = "refused"  # a safety rule refused (plain http, a masked value, a conflict)
     AUTH = "auth"  # credentials missing or refused (application password, provider key)
-    CONFIG = "config"  # the settings say something aimo cannot work with
-    USAGE = "usage"  # the command line is wrong
+    CONFIG = "config"  # the settings (or secrets file) say something aimo cannot work with, or nothing is set up yet
+    USAGE = "usage"  # the command line is wrong: a typo'd provider, mode, site or group included (names what was meant)
     INTERRUPTED = "interrupted"
 
 

@@ -60,7 +60,9 @@ class Credential:
 def provider_info(provider_id: str) -> ProviderInfo:
     pid = (provider_id or "").strip().lower()
     if pid not in PROVIDERS:
-        raise ConfigError(f"unknown provider {provider_id!r}", "Valid ids: " + ", ".join(PROVIDER_IDS) + ".")
+        from ..core.names import did_you_mean
+
+        raise UsageError(f"unknown provider {provider_id!r}", did_you_mean(pid, PROVIDER_IDS) + "Valid ids: " + ", ".join(PROVIDER_IDS) + ".")
     return PROVIDERS[pid]
 
 

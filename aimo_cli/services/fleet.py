@@ -47,10 +47,19 @@ def get_site(ctx, name: str | None = None) -> SiteConfig:
             if not sites:
                 raise ConfigError("no WordPress site is configured", "Add one: aimo site add NAME URL --user USER")
             raise UsageError("several sites are configured and none is the default", "Name the site, or set one: aimo site use NAME")
+        if name not in sites:  # the settings name a site they do not configure
+            raise ConfigError(f"the default site {name!r} is not configured", "Pick another: aimo site use NAME (aimo site list shows them)")
     if name not in sites:
-        known = ", ".join(sorted(sites)) or "none"
-        raise ConfigError(f"no site named {name!r} (configured: {known})", "See aimo site list, or add it: aimo site add NAME URL --user USER")
+        raise unknown_site(name, sites)
     return sites[name]
+
+
+def unknown_site(name: str, sites) -> UsageError:
+    """A site named on the command line that is not configured: a usage error, with the closest names."""
+    from ..core.names import did_you_mean
+
+    known = ", ".join(sorted(sites)) or "none"
+    return UsageError(f"no site named {name!r} (configured: {known})", did_you_mean(name, sites) + "See aimo site list, or add it: aimo site add NAME URL --user USER")
 
 
 def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: bool) -> list[SiteConfig]:
@@ -66,8 +75,10 @@ def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: boo
     elif group:
         picked = [s for s in sites.values() if s.group == group]
         if not picked:
+            from ..core.names import did_you_mean
+
             known = ", ".join(sorted(settings.groups())) or "none"
-            raise ConfigError(f"no site is in group {group!r} (groups: {known})", "Put a site in a group: aimo site add NAME URL --user U --group G")
+            raise UsageError(f"no site is in group {group!r} (groups: {known})", did_you_mean(group, settings.groups()) + "Put a site in a group: aimo site add NAME URL --user U --group G")
     elif names:
         picked = [get_site(ctx, n) for n in dict.fromkeys(names)]
     else:

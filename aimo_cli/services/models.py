@@ -239,7 +239,9 @@ class Catalog:
             raise UsageError(f"{ref!r} is not PROVIDER:MODEL", "Write it like groq:openai/gpt-oss-120b (see aimo models list).")
         pid, model = parsed
         if pid not in PROVIDERS:
-            raise UsageError(f"unknown provider {pid!r} in {ref!r}", "Valid ids: " + ", ".join(PROVIDER_IDS) + ".")
+            from ..core.names import did_you_mean
+
+            raise UsageError(f"unknown provider {pid!r} in {ref!r}", did_you_mean(pid, PROVIDER_IDS) + "Valid ids: " + ", ".join(PROVIDER_IDS) + ".")
         for listing in self.listings([pid]):
             for entry in listing.entries:
                 if entry.id == model:

@@ -13,8 +13,23 @@ MODES = ("observe", "managed", "off")
 
 def check_mode(mode: str) -> str:
     if mode not in MODES:
-        raise UsageError(f"unknown mode {mode!r}", "Modes: observe (report only), managed (aimo runs the Connectors), off.")
+        from ..core.names import did_you_mean
+
+        raise UsageError(f"unknown mode {mode!r}", did_you_mean(mode, MODES) + "Modes: observe (report only), managed (aimo runs the Connectors), off.")
     return mode
+
+
+def unknown_mode_or_site(ctx, word: str) -> UsageError:
+    """`aimo mode WORD` where WORD is neither a mode nor a configured site: the closest of either."""
+    from ..core.names import did_you_mean
+
+    sites = ctx.settings().sites()
+    known = ", ".join(sorted(sites)) or "none"
+    hint = did_you_mean(word, MODES, "aimo mode {}") or did_you_mean(word, sites, "aimo mode {}")
+    return UsageError(
+        f"{word!r} is neither a mode (observe, managed, off) nor a configured site ({known})",
+        hint + "Show a site's mode: aimo mode [SITE]; switch it: aimo mode observe|managed|off [SITE]",
+    )
 
 
 def _needs_bridge(site: SiteConfig) -> ConfigError:

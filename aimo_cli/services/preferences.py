@@ -16,7 +16,9 @@ from ..stores.settings import SiteConfig, delete_in, set_in
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise UsageError(f"unknown model kind {kind!r}", "Use text or image, e.g. aimo models set text groq:openai/gpt-oss-120b")
+        from ..core.names import did_you_mean
+
+        raise UsageError(f"unknown model kind {kind!r}", did_you_mean(kind, KINDS) + "Use text or image, e.g. aimo models set text groq:openai/gpt-oss-120b")
     return kind
 
 

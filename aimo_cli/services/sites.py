@@ -11,7 +11,7 @@ from ..core.secrets import validate_url
 from ..errors import AimoError, ConfigError, ExitStatus, SafetyError, UsageError
 from ..stores.secrets import site_entry
 from ..stores.settings import SiteConfig, delete_in, set_in
-from .fleet import get_site  # noqa: F401  (re-exported: sites.get_site)
+from .fleet import get_site, unknown_site  # noqa: F401  (re-exported: sites.get_site)
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -354,7 +354,7 @@ def _move_default_first(doc) -> None:
 def remove_site(ctx, name: str) -> None:
     with ctx.settings_store.edit(scope=(("sites", name), ("default_site",))) as settings:
         if name not in settings.sites():
-            raise ConfigError(f"no site named {name!r}", "See aimo site list.")
+            raise unknown_site(name, settings.sites())
         delete_in(settings.doc, ("sites", name))
         if settings.default_site == name:
             del settings.doc["default_site"]
@@ -367,8 +367,7 @@ def remove_site(ctx, name: str) -> None:
 def use_site(ctx, name: str) -> None:
     with ctx.settings_store.edit(scope=(("default_site",),)) as settings:
         if name not in settings.sites():
-            known = ", ".join(sorted(settings.sites())) or "none"
-            raise ConfigError(f"no site named {name!r} (configured: {known})", "See aimo site list.")
+            raise unknown_site(name, settings.sites())
         set_in(settings.doc, ("default_site",), name)
         _move_default_first(settings.doc)
 

@@ -578,5 +578,7 @@ def check_prefer(prefer: str | None) -> str | None:
     if prefer is None:
         return None
     if prefer not in ("local", "remote"):
-        raise UsageError(f"--prefer takes local or remote, not {prefer!r}", "e.g. --prefer local")
+        from ..core.names import did_you_mean
+
+        raise UsageError(f"--prefer takes local or remote, not {prefer!r}", did_you_mean(prefer, ("local", "remote")).strip() or "e.g. --prefer local")
     return prefer
