@@ -126,3 +126,25 @@ def test_site_is_positional_in_every_command_that_takes_one():
     takes_site = [" ".join(path) for path, cmd in COMMANDS for p in cmd.params if p.param_type_name == "argument" and "SITE" in (p.metavar or "")]
     for needed in ("doctor", "bridge base-url", "bridge status", "mode", "sync push", "keys rotate", "log", "models set"):
         assert needed in takes_site, needed
+
+
+# Every command is either a write (it changes a site, the local store or a local file: it takes --dry-run) or a read.
+WRITES = {
+    "keys set", "keys rm", "keys restore", "keys rotate", "keys import",
+    "site add", "site rm", "site use",
+    "connectors enable", "connectors takeover", "connectors stop", "connectors clear",
+    "sync push", "sync pull", "mode", "models set", "models auto",
+    "bridge install", "bridge activate", "bridge base-url", "completion install",
+}  # fmt: skip
+READS = {
+    "keys list", "keys get", "keys verify", "keys previous", "keys path", "keys backend",
+    "site list", "site test", "connectors list", "sync status", "models list", "models show", "models refresh",
+    "doctor", "bridge zip", "bridge status", "log", "ask", "completion show",
+}  # fmt: skip
+
+
+def test_every_write_takes_dry_run():
+    leaves = {" ".join(p): c for p, c in COMMANDS if p and not getattr(c, "commands", None)}
+    assert set(leaves) == WRITES | READS, f"classify the new command(s) as a write or a read: {set(leaves) ^ (WRITES | READS)}"
+    missing = [name for name in sorted(WRITES) if not any("--dry-run" in getattr(p, "opts", ()) for p in leaves[name].params)]
+    assert not missing, f"writes without --dry-run: {missing}"

@@ -113,3 +113,16 @@ def test_site_option_rewrite_keeps_everything_else():
     zip_ = root.commands["bridge"].commands["zip"]  # no SITE argument: left to Click ("No such option")
     assert site_option_as_argument(zip_, ["--site", "a"]) == ["--site", "a"]
     assert run_cli(["bridge", "zip", "--site", "a"]).code == ExitCode.USAGE
+
+
+def test_retry_is_offered_only_for_sites_a_retry_can_help(two_sites):
+    """blog cannot be reached (remote: a retry may work); shop has no application password (auth: it will not)."""
+    from aimo_cli.stores.secrets import MemoryBackend
+
+    MemoryBackend._data["site/blog"] = "abcd efgh ijkl mnop qrst uvwx"
+    r = run_cli(["sync", "status", "--all"])
+    assert r.code == ExitCode.AUTH, r.text
+    assert "Hint (shop):" in r.err
+    assert r.err.strip().endswith("Retry: blog") and "shop" not in r.err.strip().splitlines()[-1]
+    r = run_cli(["sync", "status", "shop"])
+    assert r.code == ExitCode.AUTH and "Retry:" not in r.err

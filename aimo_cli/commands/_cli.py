@@ -94,3 +94,17 @@ class AimoTyper(typer.Typer):
 
     def command(self, name=None, *, cls=None, **kwargs):
         return super().command(name, cls=cls or AimoCommand, **kwargs)
+
+
+DRY_RUN_OPT = typer.Option(False, "--dry-run", "-n", help="Say what would change; change nothing (no site, no local file).")
+DRY_RUN_NOTE = "Dry run: nothing was changed."
+
+
+def say_write(out, *, changed: bool, dry_run: bool, already: str, would: str, done: str) -> None:
+    """The one line a single write prints: what it did, what it would do (--dry-run), or that nothing needed doing."""
+    if not changed:
+        out.line(already + (" (nothing to do)" if dry_run else ""))
+    else:
+        out.line(would if dry_run else done)
+    if dry_run:
+        out.info(DRY_RUN_NOTE)

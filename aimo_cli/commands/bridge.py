@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from ._cli import AimoTyper
+from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, say_write
 from ._common import JSON_OPT, app_ctx
 
 app = AimoTyper(short_help="Package, install, activate and inspect the bridge plugin.", help="Package, install, activate and inspect the aimo bridge plugin.", no_args_is_help=True)
@@ -37,24 +38,35 @@ def zip_(
 def install(
     ctx: typer.Context,
     wp_path: str = typer.Option(..., "--wp-path", help="The WordPress root (the directory with wp-load.php).", metavar="DIR"),
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Copy the bridge into a local WordPress (wp-content/plugins/aimo-bridge), replacing an older copy atomically."""
     from ..services import bridge
 
     actx = app_ctx(ctx)
-    result = bridge.install(wp_path)
+    result = bridge.install(wp_path, dry_run=dry_run)
     was = f" (was {result.previous_version})" if result.previous_version else ""
+    if dry_run:
+        actx.out.line(f"Would install aimo bridge {result.version}{was.replace('was', 'replacing')} in {result.path}.")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     actx.out.line(f"Installed aimo bridge {result.version}{was} in {result.path}.")
     actx.out.info("Next: aimo bridge activate [SITE]")
 
 
 @app.command("activate", short_help="Activate the installed bridge on a site.")
-def activate(ctx: typer.Context, site: Optional[str] = SITE_ARG) -> None:
+def activate(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT) -> None:
     """Activate the installed bridge on a site (through the REST plugins route)."""
     from ..services import bridge
 
     actx = app_ctx(ctx)
-    data = bridge.activate(actx, site)
+    data = bridge.activate(actx, site, dry_run=dry_run)
+    if dry_run:
+        state = data.get("status") or "unknown"
+        version = data.get("version") or ""
+        actx.out.line(f"aimo bridge {version} is already active (nothing to do)." if state == "active" else f"Would activate aimo bridge {version} (now {state}).")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     actx.out.line(f"aimo bridge {data.get('version') or ''} is {data.get('status') or 'active'}.".replace("  ", " "))
 
 
@@ -105,6 +117,7 @@ def base_url(
     url: Optional[str] = typer.Argument(None, help="OpenAI-compatible base URL on the site's side (omit with --clear).", metavar="[URL]"),
     site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
     clear: bool = typer.Option(False, "--clear", help="Remove the override: the provider's own endpoint again."),
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Point one provider's connector on the site at a gateway or proxy (the bridge's base URL override).
 
@@ -117,5 +130,14 @@ def base_url(
         url, site = None, url  # aimo bridge base-url ID --clear SITE: the one word after ID is the site
     if clear == bool(url):
         raise UsageError("give a URL, or --clear (one of the two)", "e.g. aimo bridge base-url groq https://gateway.example/groq/v1")
-    stored = bridge.set_base_url(actx, site, provider, None if clear else url)
-    actx.out.line(f"{provider}: " + (f"base URL {stored.get(provider)}" if stored.get(provider) else "the provider's own endpoint"))
+    change = bridge.set_base_url(actx, site, provider, None if clear else url, dry_run=dry_run)
+    where = f"base URL {change.url}" if change.url else "the provider's own endpoint"
+    was = f"base URL {change.previous}" if change.previous else "the provider's own endpoint"
+    say_write(
+        actx.out,
+        changed=change.changed,
+        dry_run=dry_run,
+        already=f"{change.site}: {change.provider} already uses {where}",
+        would=f"{change.site}: {change.provider} would use {where} (now {was})",
+        done=f"{change.site}: {change.provider} now uses {where} (was {was})",
+    )

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ._cli import AimoTyper
+from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
 from ._common import app_ctx
 
 app = AimoTyper(short_help="Print or install shell completion (bash, zsh, fish, pwsh).", help="Print or install shell completion for bash, zsh, fish or PowerShell.", no_args_is_help=True)
@@ -36,7 +36,7 @@ def show(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help=SH
 
 
 @app.command("install", short_help="Install the completion script where the shell looks for it.")
-def install(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help=SHELL_HELP, metavar="[SHELL]")) -> None:
+def install(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help=SHELL_HELP, metavar="[SHELL]"), dry_run: bool = DRY_RUN_OPT) -> None:
     """Write the completion script where the shell looks for it (per user; safe to rerun) and say where."""
     from ..completion import activation_hint, install_path, script
 
@@ -50,6 +50,10 @@ def install(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help
         current = None
     if current == text:
         actx.out.line(f"{name} completion is already up to date in {target}.")
+    elif dry_run:
+        actx.out.line(f"Would {'update' if current is not None else 'install'} {name} completion in {target}.")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     else:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         tmp = target + ".tmp"

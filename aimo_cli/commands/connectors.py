@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from ._cli import AimoTyper
+from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 
 app = AimoTyper(short_help="See a site's Connectors; hand them to aimo or take them back.", help="List a site's connectors; enable, take over or stop aimo's management.", no_args_is_help=True)
@@ -50,21 +51,23 @@ def list_(
             actx.out.info(f"Another manager is present: {m.name} (mode {m.mode}).")
 
 
-def _enable(ctx: typer.Context, site: Optional[str], take_over: bool, json: bool, adopt: bool = False, from_env: bool = False) -> None:
-    from ..services import connectors, sites, sync_render
+def _enable(ctx: typer.Context, site: Optional[str], take_over: bool, json: bool, adopt: bool = False, from_env: bool = False, dry_run: bool = False) -> None:
+    from ..services import connectors, modes, sites, sync_render
     from ..services.fleet import SiteOutcome
 
     actx = app_ctx(ctx)
     target = sites.get_site(actx, site)
-    done = connectors.enable(actx, target, take_over=take_over, from_env=from_env)
+    done = connectors.enable(actx, target, take_over=take_over, from_env=from_env, dry_run=dry_run)
     if not json:
-        actx.out.line(f"{target.name}: mode {done.change.previous or '?'} → managed")
-        for name in done.change.demoted:
-            actx.out.line(f"  demoted {name} to observe")
+        for line in modes.describe_change(done.change, dry_run=dry_run):
+            actx.out.line(line)
     from ..errors import exit_code, status_of
 
-    pushed = status_of(sync_render.render(actx, [SiteOutcome(target.name, True, done.push)], json=json, title="push"))
-    raise typer.Exit(exit_code([pushed, offer_adoption(actx, target, done.push, adopt, json)]))
+    pushed = status_of(sync_render.render(actx, [SiteOutcome(target.name, True, done.push)], json=json, title="push (dry run)" if dry_run else "push"))
+    adopted = offer_adoption(actx, target, done.push, adopt and not dry_run, json)
+    if dry_run and not json:
+        actx.out.info(DRY_RUN_NOTE)
+    raise typer.Exit(exit_code([pushed, adopted]))
 
 
 def offer_adoption(actx, target, result, adopt: bool, json: bool):
@@ -94,16 +97,17 @@ def enable(
     take_over: bool = typer.Option(False, "--take-over", help="Take over from another manager."),
     adopt: bool = typer.Option(False, "--adopt", help="Copy the site's keys for providers aimo has none for into the local store."),
     from_env: bool = typer.Option(False, "--from-env", help="Also send keys that come from environment variables."),
+    dry_run: bool = DRY_RUN_OPT,
     json: bool = JSON_OPT,
 ) -> None:
     """Switch the site to managed mode and push the local keys (the one-command quick start)."""
-    _enable(ctx, site, take_over, json, adopt, from_env)
+    _enable(ctx, site, take_over, json, adopt, from_env, dry_run)
 
 
 @app.command("takeover", short_help="Take the Connectors over from another manager, then push.")
-def takeover(ctx: typer.Context, site: Optional[str] = SITE_ARG, json: bool = JSON_OPT) -> None:
+def takeover(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT, json: bool = JSON_OPT) -> None:
     """Take the Connectors over from another manager (demoted to observe, keys untouched), then push."""
-    _enable(ctx, site, True, json)
+    _enable(ctx, site, True, json, dry_run=dry_run)
 
 
 @app.command("clear", short_help="Take a provider's key off sites on purpose (logged).")
@@ -114,6 +118,7 @@ def clear(
     group: Optional[str] = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP"),
     all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do it without asking (for scripts; a terminal asks first)."),
+    dry_run: bool = DRY_RUN_OPT,
     json: bool = JSON_OPT,
 ) -> None:
     """Take a provider's key off sites on purpose, through the bridge (managed mode), logged: the only way aimo empties a
@@ -128,17 +133,24 @@ def clear(
     if not (sites_ or group or all_sites):
         raise UsageError("name the sites to clear, or use --group G or --all", f"e.g. aimo connectors clear {info.id} blog")
     picked = site_profiles.once_per_wordpress(actx, fleet.select_sites(actx, sites_, group, all_sites))
-    confirm(actx, f"Take the {info.name} key off {', '.join(s.name for s in picked)}? WordPress features using it stop working there.", yes, what=f"clearing {info.name}")
-    outcomes = fleet.run_fleet(actx, picked, lambda s: sync.clear_site(actx, s, [info.id]), label="clear")
-    raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=f"clear {info.id}"))
+    if not dry_run:
+        confirm(actx, f"Take the {info.name} key off {', '.join(s.name for s in picked)}? WordPress features using it stop working there.", yes, what=f"clearing {info.name}")
+    outcomes = fleet.run_fleet(actx, picked, lambda s: sync.clear_site(actx, s, [info.id], dry_run=dry_run), label="clear")
+    code = sync_render.render(actx, outcomes, json=json, title=f"clear {info.id}" + (" (dry run)" if dry_run else ""))
+    if dry_run and not json:
+        actx.out.info(DRY_RUN_NOTE)
+    raise typer.Exit(code)
 
 
 @app.command("stop", short_help="Return a site to observe mode; no key is touched.")
-def stop(ctx: typer.Context, site: Optional[str] = SITE_ARG) -> None:
+def stop(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT) -> None:
     """Return the site to observe mode; no key is touched anywhere."""
-    from ..services import connectors, sites
+    from ..services import connectors, modes, sites
 
     actx = app_ctx(ctx)
     target = sites.get_site(actx, site)
-    change = connectors.stop(actx, target)
-    actx.out.line(f"{target.name}: mode {change.previous or '?'} → observe (keys untouched)")
+    change = connectors.stop(actx, target, dry_run=dry_run)
+    for line in modes.describe_change(change, dry_run=dry_run, note=" (keys untouched)"):
+        actx.out.line(line)
+    if dry_run:
+        actx.out.info(DRY_RUN_NOTE)

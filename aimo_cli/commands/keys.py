@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ._cli import AimoTyper
+from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
 from ._confirm import YES_OPT
 from ._providers import PROVIDER_HELP
@@ -22,6 +22,7 @@ def set_(
     provider: str = PROVIDER_ARG,
     stdin: bool = typer.Option(False, "--stdin", help="Read the key (or a pool, one per line) from standard input."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Store without checking the key with its provider."),
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Store a provider key from a hidden prompt or --stdin (several lines = a round-robin pool); verified first."""
     from ..services import credentials
@@ -33,6 +34,17 @@ def set_(
     _say_notes(actx, notes)
     if not no_verify:
         _verify_or_refuse(actx, info, pool)
+    new = credentials.Credential(info.id, "", tuple(pool))
+    current = credentials.resolve(actx, info.id, include_env=False)
+    if current.pool == new.pool:
+        actx.out.line(f"{info.name} {noun} {new.display()} is already stored in {actx.secrets.backend.name}; nothing changed.")
+        return
+    if dry_run:
+        size = f" (pool of {len(pool)})" if len(pool) > 1 else ""
+        was = f", replacing {current.display()}" + (f" (pool of {len(current.pool)})" if len(current.pool) > 1 else "") if current.present else ""
+        actx.out.line(f"Would store {info.name} {noun} {new.display()}{size} in {actx.secrets.backend.name}{was}.")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     res = credentials.store_pool(actx, info.id, pool=pool)
     cred = res.credential
     pool_note = f" (pool of {len(cred.pool)}; WordPress gets the first)" if len(cred.pool) > 1 else ""
@@ -122,6 +134,7 @@ def rm(
     providers: List[str] = typer.Argument(..., help="Provider id(s).", metavar="ID..."),
     keep_previous: bool = typer.Option(False, "--keep-previous", help="Keep the earlier (replaced) keys; remove only the current ones."),
     yes: bool = YES_OPT,
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Remove stored provider keys: the whole pool and every earlier key (environment variables are not touched)."""
     from ..services import credentials
@@ -135,6 +148,10 @@ def rm(
         prev = credentials.previous_keys(actx, info.id)
         plans.append((info, cred, prev))
     described = [f"{info.name} ({_describe_pool(cred)}{'' if keep_previous or not prev else f' and {len(prev)} earlier key(s)'})" for info, cred, prev in plans if cred.present or (prev and not keep_previous)]
+    if dry_run:
+        actx.out.line(f"Would remove {', '.join(described)} from {actx.secrets.backend.name}; sites keep their copies." if described else "No stored credential to remove.")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     if described:
         confirm(actx, f"Remove {', '.join(described)} from {actx.secrets.backend.name}? Sites keep their copies.", yes, what="removing keys")
     for info, _cred, _prev in plans:
@@ -197,6 +214,7 @@ def restore(
     provider: str = PROVIDER_ARG,
     which: Optional[str] = typer.Argument(None, help="Which earlier key: its number in aimo keys previous (1 = newest) or a fingerprint.", metavar="[N|FINGERPRINT]"),
     no_verify: bool = typer.Option(False, "--no-verify", help="Restore without checking the key with its provider."),
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Bring an earlier key back as the first line of the pool (the current first key is kept as previous)."""
     from ..services import credentials
@@ -207,6 +225,11 @@ def restore(
     if not no_verify:
         _verify_or_refuse(actx, info, [item.key])
     current = credentials.resolve(actx, info.id, include_env=False)
+    if dry_run:
+        now = f" (now {current.display()})" if current.present else ""
+        actx.out.line(f"Would restore {info.name} key {credentials.Credential(info.id, '', (item.key,)).display()} ({item.fingerprint}) as the key WordPress gets{now}.")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     pool = [item.key] + [k for k in current.pool[1:] if k != item.key]
     credentials.drop_previous(actx, info.id, [item.key])
     res = credentials.store_pool(actx, info.id, pool=pool, reason="replaced by aimo keys restore")
@@ -269,6 +292,7 @@ def rotate(
     jobs: int = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", metavar="N", min=1, max=256),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the local check of the new key."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm a rotation across every configured site (a terminal asks first)."),
+    dry_run: bool = DRY_RUN_OPT,
     json: bool = JSON_OPT,
 ) -> None:
     """Replace a key: validate the new one, store it, push it to every site holding the old one, verify each."""
@@ -280,15 +304,18 @@ def rotate(
     info = credentials.provider_info(provider)
     targets = fleet.select_sites(actx, sites, group, not sites and not group) if actx.settings().sites() else []
     targets = site_profiles.once_per_wordpress(actx, targets)
-    if targets and not sites and not group:
+    if targets and not sites and not group and not dry_run:
         from ._confirm import confirm
 
         confirm(actx, f"Rotate the {info.name} key on every site that holds the old one ({', '.join(t.name for t in targets)})?", yes, what="a fleet-wide rotation")
-    outcomes, name = rotate_svc.rotate(actx, info.id, read_secret(f"New {info.name} key: ", stdin), targets, jobs=jobs, verify=not no_verify)
+    outcomes, name = rotate_svc.rotate(actx, info.id, read_secret(f"New {info.name} key: ", stdin), targets, jobs=jobs, verify=not no_verify, dry_run=dry_run)
     if not json:
-        actx.out.line(f"Stored the new {name} key locally (the old one is kept as the previous key).")
-    if outcomes:
-        raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=f"rotate {info.id}"))
+        actx.out.line(f"Would store the new {name} key locally (the old one kept as the previous key)." if dry_run else f"Stored the new {name} key locally (the old one is kept as the previous key).")
+    code = sync_render.render(actx, outcomes, json=json, title=f"rotate {info.id}" + (" (dry run)" if dry_run else "")) if outcomes else 0
+    if dry_run and not json:
+        actx.out.info(DRY_RUN_NOTE)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("verify", short_help="Check keys live with their providers (exit 4 or 5).")

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT
 from ._common import JSON_OPT, app_ctx
 
 
@@ -14,6 +15,7 @@ def mode(
     first: Optional[str] = typer.Argument(None, help="observe, managed or off to switch; otherwise a site name to show.", metavar="[MODE|SITE]"),
     site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
     take_over: bool = typer.Option(False, "--take-over", help="Take the Connectors over from another manager (it is demoted to observe)."),
+    dry_run: bool = DRY_RUN_OPT,
     json: bool = JSON_OPT,
 ) -> None:
     """Show the mode (aimo mode [SITE]) or switch it (aimo mode observe|managed|off [SITE] [--take-over])."""
@@ -22,13 +24,17 @@ def mode(
     actx = app_ctx(ctx)
     if first in modes.MODES:
         target = sites.get_site(actx, site)
-        change = modes.set_mode(actx, target, first, take_over=take_over)
+        if dry_run:
+            change = modes.plan_mode(actx, target, first, take_over=take_over)
+        else:
+            change = modes.set_mode(actx, target, first, take_over=take_over)
         if json:
-            actx.out.json(change.__dict__)
+            actx.out.json({**change.__dict__, "dry_run": True} if dry_run else change.__dict__)
             return
-        actx.out.line(f"{target.name}: mode {change.previous or '?'} → {change.mode}")
-        for d in change.demoted:
-            actx.out.line(f"  demoted {d} to observe (its keys are untouched)")
+        for line in modes.describe_change(change, dry_run=dry_run):
+            actx.out.line(line)
+        if dry_run:
+            actx.out.info(DRY_RUN_NOTE)
         return
     if site is not None:
         modes.check_mode(first or "")

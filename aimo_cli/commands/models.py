@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from ._cli import AimoTyper
+from ._cli import DRY_RUN_OPT, say_write
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 from ._providers import PROVIDER_IDS
 
@@ -118,16 +119,29 @@ def set_(
     kind: str = typer.Argument(..., help="text or image.", metavar="KIND"),
     ref: str = typer.Argument(..., help="PROVIDER:MODEL of a connected provider.", metavar="ID:MODEL"),
     site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Make WordPress AI prefer this model for text or image features (tried first)."""
     from ..services import preferences, sites
 
     actx = app_ctx(ctx)
     preferences.check_kind(kind)
-    result = preferences.set_preference(actx, sites.get_site(actx, site), kind, ref)
+    result = preferences.set_preference(actx, sites.get_site(actx, site), kind, ref, dry_run=dry_run)
     for w in result["warnings"]:
         actx.out.warn(w)
-    actx.out.line(f"{result['site']}: WordPress AI {kind} model → {result['model']}")
+    _say_preference(actx, result, dry_run)
+
+
+def _say_preference(actx, result: dict, dry_run: bool) -> None:
+    site, kind, model, before = result["site"], result["kind"], result["model"] or "Automatic", result["previous"] or "Automatic"
+    say_write(
+        actx.out,
+        changed=result["changed"],
+        dry_run=dry_run,
+        already=f"{site}: WordPress AI's {kind} model is already {model}",
+        would=f"{site}: would set WordPress AI's {kind} model to {model} (now {before})",
+        done=f"{site}: WordPress AI {kind} model → {model} (was {before})",
+    )
 
 
 @app.command("auto", short_help="Let WordPress AI pick the model itself (Automatic).")
@@ -135,10 +149,11 @@ def auto(
     ctx: typer.Context,
     kind: str = typer.Argument(..., help="text or image.", metavar="KIND"),
     site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Clear the preference: WordPress AI picks the model itself (Automatic)."""
     from ..services import preferences, sites
 
     actx = app_ctx(ctx)
-    result = preferences.set_preference(actx, sites.get_site(actx, site), preferences.check_kind(kind), None)
-    actx.out.line(f"{result['site']}: WordPress AI {kind} model → Automatic")
+    result = preferences.set_preference(actx, sites.get_site(actx, site), preferences.check_kind(kind), None, dry_run=dry_run)
+    _say_preference(actx, result, dry_run)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ._cli import AimoTyper
+from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
 
 app = AimoTyper(short_help="Add, test, list and remove WordPress site profiles.", help="Add, test, list and remove WordPress sites.", no_args_is_help=True)
@@ -30,6 +30,7 @@ def add(
     ),
     force: bool = typer.Option(False, "--force", help="Replace an existing site of the same name (a new URL drops its sync history)."),
     adopt: bool = typer.Option(False, "--adopt", help="Copy the site's keys for providers aimo has none for into the local store (needs the bridge)."),
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Add a site (--force replaces one): discover its REST API, check the application password, store it."""
     from ..errors import SafetyError
@@ -61,9 +62,15 @@ def add(
         rest_root=rest_root,
         force=force,
         replaced=replaced,
+        dry_run=dry_run,
     )
     if report:
         _render_report(actx, report)
+    if dry_run:
+        what = f"replace site {name} ({existing.url} as {existing.user}) with" if existing is not None else "add site"
+        actx.out.line(f"Would {what} {name}: {sites.normalise_url(url, allow_insecure_http=allow_insecure_http)} as {user}" + (f", group {group}" if group else "") + ".")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     for old in replaced:
         history = "its sync history was dropped" if old.url != sites.normalise_url(url, allow_insecure_http=allow_insecure_http) else "same URL: its sync history is kept"
         actx.out.line(f"Replaced site {name} (was {old.url} as {old.user}{', group ' + old.group if old.group else ''}; {history}).")
@@ -105,6 +112,7 @@ def rm(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Site name.", metavar="SITE"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do it without asking (for scripts; a terminal asks first)."),
+    dry_run: bool = DRY_RUN_OPT,
 ) -> None:
     """Remove a site profile, its stored application password and its sync history (the site itself is untouched)."""
     from ..services import sites
@@ -112,17 +120,31 @@ def rm(
 
     actx = app_ctx(ctx)
     target = sites.get_site(actx, name)
+    if dry_run:
+        actx.out.line(f"Would remove site {name} ({target.url} as {target.user}), its application password and its sync history.")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     confirm(actx, f"Remove site {name} ({target.url} as {target.user}), its application password and its sync history?", yes, what=f"removing site {name}")
     sites.remove_site(actx, name)
     actx.out.line(f"Removed site {name}.")
 
 
 @app.command("use", short_help="Make a site the default.")
-def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", metavar="SITE")) -> None:
+def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", metavar="SITE"), dry_run: bool = DRY_RUN_OPT) -> None:
     """Make a site the default for commands that take [SITE]."""
     from ..services import sites
 
     actx = app_ctx(ctx)
+    settings = actx.settings()
+    if name not in settings.sites():
+        raise sites.unknown_site(name, settings.sites())
+    if settings.default_site == name:
+        actx.out.line(f"{name} is already the default site.")
+        return
+    if dry_run:
+        actx.out.line(f"Would make {name} the default site (now {settings.default_site or 'none'}).")
+        actx.out.info(DRY_RUN_NOTE)
+        return
     sites.use_site(actx, name)
     actx.out.line(f"Default site: {name}.")
 

@@ -87,6 +87,13 @@ def exit_code(statuses: ExitStatus | Iterable[ExitStatus]) -> ExitCode:
     return CODES[worst(statuses)]
 
 
+def retry_can_help(status: ExitStatus) -> bool:
+    """Whether running the same command again may succeed with nothing changed: only for a remote failure (a site or
+    provider unreachable, a timeout, a 5xx). Drift, refusals, bad credentials, settings and usage errors stay as they
+    are until someone acts, so aimo never prints "Retry:" after them."""
+    return ExitStatus(status) is ExitStatus.REMOTE
+
+
 def status_of(code: int) -> ExitStatus:
     """The status an exit code stands for (for outcomes that only kept a code, e.g. a child process)."""
     for status, c in CODES.items():

@@ -91,8 +91,9 @@ def is_wordpress(path: Path) -> bool:
     return (path / "wp-includes" / "version.php").is_file() and (path / "wp-content").is_dir() and (path / "wp-load.php").exists()
 
 
-def install(wp_path: str | os.PathLike) -> InstallResult:
-    """Copy the plugin into WP/wp-content/plugins/aimo-bridge: into a temp dir first, then renamed into place."""
+def install(wp_path: str | os.PathLike, *, dry_run: bool = False) -> InstallResult:
+    """Copy the plugin into WP/wp-content/plugins/aimo-bridge: into a temp dir first, then renamed into place.
+    `dry_run`: the same checks; where it would go and what it would replace, nothing written."""
     root = Path(wp_path).expanduser()
     if not root.is_dir():
         raise UsageError(f"no such directory: {root}", "Give the WordPress root (the directory with wp-load.php) with --wp-path.")
@@ -102,9 +103,11 @@ def install(wp_path: str | os.PathLike) -> InstallResult:
             "Give the WordPress root (the directory with wp-load.php) with --wp-path.",
         )
     plugins = root / "wp-content" / "plugins"
-    plugins.mkdir(exist_ok=True)
     target = plugins / SLUG
     previous = _installed_version(target)
+    if dry_run:
+        return InstallResult(target, version(), previous)
+    plugins.mkdir(exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{SLUG}.new-", dir=plugins))
     old: Path | None = None
     try:
@@ -136,15 +139,19 @@ def _installed_version(target: Path) -> str | None:
     return m.group(1) if m else "unknown"
 
 
-def activate(ctx, site_name: str | None = None) -> dict:
-    """Activate the installed bridge through core's plugins route."""
+def activate(ctx, site_name: str | None = None, *, dry_run: bool = False) -> dict:
+    """Activate the installed bridge through core's plugins route. `dry_run`: the plugin's state read from that route
+    (GET), nothing written."""
     from ..wordpress.bridge import PLUGIN_ROUTE
     from .sites import get_site
 
     site = get_site(ctx, site_name)
     with ctx.wordpress(site) as client:
         try:
-            data = client.request("POST", PLUGIN_ROUTE, body={"status": "active"}, retry=False).data
+            if dry_run:
+                data = client.request("GET", PLUGIN_ROUTE).data
+            else:
+                data = client.request("POST", PLUGIN_ROUTE, body={"status": "active"}, retry=False).data
         except RemoteError as exc:
             if getattr(exc, "status", None) == 404:
                 raise AimoError(
@@ -167,8 +174,18 @@ def status(ctx, site_name: str | None = None, *, check: bool = False):
     return site.name, report
 
 
-def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None) -> dict:
-    """Store (or, with None, remove) the site's base URL override for one provider: gateways, proxies, tests."""
+@dataclass
+class BaseUrlChange:
+    site: str
+    provider: str
+    url: str | None  # the override asked for; None: the provider's own endpoint
+    previous: str | None  # the override the site had (None: none)
+    changed: bool  # False: the site already had it (nothing was written)
+
+
+def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None, *, dry_run: bool = False) -> BaseUrlChange:
+    """Store (or, with None, remove) the site's base URL override for one provider: gateways, proxies, tests.
+    The site's override is read first; one it already has is not written again. `dry_run`: the read only."""
     from ..core.providers import PROVIDERS
     from ..core.secrets import validate_url
     from ..errors import UsageError
@@ -184,9 +201,15 @@ def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None) 
         if reason:
             raise UsageError(f"base URL {url!r} {reason}", f"e.g. {PROVIDERS[info.id].default_base_url}")
     site = get_site(ctx, site_name)
+    url = url.rstrip("/") if url else None
     with ctx.wordpress(site) as client:
         try:
-            return wpbridge.set_base_urls(client, {info.id: url.rstrip("/") if url else None})
+            connector = wpbridge.status(client).connector(info.id)
+            previous = connector.base_url.rstrip("/") if connector is not None and connector.base_url_source == "option" and connector.base_url else None
+            change = BaseUrlChange(site.name, info.id, url, previous, previous != url)
+            if change.changed and not dry_run:
+                change.url = wpbridge.set_base_urls(client, {info.id: url}).get(info.id) or None
+            return change
         except wpbridge.BridgeMissing:
             raise AimoError(
                 f"the aimo bridge is not active on {site.name}",

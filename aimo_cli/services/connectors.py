@@ -100,17 +100,22 @@ class Enabled:
     push: object  # services.sync.SiteSync
 
 
-def enable(ctx, site: SiteConfig, *, take_over: bool = False, from_env: bool = False) -> Enabled:
+def enable(ctx, site: SiteConfig, *, take_over: bool = False, from_env: bool = False, dry_run: bool = False) -> Enabled:
     """Managed mode (taking over from another manager only when asked), then one push of every local key (keys from
-    the environment only with from_env)."""
+    the environment only with from_env). `dry_run`: reads only; the mode switch and the push as they would happen."""
     from . import modes, sync
 
+    if dry_run:
+        change = modes.plan_mode(ctx, site, "managed", take_over=take_over)
+        return Enabled(change, sync.push_site(ctx, site, from_env=from_env, action="enable", dry_run=True, as_if_managed=True))
     change = modes.set_mode(ctx, site, "managed", take_over=take_over)
     return Enabled(change, sync.push_site(ctx, site, from_env=from_env, action="enable"))
 
 
-def stop(ctx, site: SiteConfig):
+def stop(ctx, site: SiteConfig, *, dry_run: bool = False):
     """Back to observe: aimo's connectors are no longer registered; no key is touched anywhere."""
     from . import modes
 
+    if dry_run:
+        return modes.plan_mode(ctx, site, "observe")
     return modes.set_mode(ctx, site, "observe")

@@ -63,6 +63,41 @@ class ModeChange:
     demoted: list
 
 
+def _conflict(site: SiteConfig, manager: str | None) -> SafetyError:
+    return SafetyError(
+        f"{manager or 'another plugin'} manages the Connectors on {site.name}",
+        f"Take over (it is switched to observe; its keys are untouched): aimo connectors takeover {site.name}"
+        f" (or aimo mode managed {site.name} --take-over)",
+    )
+
+
+def plan_mode(ctx, site: SiteConfig, mode: str, *, take_over: bool = False) -> ModeChange:
+    """What switching to `mode` would do, from one read and no write (the dry run of set_mode): the current mode and
+    the manager that would be demoted; refused (SafetyError) where the switch itself would be."""
+    check_mode(mode)
+    status = get_status(ctx, site)
+    competitor = status.active_competitor
+    if mode == "managed" and competitor is not None and not take_over:
+        raise _conflict(site, competitor.name)
+    demoted = [competitor.name] if mode == "managed" and competitor is not None else []
+    return ModeChange(site.name, status.mode, mode, demoted)
+
+
+def describe_change(change: ModeChange, *, dry_run: bool = False, note: str = "") -> list[str]:
+    """The lines that say what a mode switch did (or, in a dry run, would do); honest when nothing changes."""
+    lines = []
+    if change.previous == change.mode:
+        state = {"observe": "in observe mode"}.get(change.mode, change.mode)  # already managed, already off
+        lines.append(f"{change.site}: already {state}{note}" + (" (nothing to do)" if dry_run else ""))
+    elif dry_run:
+        lines.append(f"{change.site}: would switch mode {change.previous or '?'} → {change.mode}{note}")
+    else:
+        lines.append(f"{change.site}: mode {change.previous or '?'} → {change.mode}{note}")
+    for name in change.demoted:
+        lines.append(f"  {'would demote' if dry_run else 'demoted'} {name} to observe (its keys are untouched)")
+    return lines
+
+
 def set_mode(ctx, site: SiteConfig, mode: str, *, take_over: bool = False, client=None) -> ModeChange:
     from ..wordpress import bridge as bridge_api
 
@@ -72,11 +107,7 @@ def set_mode(ctx, site: SiteConfig, mode: str, *, take_over: bool = False, clien
         try:
             answer = bridge_api.set_mode(c, mode, take_over=take_over)
         except bridge_api.BridgeConflict as exc:
-            raise SafetyError(
-                f"{exc.manager or 'another plugin'} manages the Connectors on {site.name}",
-                f"Take over (it is switched to observe; its keys are untouched): aimo connectors takeover {site.name}"
-                f" (or aimo mode managed {site.name} --take-over)",
-            ) from None
+            raise _conflict(site, exc.manager) from None
         except bridge_api.BridgeMissing:
             raise _needs_bridge(site) from None
         return ModeChange(site.name, answer.previous, answer.mode or mode, list(answer.demoted))

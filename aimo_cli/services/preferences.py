@@ -50,8 +50,9 @@ def validate(ctx, kind: str, ref: str):
     return entry
 
 
-def set_preference(ctx, site: SiteConfig, kind: str, ref: str | None) -> dict:
-    """`ref` None = Automatic (clear)."""
+def set_preference(ctx, site: SiteConfig, kind: str, ref: str | None, *, dry_run: bool = False) -> dict:
+    """`ref` None = Automatic (clear). The site's preference is read first: one the site already has is not written
+    again (`changed` False). `dry_run`: that read only, no write anywhere (site or settings file)."""
     from ..wordpress import bridge as bridge_api
 
     warnings = []
@@ -63,10 +64,19 @@ def set_preference(ctx, site: SiteConfig, kind: str, ref: str | None) -> dict:
     else:
         check_kind(kind)
     with ctx.wordpress(site) as client:
-        answer = bridge_api.set_models(client, **{kind: ref or ""})
-    with ctx.settings_store.edit() as settings:
-        if ref:
-            set_in(settings.doc, ("wordpress", "models", kind), ref)
+        current = bridge_api.status(client).models
+        previous = getattr(current, kind)
+        changed = previous != (ref or "")
+        if dry_run:
+            stored = current.as_dict()
+        elif changed:
+            stored = bridge_api.set_models(client, **{kind: ref or ""}).as_dict()
         else:
-            delete_in(settings.doc, ("wordpress", "models", kind))
-    return {"site": site.name, "kind": kind, "model": ref or "", "stored": answer.as_dict(), "warnings": warnings}
+            stored = current.as_dict()
+    if not dry_run and (ctx.settings().wordpress_models().get(kind) or None) != (ref or None):
+        with ctx.settings_store.edit() as settings:
+            if ref:
+                set_in(settings.doc, ("wordpress", "models", kind), ref)
+            else:
+                delete_in(settings.doc, ("wordpress", "models", kind))
+    return {"site": site.name, "kind": kind, "model": ref or "", "previous": previous, "changed": changed, "stored": stored, "warnings": warnings}

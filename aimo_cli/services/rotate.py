@@ -7,7 +7,9 @@ from ..errors import AuthError, SafetyError
 from . import credentials, fleet, sync
 
 
-def rotate(ctx, provider_id: str, new_text: str, sites, *, jobs: int = fleet.DEFAULT_JOBS, verify: bool = True):
+def rotate(ctx, provider_id: str, new_text: str, sites, *, jobs: int = fleet.DEFAULT_JOBS, verify: bool = True, dry_run: bool = False):
+    """(site outcomes, provider name). `dry_run`: the same checks (the new key verified, each site read once), what
+    would be replaced where, and no write anywhere (store, sites, sync state, audit log)."""
     info = credentials.provider_info(provider_id)
     current = credentials.resolve(ctx, info.id)
     if current.source == "env":
@@ -24,6 +26,8 @@ def rotate(ctx, provider_id: str, new_text: str, sites, *, jobs: int = fleet.DEF
     if ok is False:
         raise AuthError(f"{info.name} rejected the new key: {why}", "Nothing was changed, locally or on any site.")
     old = current.first
+    if dry_run:
+        return fleet.run_fleet(ctx, sites, lambda site: _plan_site(ctx, site, info.id, old, new), jobs=jobs, label="rotate"), PROVIDERS[info.id].name
     kept = [k for k in current.pool[1:] if k not in pool]  # other pool lines survive the rotation
     credentials.store(ctx, info.id, "\n".join([*pool, *kept]), reason="replaced by aimo keys rotate")
     # with an old key, touch only the sites that still hold it (and may overwrite it there: that is the point)
@@ -37,3 +41,26 @@ def rotate(ctx, provider_id: str, new_text: str, sites, *, jobs: int = fleet.DEF
         label="rotate",
     )
     return outcomes, PROVIDERS[info.id].name
+
+
+def _plan_site(ctx, site, provider_id: str, old: str, new: str):
+    """One read of the site: would the rotation replace its key (it holds the old one), or leave it alone?"""
+    from ..core.secrets import fingerprint
+
+    with ctx.wordpress(site) as client:
+        remote = sync.read_remote(client)
+        sync.refuse_unless_managed(site, remote)
+        result = sync.SiteSync(site.name, remote.via_bridge, competitor=remote.competitor, requests=client.request_count)
+    rk = remote.keys[provider_id]
+    if old and rk.matches(old):
+        if remote.manager_in_charge:
+            why = f"{remote.manager_in_charge} manages the Connectors: aimo writes nothing through another manager (take over: aimo connectors takeover {site.name})"
+            result.results.append(sync.ProviderResult(provider_id, "holds the old key", "push", why, "refused"))
+        else:
+            why = f"would replace {fingerprint(old)} with {fingerprint(new)}"
+            result.results.append(sync.ProviderResult(provider_id, "holds the old key", "push", why, "dry-run"))
+    elif rk.matches(new):
+        result.results.append(sync.ProviderResult(provider_id, "in sync", "none", "the site already holds the new key", "unchanged"))
+    else:
+        result.results.append(sync.ProviderResult(provider_id, "other key" if rk.present else "remote empty", "none", "the site does not hold the old key; left alone", "skipped"))
+    return result

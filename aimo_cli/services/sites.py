@@ -199,12 +199,14 @@ def add_site(
     rest_root: str | None = None,
     force: bool = False,
     replaced: list | None = None,
+    dry_run: bool = False,
 ) -> SiteReport | None:
     """Discover and authenticate first; only then store the profile and the application password.
 
     `rest_root` is the admin's explicit REST root (`--rest-root`), possibly on another origin: the application password
     then goes to that origin (and only there); it obeys the same https rule as the site URL. An existing profile of
-    the same name is replaced only with `force` (its old settings are appended to `replaced`).
+    the same name is replaced only with `force` (its old settings are appended to `replaced`). `dry_run`: every check
+    (the site is contacted unless `verify` is false), nothing stored.
     """
     import tomlkit
 
@@ -236,6 +238,8 @@ def add_site(
         refusal = _refusal(report)
         if refusal is not None:
             raise refusal  # nothing is stored
+    if dry_run:
+        return report
     explicit_root = rest_root
     rest_root = report.rest_root if report is not None else rest_root
     table = tomlkit.table()

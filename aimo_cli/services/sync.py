@@ -8,7 +8,7 @@ every decision; this module only gathers the three states and carries out the pl
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
@@ -210,12 +210,14 @@ def push_site(
     from_env: bool = False,
     confirmed: bool = True,
     action: str = "push",
+    as_if_managed: bool = False,
 ) -> SiteSync:
     """Push local keys to one site. `only_where_remote_is` (rotation): touch a provider only where the site holds that key.
 
     `from_env`: a local key that comes from the environment may be sent (never by default); `confirmed`: the admin
     said yes to replacing, at first contact, site keys aimo never saw (--prefer local --yes). `action` names the
-    write in aimo's audit log (push, rotate, enable)."""
+    write in aimo's audit log (push, rotate, enable). `dry_run` writes nothing anywhere (site, sync state, audit log);
+    with `as_if_managed` it plans as if the site were in managed mode (the dry run of `connectors enable`)."""
     from . import audit
 
     state = SyncState(ctx.state_dir)
@@ -223,15 +225,20 @@ def push_site(
     verifier = verifier or Verifier(ctx)
     with ctx.wordpress(site) as client:
         remote = read_remote(client)
-        refuse_unless_managed(site, remote)
+        if not (dry_run and as_if_managed):
+            refuse_unless_managed(site, remote)
         base = state.load(site.name)
         result = SiteSync(site.name, remote.via_bridge, competitor=remote.competitor)
         batch: dict[str, str] = {}
         records: dict[str, BaseRecord] = {}
+        # in managed mode the bridge registers every provider: the dry run of `connectors enable` plans with that
+        registers_all = dry_run and as_if_managed and remote.via_bridge and remote.mode != "managed"
         for pid in pids:
             cred = credentials.resolve(ctx, pid)
             local = cred.first
             rk = remote.keys[pid]
+            if registers_all and not rk.registered:
+                rk = replace(rk, registered=True)
             if only_where_remote_is is not None and not rk.matches(only_where_remote_is) and not rk.matches(local):
                 result.results.append(ProviderResult(pid, classify(local, rk, base.get(pid)).value, "none", "the site does not hold the old key; left alone", "skipped"))
                 continue
@@ -284,7 +291,8 @@ def push_site(
             else:
                 _write_via_settings(ctx, client, batch, remote, result, records)
         result.requests = client.request_count
-    state.record(site.name, records)
+    if not dry_run:
+        state.record(site.name, records)
     if batch:
         old = {pid: remote.keys[pid].fingerprint or "" for pid in batch}
         audit.record_sync(ctx, site.name, action, [r for r in result.results if r.provider in batch], old, {pid: fingerprint(k) for pid, k in batch.items()})
@@ -465,7 +473,8 @@ def pull_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, pref
             records[pid] = BaseRecord.of(key)
             pulled[pid] = (fingerprint(local_cred.first), fingerprint(key))
         result.requests = client.request_count
-    state.record(site.name, records)
+    if not dry_run:
+        state.record(site.name, records)
     from . import audit
 
     for pid, (old, new) in pulled.items():
@@ -520,9 +529,10 @@ def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> Si
     return result
 
 
-def clear_site(ctx, site: SiteConfig, providers: list[str]) -> SiteSync:
+def clear_site(ctx, site: SiteConfig, providers: list[str], *, dry_run: bool = False) -> SiteSync:
     """Take keys off a site on purpose (aimo connectors clear): the bridge's explicit removal route, managed mode only,
-    recorded in the sync state (so a later push does not put the key back unasked) and in aimo's audit log."""
+    recorded in the sync state (so a later push does not put the key back unasked) and in aimo's audit log.
+    `dry_run`: the same checks and one read; what would be cleared, and no write anywhere."""
     from ..errors import SafetyError
     from ..wordpress import bridge as bridge_api
     from . import audit
@@ -538,6 +548,15 @@ def clear_site(ctx, site: SiteConfig, providers: list[str]) -> SiteSync:
             )
         refuse_unless_managed(site, remote)
         result = SiteSync(site.name, True, competitor=remote.competitor)
+        if dry_run:
+            for pid in pids:
+                rk = remote.keys[pid]
+                if rk.present:
+                    result.results.append(ProviderResult(pid, "key on site", "clear", f"would take the key {rk.fingerprint or rk.mask} off the site", "dry-run"))
+                else:
+                    result.results.append(ProviderResult(pid, Status.REMOTE_EMPTY.value, "none", "the site holds no key for this provider", "unchanged"))
+            result.requests = client.request_count
+            return result
         answer = bridge_api.clear_credentials(client, pids)
         records: dict[str, BaseRecord | None] = {}
         for pid in pids:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import ExitCode
+from ..core.exits import retry_can_help
 from .fleet import SiteOutcome, fleet_exit_code
 
 _SHOW_ALWAYS = {"stored", "rejected", "unreachable", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run", "cleared"}
@@ -43,15 +43,14 @@ def render(actx, outcomes: list[SiteOutcome], *, json: bool, title: str) -> int:
             [[o.site, "ok" if c == 0 else f"exit {c}", (o.error or "") if not o.ok else _summary(o.value)] for o, c in zip(outcomes, codes)],
             title=f"{title}: {len(outcomes)} site(s)",
         )
-    failed = [o.site for o, c in zip(outcomes, codes) if c not in (0, int(ExitCode.REFUSED))]  # a refusal is no retry
-    if failed:
-        for o in outcomes:
-            if not o.ok and o.hint:
-                out.info(f"Hint ({o.site}): {o.hint}")
-        out.info("Retry: " + " ".join(failed))
-    for o, c in zip(outcomes, codes):
-        if c == int(ExitCode.REFUSED) and not o.ok and o.hint and o.site not in failed:
+    for o in outcomes:
+        if not o.ok and o.hint:
             out.info(f"Hint ({o.site}): {o.hint}")
+    # only where running the same command again can succeed: a site that could not be reached, timed out or failed
+    # on its side — not after drift (a read found differences), a refusal, or a local settings or usage error
+    retry = [o.site for o in outcomes if retry_can_help(o.exit_status)]
+    if retry:
+        out.info("Retry: " + " ".join(retry))
     return overall
 
 
