@@ -148,3 +148,25 @@ def test_every_write_takes_dry_run():
     assert set(leaves) == WRITES | READS, f"classify the new command(s) as a write or a read: {set(leaves) ^ (WRITES | READS)}"
     missing = [name for name in sorted(WRITES) if not any("--dry-run" in getattr(p, "opts", ()) for p in leaves[name].params)]
     assert not missing, f"writes without --dry-run: {missing}"
+
+
+def test_root_help_in_a_real_80_column_terminal(tmp_path):
+    """In a terminal (tmux, no COLUMNS in the environment) 80 columns wide, every summary is whole on its line."""
+    import sys
+    from pathlib import Path
+
+    from .test_prompt_tty import Terminal
+
+    term = Terminal({"HOME": str(tmp_path), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "TERM": "xterm", "PS1": "$ "})
+    try:
+        term.send("stty cols 80 rows 40; aimo --help; echo DONE-$?", "Enter")
+        screen = term.wait_for("DONE-0")
+    finally:
+        term.close()
+    text = screen[screen.index("Usage: aimo") :]
+    assert max(len(line) for line in text.splitlines()) <= 80
+    rows = _listed(text[: text.index("DONE-0")])
+    assert [n for n, _ in rows] == ["site", "keys", "connectors", "sync", "models", "mode", "doctor", "bridge", "log", "ask", "completion"]
+    root = dict(COMMANDS)[()]
+    for name, summary in rows:
+        assert summary == root.commands[name].short_help, (name, summary)
