@@ -123,7 +123,10 @@ def run(argv: list[str] | None = None, *, deps: Dependencies | None = None) -> i
             return int(exit_code(ExitStatus.INTERRUPTED))
         except ClickException as exc:
             exc.show()
-            return int(exit_code(ExitStatus.USAGE if isinstance(exc, UsageError) else ExitStatus.UNEXPECTED))
+            status = ExitStatus.USAGE if isinstance(exc, UsageError) else ExitStatus.UNEXPECTED
+            where = getattr(exc, "ctx", None)
+            _error_document(args, exc.format_message(), f"See {where.command_path} --help." if where is not None else None, status)
+            return int(exit_code(status))
         if result == int(ExitCode.INTERRUPTED):  # Typer returns its translation of KeyboardInterrupt here
             _interrupted()
         return int(result) if isinstance(result, int) else 0
@@ -133,6 +136,7 @@ def run(argv: list[str] | None = None, *, deps: Dependencies | None = None) -> i
             sys.stderr.write("Hint: " + redact(exc.hint) + "\n")
         if debug:
             _traceback(redact)
+        _error_document(args, exc.message, exc.hint, exc.exit_status)
         return int(exit_code(exc.exit_status))
     except KeyboardInterrupt:
         _interrupted()
@@ -145,7 +149,26 @@ def run(argv: list[str] | None = None, *, deps: Dependencies | None = None) -> i
             _traceback(redact)
         else:
             sys.stderr.write("Hint: rerun with --debug for a traceback, and report it if it persists.\n")
+        _error_document(args, f"unexpected {type(exc).__name__}: {exc}", "Rerun with --debug for a traceback, and report it if it persists.", ExitStatus.UNEXPECTED)
         return int(exit_code(ExitStatus.UNEXPECTED))
+
+
+def _error_document(args: list[str], message: str, hint: str | None, status: ExitStatus) -> None:
+    """Under --json / --format json|yaml an error is a document on stdout too (docs/json.md), same exit code."""
+    from .ui.formats import error_document, requested
+
+    fmt = requested(args)
+    if fmt is None:
+        return
+    from .ui.output import Output
+
+    out = Output()
+    doc = error_document(message, hint, int(exit_code(status)), status.value)
+    try:
+        out.json(doc) if fmt == "json" else out.yaml(doc)
+        out.stdout.flush()
+    except BrokenPipeError:
+        broken_pipe()
 
 
 def _interrupted() -> None:

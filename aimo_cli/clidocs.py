@@ -50,7 +50,7 @@ METAVAR_KINDS: dict[str, str] = {
     "SIDE": "choice",
 }
 
-METAVAR_CHOICES: dict[str, list[str]] = {"FORMAT": ["table", "csv", "json"], "SIDE": ["local", "remote"]}
+METAVAR_CHOICES: dict[str, list[str]] = {"FORMAT": ["table", "json", "yaml", "csv"], "SIDE": ["local", "remote"]}
 
 OPTION_KINDS: dict[str, str] = {
     "--site": "site",
@@ -452,6 +452,9 @@ def generate(app=None) -> list[Generated]:
     files = [Generated("aimo_cli/completion_tree.json", json.dumps(tree, indent=1, ensure_ascii=False) + "\n")]
     files += [Generated(os.path.join("completions", FILENAMES[shell]), text) for shell, text in SCRIPTS.items()]
     files.append(Generated("man/aimo.1", render_man(tree)))
+    from .ui.shapes import render_markdown
+
+    files.append(Generated("docs/json.md", render_markdown()))  # the machine output's shapes (ui/shapes.py)
     readme = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
     if os.path.exists(readme):  # a source checkout (an installed wheel has no README to keep in step)
         with open(readme, encoding="utf-8") as fh:

@@ -135,7 +135,7 @@ def huge_list(n: int = 50_000) -> str:
 def cached_groq_models() -> list[str]:
     r = run_cli(["models", "list", "--provider", "groq", "--json"])
     assert r.code == 0, r.text
-    return sorted(e["id"] for e in json.loads(r.out) if e["source"] != "curated")
+    return sorted(e["id"] for e in json.loads(r.out)["models"] if e["source"] != "curated")
 
 
 @pytest.mark.parametrize("case", [*GARBAGE, "huge"])
@@ -162,7 +162,7 @@ def test_keys_verify_with_a_garbage_answer_exits_5(fake_env, fake, case):
     fake.fail_next("groq", 200, GARBAGE[case][0], times=10)
     r = run_cli(["keys", "verify", "groq", "--json"], deps=Dependencies(clock=Clock(sleep=lambda s: None)))  # retries without waiting
     assert r.code == ExitCode.REMOTE, r.text
-    row = json.loads(r.out)[0]
+    row = json.loads(r.out)["results"][0]
     assert row["status"] == "unreachable" and "not JSON" in row["message"]
     assert MemoryBackend._data.get("provider/groq") is None  # the key came from the environment; nothing was stored
 

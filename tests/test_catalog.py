@@ -252,7 +252,7 @@ def test_models_show_and_list_say_retired():
     r = run_cli(["models", "show", "groq:llama-3.3-70b-versatile"])  # curated: retired 2026-08-16
     assert r.code == 0 and "retired:" in r.out and "no longer serves it" in r.out
     r = run_cli(["models", "show", "groq:llama-3.3-70b-versatile", "--json"])
-    assert json.loads(r.out)["retired"] is True
+    assert json.loads(r.out)["model"]["retired"] is True
     r = run_cli(["models", "list", "--all", "--provider", "groq", "--json"])
-    rows = {m["id"]: m for m in json.loads(r.out)}
+    rows = {m["id"]: m for m in json.loads(r.out)["models"]}
     assert rows["llama-3.3-70b-versatile"]["retired"] is True and rows["openai/gpt-oss-120b"]["retired"] is False

@@ -70,7 +70,7 @@ def test_metavar_conventions():
     assert clidocs._metavar_kind("text|image", "models list") == ("choice", ["text", "image"])
     assert clidocs._metavar_kind("NAME", "site rm") == ("site", None)
     assert clidocs._metavar_kind("NAME", "other") is None
-    assert clidocs._metavar_kind("FORMAT", "x") == ("choice", ["table", "csv", "json"])
+    assert clidocs._metavar_kind("FORMAT", "x") == ("choice", ["table", "json", "yaml", "csv"])
     assert clidocs._metavar_kind("URL", "x") is None
 
 

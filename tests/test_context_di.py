@@ -82,7 +82,7 @@ def test_run_threads_dependencies_into_the_command(fake, fake_env):
     fake.fail_next("groq", 503, "busy", times=10)
     r = run_cli(["keys", "verify", "groq", "--json"], deps=Dependencies(clock=Clock(sleep=slept.append, time=lambda: 1_000_000.0)))
     assert r.code == ExitCode.REMOTE, r.text
-    assert json.loads(r.out)[0]["status"] == "unreachable" and slept == [0.5, 1.0, 2.0]
+    assert json.loads(r.out)["results"][0]["status"] == "unreachable" and slept == [0.5, 1.0, 2.0]
 
 
 def _direct_client_construction(tree: ast.AST) -> list[tuple[int, str]]:

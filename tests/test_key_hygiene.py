@@ -19,7 +19,7 @@ def _reveal(provider: str) -> str:
 
 
 def _row(provider: str) -> dict:
-    rows = {row["provider"]: row for row in json.loads(run_cli(["keys", "list", "--json"]).out)}
+    rows = {row["provider"]: row for row in json.loads(run_cli(["keys", "list", "--json"]).out)["keys"]}
     return rows[provider]
 
 
@@ -95,8 +95,8 @@ def test_keys_set_verifies_by_default_and_stores_nothing_refused(fake):
     assert "Groq refused line 2 of the pool" in r.err and "nothing was stored" in r.err
     assert any(req.provider == "groq" and req.path.endswith("/models") for req in fake.requests), [(q.provider, q.path) for q in fake.requests]
     row = _row("groq")
-    assert row["pool_size"] == 1 and row["display"].endswith(good[-4:])
-    assert run_cli(["keys", "previous", "groq", "--json"]).out.strip() == "[]"
+    assert row["pool_size"] == 1 and row["last4"] == good[-4:]
+    assert json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)["previous"] == []
 
 
 def test_keys_set_no_verify_makes_no_provider_call(fake):
@@ -139,8 +139,8 @@ def test_rm_keep_previous_says_what_it_keeps(monkeypatch, tmp_path):
     run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=b)
     r = run_cli(["keys", "rm", "groq", "--yes", "--keep-previous"])
     assert r.code == 0 and "Kept 1 earlier Groq key(s)" in r.out
-    prev = json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)
-    assert [p["display"][-4:] for p in prev] == [a[-4:]]
+    prev = json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)["previous"]
+    assert [p["last4"] for p in prev] == [a[-4:]]
 
 
 def test_rm_needs_yes_without_a_terminal_and_asks_on_one(monkeypatch):
@@ -171,20 +171,20 @@ def test_replacing_a_pool_says_what_is_dropped_and_restore_brings_it_back():
     r = run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=c)
     assert r.code == 0
     assert "Replaced: 2 key(s) of the old Groq pool" in r.out and a[-4:] in r.out and b[-4:] in r.out
-    prev = json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)
+    prev = json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)["previous"]
     assert [p["number"] for p in prev] == [1, 2] and all(p["replaced_at"] and p["reason"] == "replaced by aimo keys set" for p in prev)
     table = run_cli(["keys", "previous", "groq"])
     assert table.code == 0 and a not in table.out and a[-4:] in table.out
     r = run_cli(["keys", "restore", "groq", prev[1]["fingerprint"][:8], "--no-verify"])
     assert r.code == 0, r.err
     assert _reveal("groq") == prev_key(prev[1], a, b)
-    after = json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)
-    assert c[-4:] in {p["display"][-4:] for p in after} and prev[1]["fingerprint"] not in {p["fingerprint"] for p in after}
+    after = json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)["previous"]
+    assert c[-4:] in {p["last4"] for p in after} and prev[1]["fingerprint"] not in {p["fingerprint"] for p in after}
     assert run_cli(["keys", "restore", "groq", "zzzz", "--no-verify"]).code == ExitCode.USAGE
 
 
 def prev_key(entry: dict, *candidates: str) -> str:
-    return next(k for k in candidates if k.endswith(entry["display"][-4:]))
+    return next(k for k in candidates if k.endswith(entry["last4"]))
 
 
 def test_restore_with_nothing_kept_is_a_config_error():
@@ -231,7 +231,7 @@ def test_import_clean_file_exit_0_and_unchanged_second_time(fake, tmp_path):
     env.write_text(f"GROQ_API_KEY={fake.make_valid_key('groq')}\nOLLAMA_HOST=127.0.0.1:9\n")
     r = run_cli(["keys", "import", str(env), "--no-verify"])
     assert r.code == 0, r.out + r.err
-    assert _row("ollama")["display"] == "http://127.0.0.1:9"
+    assert _row("ollama")["url"] == "http://127.0.0.1:9"
     again = json.loads(run_cli(["keys", "import", str(env), "--no-verify", "--json"]).out)
     assert {f["fate"] for f in again["lines"]} == {"unchanged"}
 

@@ -16,7 +16,7 @@ from .secrets_registry import make_key
 def _list():
     r = run_cli(["keys", "list", "--json"])
     assert r.code == 0, r.err
-    return {row["provider"]: row for row in json.loads(r.out)}
+    return {row["provider"]: row for row in json.loads(r.out)["keys"]}
 
 
 def test_list_shows_all_ten_providers_empty():
@@ -31,7 +31,7 @@ def test_set_pool_first_line_wins_and_is_masked():
     assert r.code == 0, r.err
     assert "pool of 2" in r.out and k1[-4:] in r.out
     row = _list()["groq"]
-    assert row["pool_size"] == 2 and row["display"] == "\u2022\u2022\u2022\u2022" + k1[-4:]
+    assert row["pool_size"] == 2 and row["last4"] == k1[-4:] and row["url"] is None
     assert row["source"] == "memory" and len(row["fingerprint"]) == 12
 
 
@@ -82,14 +82,14 @@ def test_ollama_urls_validated_and_normalised():
     r = run_cli(["keys", "set", "ollama", "--stdin", "--no-verify"], stdin="localhost:11434\nhttp://gpu-box:11434/\n")
     assert r.code == 0, r.err
     row = _list()["ollama"]
-    assert row["display"] == "http://localhost:11434" and row["pool_size"] == 2
+    assert row["url"] == "http://localhost:11434" and row["last4"] is None and row["pool_size"] == 2
     r = run_cli(["keys", "set", "ollama", "--stdin", "--no-verify"], stdin="ftp://x\n")
     assert r.code == ExitCode.USAGE and "http" in r.err
 
 
 def test_ollama_display_hides_userinfo():
     run_cli(["keys", "set", "ollama", "--stdin", "--no-verify"], stdin="https://user:s3cretpass@ollama.example:8443/\n")
-    assert _list()["ollama"]["display"] == "https://ollama.example:8443"
+    assert _list()["ollama"]["url"] == "https://ollama.example:8443"
 
 
 def test_env_overrides_store(monkeypatch):
@@ -97,14 +97,14 @@ def test_env_overrides_store(monkeypatch):
     run_cli(["keys", "set", "anthropic", "--stdin", "--no-verify"], stdin=stored)
     monkeypatch.setenv("ANTHROPIC_API_KEY", env)
     row = _list()["anthropic"]
-    assert row["source"] == "env" and row["display"].endswith(env[-4:])
+    assert row["source"] == "env" and row["last4"] == env[-4:]
     r = run_cli(["keys", "rm", "anthropic", "--yes"])
     assert r.code == 0 and "ANTHROPIC_API_KEY is still set" in r.err
 
 
 def test_ollama_host_env(monkeypatch):
     monkeypatch.setenv("OLLAMA_HOST", "0.0.0.0:11434")
-    assert _list()["ollama"]["display"] == "http://0.0.0.0:11434"
+    assert _list()["ollama"]["url"] == "http://0.0.0.0:11434"
 
 
 def test_rm_validates_all_ids_first():
@@ -126,9 +126,14 @@ def test_key_never_in_argv_form():
 
 
 def test_csv_format_and_bad_format():
+    k = make_key("gsk")
+    run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=k)
     r = run_cli(["keys", "list", "--format", "csv"])
-    assert r.code == 0 and r.out.splitlines()[0] == "provider,source,key,pool,fingerprint"
-    r = run_cli(["keys", "list", "--format", "yaml"])
+    lines = r.out.splitlines()
+    assert r.code == 0 and lines[0] == "provider,name,present,source,last4,url,pool_size,fingerprint,env_var"
+    groq = next(line for line in lines if line.startswith("groq,"))
+    assert groq.split(",")[2:5] == ["true", "memory", k[-4:]] and "\u2022" not in r.out
+    r = run_cli(["keys", "list", "--format", "xml"])
     assert r.code == ExitCode.USAGE
 
 
@@ -150,5 +155,5 @@ def test_rotate_without_any_site_only_replaces_the_local_key():
         run_cli(["keys", "set", "groq", "--stdin", "--no-verify"], stdin=old)
         r = run_cli(["keys", "rotate", "groq", "--stdin"], stdin=new)
     assert r.code == 0, r.text
-    row = {x["provider"]: x for x in json.loads(run_cli(["keys", "list", "--json"]).out)}["groq"]
-    assert row["display"].endswith(new[-4:])
+    row = {x["provider"]: x for x in json.loads(run_cli(["keys", "list", "--json"]).out)["keys"]}["groq"]
+    assert row["last4"] == new[-4:]

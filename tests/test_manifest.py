@@ -298,16 +298,16 @@ def test_an_added_provider_reaches_everything(copy_with_acme, tmp_path):
         help_text = aimo("keys", "set", "--help")
         assert help_text.code == 0 and "acme" in re.sub(r"\s+", " ", help_text.out), help_text.text
         r = aimo("models", "list", "--provider", "acme", "--all", "--json")  # no key yet: the curated catalog file
-        assert r.code == 0 and {m["id"] for m in json.loads(r.out)} == {"acme-chat-1", "acme-legacy-0"}, r.text
+        assert r.code == 0 and {m["id"] for m in json.loads(r.out)["models"]} == {"acme-chat-1", "acme-legacy-0"}, r.text
         r = aimo("keys", "set", "acme", "--stdin", stdin=key + "\n")
         assert r.code == 0 and "Stored Acme AI API key" in r.out, r.text
-        rows = {row["provider"]: row for row in json.loads(aimo("keys", "list", "--json").out)}
+        rows = {row["provider"]: row for row in json.loads(aimo("keys", "list", "--json").out)["keys"]}
         assert rows["acme"]["present"] and rows["acme"]["env_var"] == "ACME_API_KEY"
         r = aimo("keys", "verify", "acme")
         assert r.code == 0 and "ok" in r.out, r.text
         r = aimo("models", "list", "--provider", "acme", "--json")
         assert r.code == 0, r.text
-        models = {m["id"] for m in json.loads(r.out)}
+        models = {m["id"] for m in json.loads(r.out)["models"]}
         assert {"acme-chat-1", "acme-image-1"} <= models  # live from the fake (the image model: "image" capability)
         r = aimo("ask", "-m", "acme:acme-chat-1", "hello there")
         assert r.code == 0 and "FAKE[provider=acme model=acme-chat-1" in r.out, r.text

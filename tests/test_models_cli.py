@@ -45,7 +45,7 @@ def test_keys_verify_rejected_exits_4(fake_env, monkeypatch):
     monkeypatch.setenv("GROQ_API_KEY", bad)
     r = run_cli(["keys", "verify", "groq", "openai", "--json"])
     assert r.code == 4
-    rows = {row["provider"]: row for row in json.loads(r.out)}
+    rows = {row["provider"]: row for row in json.loads(r.out)["results"]}
     assert rows["groq"]["status"] == "rejected" and rows["openai"]["status"] == "ok"
     assert "Invalid API Key" in rows["groq"]["message"] and bad not in r.text
 
@@ -79,16 +79,16 @@ def test_models_list_only_connected_unless_all(fake_env, monkeypatch):
     assert run_cli(["keys", "verify"]).code == 4
     r = run_cli(["models", "list", "--json"])
     assert r.code == 0, r.text
-    providers = {row["provider"] for row in json.loads(r.out)}
+    providers = {row["provider"] for row in json.loads(r.out)["models"]}
     assert providers == set(PROVIDERS) - {"xai"}
     r = run_cli(["models", "list", "--all", "--provider", "xai", "--format", "csv"])
-    assert r.code == 0 and r.out.startswith("provider,model,kind,context,retires,source\n") and "xai,grok-4," in r.out
+    assert r.code == 0 and r.out.startswith("id,provider,kind,context_window,deprecation,successor,name,source,retired\n") and "\ngrok-4,xai," in r.out
 
 
 def test_models_list_type_filter_and_retirements(fake_env):
     run_cli(["keys", "verify"])
     r = run_cli(["models", "list", "--type", "image", "--json"])
-    rows = json.loads(r.out)
+    rows = json.loads(r.out)["models"]
     assert rows and all(row["kind"] == "image" for row in rows)
     r = run_cli(["models", "list", "--provider", "groq"])
     assert "llama-3.3-70b-versatile" in r.out and "2026-08-16" in r.out and "openai/gpt-oss-120b" in r.out
@@ -101,7 +101,7 @@ def test_models_refresh_and_show(fake_env, fake):
     assert r.code == 0 and "updated" in r.out and {rq.provider for rq in fake.requests} == {"groq", "anthropic"}
     assert (context().cache_dir / "completion-models.txt").read_text().count("\n") >= 10
     r = run_cli(["models", "show", "anthropic:claude-opus-5-5", "--json"])
-    assert r.code == 0 and json.loads(r.out)["context_window"] == 1000000
+    assert r.code == 0 and json.loads(r.out)["model"]["context_window"] == 1000000
     assert run_cli(["models", "show", "anthropic:nope"]).code == 2
     assert run_cli(["models", "show", "nocolon"]).code == 2
     fake.fail_next("groq", 503, "<html><title>503 Service Unavailable</title></html>", times=10)

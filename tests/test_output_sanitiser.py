@@ -4,7 +4,7 @@ Hostile fragments: CSI sequences (clear screen, cursor report), OSC 8 hyperlinks
 one-byte C1 CSI U+009B, bidi overrides, carriage return, backspace, and Rich markup (`[link=…]`, `[/]`, `[bold]`).
 Each renderer is driven on a terminal (a stream that says it is a TTY, so Rich draws with colours) and piped; the
 invariants: nothing raises, no terminal-active character reaches the output (Rich's own colour codes aside), the text
-is shown literally (markup is not interpreted), and `--json` is lossless.
+is shown literally (markup is not interpreted), and `--json` / `--format yaml` are lossless.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 from unittest import mock
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ from aimo_cli.services.doctor import DoctorReport
 from aimo_cli.core.exits import ExitStatus
 from aimo_cli.services.fleet import SiteOutcome
 from aimo_cli.services.sync import ProviderResult, SiteSync
+from aimo_cli.ui.formats import write_csv
 from aimo_cli.ui.output import Output
 from aimo_cli.ui.progress import provider_progress
 from aimo_cli.ui.sanitize import plain
@@ -104,12 +106,16 @@ def test_every_renderer_shows_hostile_strings_as_inert_text(s):
         o.error(s, s)
         inert(out.getvalue() + err.getvalue())
         assert lines in out.getvalue() and err.getvalue().count(lines) >= 4
-        # tables: Rich on a terminal, aligned text when piped, and CSV
-        for fmt in ("auto", "csv"):
-            o, out, _ = outputs(tty)
-            o.table(["id", "name"], [[s, "x"], ["y", s]], title=s, fmt=fmt)
-            inert(out.getvalue())
-            assert (visible.replace('"', '""') if fmt == "csv" else visible) in out.getvalue()  # CSV doubles quotes
+        # tables: Rich on a terminal, aligned text when piped
+        o, out, _ = outputs(tty)
+        o.table(["id", "name"], [[s, "x"], ["y", s]], title=s)
+        inert(out.getvalue())
+        assert visible in out.getvalue()
+        # CSV (--format csv)
+        o, out, _ = outputs(tty)
+        write_csv(o, [{"id": s, "name": "x"}, {"id": "y", "name": s}])
+        inert(out.getvalue())
+        assert visible.replace('"', '""') in out.getvalue()  # CSV doubles quotes
         # the doctor report: a Rich tree on a terminal, grouped text when piped, quiet lines
         report = DoctorReport(checks=[C.check(s, C.FAIL, s, s, group=s), C.check("ok", C.OK, s)], notes=[s])
         for quiet in (False, True):
@@ -120,7 +126,7 @@ def test_every_renderer_shows_hostile_strings_as_inert_text(s):
         # sync results of one site and of a fleet
         res = SiteSync("blog", True, [ProviderResult("groq", s, "push", s, "stored")], competitor=s)
         o, out, err = outputs(tty)
-        sync_render.render(_Actx(o), [SiteOutcome("blog", True, res), SiteOutcome("shop", False, None, s, s, ExitStatus.REMOTE)], json=False, title="sync")
+        sync_render.render(_Actx(o), [SiteOutcome("blog", True, res), SiteOutcome("shop", False, None, s, s, ExitStatus.REMOTE)], title="sync")
         inert(out.getvalue() + err.getvalue())
         assert visible in out.getvalue()
         # the site report of `site add` / `site test`
@@ -145,6 +151,11 @@ def test_every_renderer_shows_hostile_strings_as_inert_text(s):
     o.json({"id": s, "list": [s]})
     inert(out.getvalue())
     assert json.loads(out.getvalue()) == {"id": s, "list": [s]}
+    # --format yaml too: the same value back, nothing active on a terminal
+    o, out, _ = outputs(True)
+    o.yaml({"id": s, "list": [s]})
+    inert(out.getvalue())
+    assert yaml.safe_load(out.getvalue()) == {"id": s, "list": [s]}
 
 
 @settings(max_examples=40, deadline=None)

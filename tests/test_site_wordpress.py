@@ -26,7 +26,7 @@ def test_add_and_test_good_password(wp_site):
     r = add(wp_site)
     assert r.code == 0, r.err
     assert "logged in as admin" in r.out
-    sites = json.loads(run_cli(["site", "list", "--json"]).out)
+    sites = json.loads(run_cli(["site", "list", "--json"]).out)["sites"]
     assert sites == [{"name": "local", "url": wp_site.url, "user": "admin", "group": None, "default": True, "password_stored": True}]
     r = run_cli(["site", "test", "--json"])
     assert r.code == 0, r.err
@@ -60,7 +60,7 @@ def test_wrong_password_exit_4_and_nothing_saved(wp_site):
     r = add(wp_site, password="wrong wrong wrong wrong wrong wrong")
     assert r.code == ExitCode.AUTH, r.err
     assert "refused the credentials" in r.err and "Hint:" in r.err
-    assert json.loads(run_cli(["site", "list", "--json"]).out) == []
+    assert json.loads(run_cli(["site", "list", "--json"]).out)["sites"] == []
 
 
 def test_unknown_user_exit_4(wp_site):
@@ -138,7 +138,7 @@ def test_use_rm_and_default(wp_site):
     assert add(wp_site, "one").code == 0
     assert add(wp_site, "two").code == 0
     assert run_cli(["site", "use", "two"]).code == 0
-    rows = {r["name"]: r for r in json.loads(run_cli(["site", "list", "--json"]).out)}
+    rows = {r["name"]: r for r in json.loads(run_cli(["site", "list", "--json"]).out)["sites"]}
     assert rows["two"]["default"] and not rows["one"]["default"]
     assert run_cli(["site", "rm", "two", "--yes"]).code == 0
     assert run_cli(["site", "use", "nope"]).code == ExitCode.USAGE

@@ -79,7 +79,7 @@ def test_connectors_enable_never_overwrites_at_first_contact_and_offers_adoption
     assert "holds keys for groq that aimo has none for" in r.err and "--adopt" in r.err
     r = run_cli(["connectors", "enable", "local", "--adopt"])
     assert "adopt: local" in r.out and "pulled" in r.out
-    listed = {row["provider"]: row for row in json.loads(run_cli(["keys", "list", "--json"]).out)}
+    listed = {row["provider"]: row for row in json.loads(run_cli(["keys", "list", "--json"]).out)["keys"]}
     assert listed["groq"]["fingerprint"] == fingerprint(theirs)
 
 
@@ -202,9 +202,9 @@ def test_pull_replaces_the_first_line_and_keeps_the_old_one_as_previous(site):
     site.store_key("groq", newer)  # changed on the site
     r = run_cli(["sync", "pull", "local", "--provider", "groq"])
     assert r.code == 0, r.text
-    row = {x["provider"]: x for x in json.loads(run_cli(["keys", "list", "--json"]).out)}["groq"]
+    row = {x["provider"]: x for x in json.loads(run_cli(["keys", "list", "--json"]).out)["keys"]}["groq"]
     assert row["pool_size"] == 1 and row["fingerprint"] == fingerprint(newer)
-    prev = json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)
+    prev = json.loads(run_cli(["keys", "previous", "groq", "--json"]).out)["previous"]
     assert [p["fingerprint"] for p in prev] == [fingerprint(old)] and prev[0]["reason"] == "replaced by aimo sync pull"
 
 
@@ -220,7 +220,7 @@ def test_log_merges_the_sites_change_log_with_aimos_own_writes_and_status_attrib
     site.php(ADMIN_SCREEN + "update_option('connectors_ai_groq_api_key', $args[0]);", theirs)
     r = run_cli(["log", "local", "--provider", "groq", "--json"])
     assert r.code == 0, r.text
-    events = json.loads(r.out)
+    events = json.loads(r.out)["events"]
     mine = [e for e in events if e["origin"] == "aimo (local log)"]
     assert mine and mine[-1]["action"] == "push" and mine[-1]["new_fingerprint"] == fingerprint(ours) and mine[-1]["result"] == "stored"
     remote = [e for e in events if e["origin"] == "site"]

@@ -88,7 +88,7 @@ def test_pool_syncs_first_line_only(site):
     assert run_cli(["sync", "push", "local"]).code == 0
     assert option(site, "groq") == k1
     r = run_cli(["keys", "list", "--json"])
-    assert {x["provider"]: x for x in json.loads(r.out)}["groq"]["pool_size"] == 2
+    assert {x["provider"]: x for x in json.loads(r.out)["keys"]}["groq"]["pool_size"] == 2
 
 
 def test_ollama_url_lands_in_the_connector_option(site):
@@ -113,7 +113,7 @@ def test_empty_never_wipes_in_either_direction(site):
     r = run_cli(["sync", "pull", "local", "--json"])  # the site has no groq key
     assert r.code == 0, r.err  # nothing to pull: the site has no groq key, and an empty remote never wipes a local one
     r = run_cli(["keys", "list", "--json"])
-    assert {x["provider"]: x for x in json.loads(r.out)}["groq"]["display"].endswith(local_only[-4:])
+    assert {x["provider"]: x for x in json.loads(r.out)["keys"]}["groq"]["last4"] == local_only[-4:]
     no_masked_value_reached_a_provider(site)
 
 

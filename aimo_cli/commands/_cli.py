@@ -100,8 +100,16 @@ DRY_RUN_OPT = typer.Option(False, "--dry-run", "-n", help="Say what would change
 DRY_RUN_NOTE = "Dry run: nothing was changed."
 
 
-def say_write(out, *, changed: bool, dry_run: bool, already: str, would: str, done: str) -> None:
-    """The one line a single write prints: what it did, what it would do (--dry-run), or that nothing needed doing."""
+def say_write(out, *, changed: bool, dry_run: bool, already: str, would: str, done: str, fmt: str = "auto", data: dict | None = None) -> None:
+    """The one line a single write prints: what it did, what it would do (--dry-run), or that nothing needed doing;
+    under --format json|yaml|csv the write's `data` with `changed` and `dry_run` instead (ui/formats.py)."""
+    if fmt != "auto":
+        from ..ui.formats import emit
+
+        emit(out, fmt, {**(data or {}), "changed": changed, "dry_run": dry_run})
+        if dry_run:
+            out.info(DRY_RUN_NOTE)
+        return
     if not changed:
         out.line(already + (" (nothing to do)" if dry_run else ""))
     else:

@@ -10,8 +10,9 @@ import typer
 from ..context import AppContext
 from ..errors import UsageError
 
-JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of a table.")
-FORMAT_OPT = typer.Option(None, "--format", help="Output format: table, csv or json.", metavar="FORMAT")
+# The one definition of the output options (every command that reads or changes state takes both; ui/formats.py renders)
+JSON_OPT = typer.Option(False, "--json", help="Print JSON (the same as --format json).")
+FORMAT_OPT = typer.Option(None, "--format", help="Output format: table, json, yaml or csv (docs/json.md).", metavar="FORMAT")
 
 
 def app_ctx(ctx: typer.Context) -> AppContext:
@@ -22,14 +23,10 @@ def app_ctx(ctx: typer.Context) -> AppContext:
 
 
 def output_format(json_flag: bool, fmt: Optional[str]) -> str:
-    if json_flag:
-        return "json"
-    if fmt is None:
-        return "auto"
-    fmt = fmt.lower()
-    if fmt not in ("table", "csv", "json"):
-        raise UsageError(f"unknown format {fmt!r}", "Use --format table, csv or json.")
-    return fmt
+    """auto (a table), json, yaml or csv; --json with another --format is a usage error (ui/formats.py)."""
+    from ..ui.formats import resolve
+
+    return resolve(json_flag, fmt)
 
 
 def read_secret(prompt: str, use_stdin: bool) -> str:

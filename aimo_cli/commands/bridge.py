@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
-from ._cli import AimoTyper
-from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, say_write
-from ._common import JSON_OPT, app_ctx
+from ..ui.formats import emit
+from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper, say_write
+from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 
 app = AimoTyper(short_help="Package, install, activate and inspect the bridge plugin.", help="Package, install, activate and inspect the aimo bridge plugin.", no_args_is_help=True)
 
@@ -21,17 +21,24 @@ def zip_(
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Zip file to write (default: ./aimo-bridge-VERSION.zip); - writes it to standard output.", metavar="FILE"
     ),
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Write an upload-ready zip of the bridge (Plugins → Add New → Upload)."""
+    from ..errors import UsageError
     from ..services import bridge
 
     out = app_ctx(ctx).out
+    mode = output_format(json, fmt)
     if output == "-":
+        if mode != "auto":
+            raise UsageError("-o - writes the zip itself to standard output; there is no room for a --format report", "Write it to a file: -o FILE --format " + mode)
         out.binary(bridge.write_zip, what="a zip")
         out.info(f"Wrote the aimo bridge {bridge.version()} zip to standard output.")
         return
     path = bridge.make_zip(output)
-    out.line(f"Wrote {path} (aimo bridge {bridge.version()}).")
+    data = {"path": str(path), "version": bridge.version()}
+    emit(out, mode, data, table=lambda: out.line(f"Wrote {path} (aimo bridge {data['version']})."))
 
 
 @app.command("install", short_help="Copy the bridge into a WordPress install on this machine.")
@@ -39,35 +46,41 @@ def install(
     ctx: typer.Context,
     wp_path: str = typer.Option(..., "--wp-path", help="The WordPress root (the directory with wp-load.php).", metavar="DIR"),
     dry_run: bool = DRY_RUN_OPT,
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Copy the bridge into a local WordPress (wp-content/plugins/aimo-bridge), replacing an older copy atomically."""
     from ..services import bridge
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     result = bridge.install(wp_path, dry_run=dry_run)
     was = f" (was {result.previous_version})" if result.previous_version else ""
+    data = {"path": str(result.path), "version": result.version, "previous_version": result.previous_version, "dry_run": dry_run}
     if dry_run:
-        actx.out.line(f"Would install aimo bridge {result.version}{was.replace('was', 'replacing')} in {result.path}.")
+        emit(actx.out, mode, data, table=lambda: actx.out.line(f"Would install aimo bridge {result.version}{was.replace('was', 'replacing')} in {result.path}."))
         actx.out.info(DRY_RUN_NOTE)
         return
-    actx.out.line(f"Installed aimo bridge {result.version}{was} in {result.path}.")
+    emit(actx.out, mode, data, table=lambda: actx.out.line(f"Installed aimo bridge {result.version}{was} in {result.path}."))
     actx.out.info("Next: aimo bridge activate [SITE]")
 
 
 @app.command("activate", short_help="Activate the installed bridge on a site.")
-def activate(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT) -> None:
+def activate(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
     """Activate the installed bridge on a site (through the REST plugins route)."""
-    from ..services import bridge
+    from ..services import bridge, sites
 
     actx = app_ctx(ctx)
-    data = bridge.activate(actx, site, dry_run=dry_run)
+    mode = output_format(json, fmt)
+    name = sites.get_site(actx, site).name
+    answer = bridge.activate(actx, name, dry_run=dry_run)
+    data = {"site": name, "version": answer.get("version") or None, "status": answer.get("status") or ("unknown" if dry_run else "active"), "dry_run": dry_run}
     if dry_run:
-        state = data.get("status") or "unknown"
-        version = data.get("version") or ""
-        actx.out.line(f"aimo bridge {version} is already active (nothing to do)." if state == "active" else f"Would activate aimo bridge {version} (now {state}).")
+        state, version = data["status"], data["version"] or ""
+        emit(actx.out, mode, data, table=lambda: actx.out.line(f"aimo bridge {version} is already active (nothing to do)." if state == "active" else f"Would activate aimo bridge {version} (now {state})."))
         actx.out.info(DRY_RUN_NOTE)
         return
-    actx.out.line(f"aimo bridge {data.get('version') or ''} is {data.get('status') or 'active'}.".replace("  ", " "))
+    emit(actx.out, mode, data, table=lambda: actx.out.line(f"aimo bridge {data['version'] or ''} is {data['status']}.".replace("  ", " ")))
 
 
 @app.command("status", short_help="Show the bridge's mode and every AI connector on a site.")
@@ -76,14 +89,17 @@ def status(
     site: Optional[str] = SITE_ARG,
     json: bool = JSON_OPT,
     check: bool = typer.Option(False, "--check", help="Check every keyed provider live (one model list call each)."),
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Show the bridge's mode and every AI connector on a site."""
     from ..services import bridge
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     name, report = bridge.status(actx, site, check=check)
-    if json:
-        actx.out.json({"site": name, **report.as_dict()})
+    if mode != "auto":
+        data = {"site": name, **report.as_dict()}
+        emit(actx.out, mode, data, rows=[{"site": name, **c.as_dict()} for c in report.connectors])
         return
     actx.out.line(f"aimo bridge {report.bridge_version} on WordPress {report.wordpress_version}: mode {report.mode}")
     connected = {True: "yes", False: "no", None: "?"}
@@ -118,6 +134,8 @@ def base_url(
     site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
     clear: bool = typer.Option(False, "--clear", help="Remove the override: the provider's own endpoint again."),
     dry_run: bool = DRY_RUN_OPT,
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Point one provider's connector on the site at a gateway or proxy (the bridge's base URL override).
 
@@ -126,6 +144,7 @@ def base_url(
     from ..services import bridge
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     if clear and url and "://" not in url and site is None:
         url, site = None, url  # aimo bridge base-url ID --clear SITE: the one word after ID is the site
     if clear == bool(url):
@@ -140,4 +159,6 @@ def base_url(
         already=f"{change.site}: {change.provider} already uses {where}",
         would=f"{change.site}: {change.provider} would use {where} (now {was})",
         done=f"{change.site}: {change.provider} now uses {where} (was {was})",
+        fmt=mode,
+        data={"site": change.site, "provider": change.provider, "base_url": change.url, "previous": change.previous},
     )

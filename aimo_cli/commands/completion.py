@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
-from ._common import app_ctx
+from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 
 app = AimoTyper(short_help="Print or install shell completion (bash, zsh, fish, pwsh).", help="Print or install shell completion for bash, zsh, fish or PowerShell.", no_args_is_help=True)
 
@@ -36,11 +36,19 @@ def show(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help=SH
 
 
 @app.command("install", short_help="Install the completion script where the shell looks for it.")
-def install(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help=SHELL_HELP, metavar="[SHELL]"), dry_run: bool = DRY_RUN_OPT) -> None:
+def install(
+    ctx: typer.Context,
+    shell: Optional[str] = typer.Argument(None, help=SHELL_HELP, metavar="[SHELL]"),
+    dry_run: bool = DRY_RUN_OPT,
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
+) -> None:
     """Write the completion script where the shell looks for it (per user; safe to rerun) and say where."""
     from ..completion import activation_hint, install_path, script
+    from ..ui.formats import emit
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     name = _shell(shell)
     target, text = install_path(name), script(name)
     try:
@@ -49,9 +57,10 @@ def install(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help
     except OSError:
         current = None
     if current == text:
-        actx.out.line(f"{name} completion is already up to date in {target}.")
+        said = f"{name} completion is already up to date in {target}."
     elif dry_run:
-        actx.out.line(f"Would {'update' if current is not None else 'install'} {name} completion in {target}.")
+        result = "would update" if current is not None else "would install"
+        emit(actx.out, mode, {"shell": name, "path": str(target), "result": result, "dry_run": True}, table=lambda: actx.out.line(f"Would {'update' if current is not None else 'install'} {name} completion in {target}."))
         actx.out.info(DRY_RUN_NOTE)
         return
     else:
@@ -60,5 +69,7 @@ def install(ctx: typer.Context, shell: Optional[str] = typer.Argument(None, help
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, target)
-        actx.out.line(f"{'Updated' if current is not None else 'Installed'} {name} completion in {target}.")
+        said = f"{'Updated' if current is not None else 'Installed'} {name} completion in {target}."
+    result = "unchanged" if current == text else "updated" if current is not None else "installed"
+    emit(actx.out, mode, {"shell": name, "path": str(target), "result": result, "dry_run": dry_run}, table=lambda: actx.out.line(said))
     actx.out.info(activation_hint(name, target))

@@ -6,8 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from ._cli import AimoTyper
-from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT
+from ..ui.formats import emit
+from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 
 app = AimoTyper(short_help="See a site's Connectors; hand them to aimo or take them back.", help="List a site's connectors; enable, take over or stop aimo's management.", no_args_is_help=True)
@@ -26,15 +26,21 @@ def list_(
     from ..services import connectors, sites
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     target = sites.get_site(actx, site)
     view = connectors.overview(actx, target, check=not no_check)
-    mode = output_format(json, fmt)
-    if mode == "json":
-        actx.out.json(view.as_dict())
-        return
+    data = view.as_dict()
     rows = [[r.provider, r.registered_by, r.key_source, r.local or "-", r.state, r.wordpress, r.reason] for r in view.connectors]
     title = f"{target.name}: mode {view.mode or 'n/a (no bridge)'}"
-    actx.out.table(["provider", "registered by", "key source", "local", "local vs site", "wordpress", "reason"], rows, title=title, fmt=mode)
+    emit(
+        actx.out,
+        mode,
+        data,
+        rows=[{"site": view.site, **r.as_dict()} for r in view.connectors],
+        table=lambda: actx.out.table(["provider", "registered by", "key source", "local", "local vs site", "wordpress", "reason"], rows, title=title),
+    )
+    if mode != "auto":
+        return
     if not view.bridge:
         actx.out.info(
             "The aimo bridge is not active on this site: only connectors of installed provider plugins exist, and WordPress's own "
@@ -51,43 +57,85 @@ def list_(
             actx.out.info(f"Another manager is present: {m.name} (mode {m.mode}).")
 
 
-def _enable(ctx: typer.Context, site: Optional[str], take_over: bool, json: bool, adopt: bool = False, from_env: bool = False, dry_run: bool = False) -> None:
+def _enable(ctx: typer.Context, site: Optional[str], take_over: bool, mode: str, adopt: bool = False, from_env: bool = False, dry_run: bool = False) -> None:
+    from ..errors import exit_code, status_of
     from ..services import connectors, modes, sites, sync_render
     from ..services.fleet import SiteOutcome
 
     actx = app_ctx(ctx)
     target = sites.get_site(actx, site)
     done = connectors.enable(actx, target, take_over=take_over, from_env=from_env, dry_run=dry_run)
-    if not json:
+    pushed = [SiteOutcome(target.name, True, done.push)]
+    adopt = adopt and not dry_run
+    if mode == "auto":
         for line in modes.describe_change(done.change, dry_run=dry_run):
             actx.out.line(line)
-    from ..errors import exit_code, status_of
-
-    pushed = status_of(sync_render.render(actx, [SiteOutcome(target.name, True, done.push)], json=json, title="push (dry run)" if dry_run else "push"))
-    adopted = offer_adoption(actx, target, done.push, adopt and not dry_run, json)
-    if dry_run and not json:
+        status = status_of(sync_render.render(actx, pushed, title="push (dry run)" if dry_run else "push"))
+        adopted = offer_adoption(actx, target, done.push, adopt)
+        if dry_run:
+            actx.out.info(DRY_RUN_NOTE)
+        raise typer.Exit(exit_code([status, adopted]))
+    candidates, adopted = adoption(actx, target, done.push, adopt)
+    say_adoptable(actx, target, candidates, adopt)
+    statuses = [o.exit_status for o in pushed + adopted]
+    data = {
+        "site": target.name,
+        "mode_change": mode_change(done.change, dry_run),
+        **sync_render.document(pushed),
+        "adoptable": candidates,
+        "adopted": sync_render.document(adopted) if adopted else None,
+        "dry_run": dry_run,
+    }
+    data["exit_code"] = int(exit_code(statuses))
+    emit(actx.out, mode, data, rows=sync_render.csv_rows(data), columns=sync_render.CSV_COLUMNS)
+    if dry_run:
         actx.out.info(DRY_RUN_NOTE)
-    raise typer.Exit(exit_code([pushed, adopted]))
+    raise typer.Exit(data["exit_code"])
 
 
-def offer_adoption(actx, target, result, adopt: bool, json: bool):
-    """The site holds keys for providers aimo has none for: adopt them with --adopt (through the bridge's credential
-    read), or say how — never silently. Returns the adoption's ExitStatus."""
-    from ..errors import ExitStatus, status_of
-    from ..services import sync, sync_render
+def mode_change(change, dry_run: bool = False) -> dict:
+    """A bridge mode switch, raw (docs/json.md): {site, previous, mode, demoted, changed, dry_run}."""
+    return {
+        "site": change.site,
+        "previous": change.previous,
+        "mode": change.mode,
+        "demoted": list(change.demoted),
+        "changed": change.previous != change.mode or bool(change.demoted),
+        "dry_run": dry_run,
+    }
+
+
+def adoption(actx, target, result, adopt: bool):
+    """(providers whose site key aimo could adopt, the adoption's outcomes): adopted only with --adopt."""
+    from ..services import sync
     from ..services.fleet import SiteOutcome
 
     candidates = sync.adoptable(actx, result)
-    if not candidates:
-        return ExitStatus.OK
-    if not adopt:
+    if not candidates or not adopt:
+        return candidates, []
+    return candidates, [SiteOutcome(target.name, True, sync.pull_site(actx, target, candidates))]
+
+
+def say_adoptable(actx, target, candidates: list[str], adopt: bool) -> None:
+    """Never silently: keys aimo could adopt are named on stderr (in every format) with how to adopt them."""
+    if candidates and not adopt:
         actx.out.info(
             f"{target.name} holds keys for {', '.join(candidates)} that aimo has none for; adopt them into the local store with "
             f"--adopt (or aimo sync pull {target.name} --provider ID)."
         )
+
+
+def offer_adoption(actx, target, result, adopt: bool):
+    """The site holds keys for providers aimo has none for: adopt them with --adopt (through the bridge's credential
+    read), or say how — never silently. Human output; returns the adoption's ExitStatus."""
+    from ..errors import ExitStatus, status_of
+    from ..services import sync_render
+
+    candidates, adopted = adoption(actx, target, result, adopt)
+    say_adoptable(actx, target, candidates, adopt)
+    if not adopted:
         return ExitStatus.OK
-    pulled = sync.pull_site(actx, target, candidates)
-    return status_of(sync_render.render(actx, [SiteOutcome(target.name, True, pulled)], json=json, title="adopt"))
+    return status_of(sync_render.render(actx, adopted, title="adopt"))
 
 
 @app.command("enable", short_help="Switch a site to managed mode and push the local keys.")
@@ -99,15 +147,16 @@ def enable(
     from_env: bool = typer.Option(False, "--from-env", help="Also send keys that come from environment variables."),
     dry_run: bool = DRY_RUN_OPT,
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Switch the site to managed mode and push the local keys (the one-command quick start)."""
-    _enable(ctx, site, take_over, json, adopt, from_env, dry_run)
+    _enable(ctx, site, take_over, output_format(json, fmt), adopt, from_env, dry_run)
 
 
 @app.command("takeover", short_help="Take the Connectors over from another manager, then push.")
-def takeover(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT, json: bool = JSON_OPT) -> None:
+def takeover(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
     """Take the Connectors over from another manager (demoted to observe, keys untouched), then push."""
-    _enable(ctx, site, True, json, dry_run=dry_run)
+    _enable(ctx, site, True, output_format(json, fmt), dry_run=dry_run)
 
 
 @app.command("clear", short_help="Take a provider's key off sites on purpose (logged).")
@@ -120,6 +169,7 @@ def clear(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do it without asking (for scripts; a terminal asks first)."),
     dry_run: bool = DRY_RUN_OPT,
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Take a provider's key off sites on purpose, through the bridge (managed mode), logged: the only way aimo empties a
     connector. The local key stays; later pushes leave the site empty until --prefer local."""
@@ -129,6 +179,7 @@ def clear(
     from ._confirm import confirm
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     info = credentials.provider_info(provider)
     if not (sites_ or group or all_sites):
         raise UsageError("name the sites to clear, or use --group G or --all", f"e.g. aimo connectors clear {info.id} blog")
@@ -136,21 +187,26 @@ def clear(
     if not dry_run:
         confirm(actx, f"Take the {info.name} key off {', '.join(s.name for s in picked)}? WordPress features using it stop working there.", yes, what=f"clearing {info.name}")
     outcomes = fleet.run_fleet(actx, picked, lambda s: sync.clear_site(actx, s, [info.id], dry_run=dry_run), label="clear")
-    code = sync_render.render(actx, outcomes, json=json, title=f"clear {info.id}" + (" (dry run)" if dry_run else ""))
-    if dry_run and not json:
+    code = sync_render.render(actx, outcomes, fmt=mode, title=f"clear {info.id}" + (" (dry run)" if dry_run else ""), extra={"dry_run": dry_run})
+    if dry_run:
         actx.out.info(DRY_RUN_NOTE)
     raise typer.Exit(code)
 
 
 @app.command("stop", short_help="Return a site to observe mode; no key is touched.")
-def stop(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT) -> None:
+def stop(ctx: typer.Context, site: Optional[str] = SITE_ARG, dry_run: bool = DRY_RUN_OPT, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
     """Return the site to observe mode; no key is touched anywhere."""
     from ..services import connectors, modes, sites
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     target = sites.get_site(actx, site)
     change = connectors.stop(actx, target, dry_run=dry_run)
-    for line in modes.describe_change(change, dry_run=dry_run, note=" (keys untouched)"):
-        actx.out.line(line)
+
+    def human() -> None:
+        for line in modes.describe_change(change, dry_run=dry_run, note=" (keys untouched)"):
+            actx.out.line(line)
+
+    emit(actx.out, mode, mode_change(change, dry_run), table=human)
     if dry_run:
         actx.out.info(DRY_RUN_NOTE)

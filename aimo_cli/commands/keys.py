@@ -6,6 +6,7 @@ from typing import List, Optional
 
 import typer
 
+from ..ui.formats import emit
 from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
 from ._confirm import YES_OPT
@@ -23,11 +24,14 @@ def set_(
     stdin: bool = typer.Option(False, "--stdin", help="Read the key (or a pool, one per line) from standard input."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Store without checking the key with its provider."),
     dry_run: bool = DRY_RUN_OPT,
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Store a provider key from a hidden prompt or --stdin (several lines = a round-robin pool); verified first."""
     from ..services import credentials
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     info = credentials.provider_info(provider)
     noun = "server URL" if info.credential == "url" else "API key"
     pool, notes = credentials.check_pool_notes(info, read_secret(f"{info.name} {noun}: ", stdin))
@@ -36,22 +40,41 @@ def set_(
         _verify_or_refuse(actx, info, pool)
     new = credentials.Credential(info.id, "", tuple(pool))
     current = credentials.resolve(actx, info.id, include_env=False)
+    overridden = bool(credentials.env_pool(info))
+    backend = actx.secrets.backend.name
+
+    def done(cred, dropped, changed: bool, human) -> None:
+        data = {"key": cred.as_dict(), "backend": backend, "replaced": _replaced(dropped), "env_override": overridden, "changed": changed, "dry_run": dry_run}
+        emit(actx.out, mode, data, table=human, rows=[dict(cred.as_dict(), backend=backend, env_override=overridden, changed=changed, dry_run=dry_run)])
+
     if current.pool == new.pool:
-        actx.out.line(f"{info.name} {noun} {new.display()} is already stored in {actx.secrets.backend.name}; nothing changed.")
+        done(current, [], False, lambda: actx.out.line(f"{info.name} {noun} {new.display()} is already stored in {backend}; nothing changed."))
         return
     if dry_run:
         size = f" (pool of {len(pool)})" if len(pool) > 1 else ""
         was = f", replacing {current.display()}" + (f" (pool of {len(current.pool)})" if len(current.pool) > 1 else "") if current.present else ""
-        actx.out.line(f"Would store {info.name} {noun} {new.display()}{size} in {actx.secrets.backend.name}{was}.")
+        done(new, [k for k in current.pool if k not in pool], True, lambda: actx.out.line(f"Would store {info.name} {noun} {new.display()}{size} in {backend}{was}."))
         actx.out.info(DRY_RUN_NOTE)
         return
     res = credentials.store_pool(actx, info.id, pool=pool)
     cred = res.credential
-    pool_note = f" (pool of {len(cred.pool)}; WordPress gets the first)" if len(cred.pool) > 1 else ""
-    actx.out.line(f"Stored {info.name} {noun} {cred.display()}{pool_note} in {actx.secrets.backend.name}.")
-    _say_dropped(actx, info, res.dropped)
-    if credentials.env_pool(info):
+
+    def human() -> None:
+        pool_note = f" (pool of {len(cred.pool)}; WordPress gets the first)" if len(cred.pool) > 1 else ""
+        actx.out.line(f"Stored {info.name} {noun} {cred.display()}{pool_note} in {backend}.")
+        _say_dropped(actx, info, res.dropped)
+
+    done(cred, res.dropped, True, human)
+    if overridden:
         actx.out.warn(f"{info.env_var} is set in this environment and overrides the stored value.")
+
+
+def _replaced(dropped) -> list[dict]:
+    """Keys a pool change dropped (kept as previous keys), raw: fingerprint and tail, never the key."""
+    from ..core.secrets import fingerprint, mask
+    from ..ui.formats import key_fields
+
+    return [{"fingerprint": fingerprint(k), **key_fields(mask(k))} for k in dropped]
 
 
 def _say_notes(actx, notes: list[str]) -> None:
@@ -96,15 +119,18 @@ def list_(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT
     from ..services import credentials
 
     actx = app_ctx(ctx)
-    rows = [c.as_dict() for c in credentials.resolve_all(actx)]
     mode = output_format(json, fmt)
-    if mode == "json":
-        actx.out.json(rows)
-        return
-    actx.out.table(
-        ["provider", "source", "key", "pool", "fingerprint"],
-        [[r["provider"], r["source"] or "-", r["display"] or "(not set)", r["pool_size"] or "", r["fingerprint"] or ""] for r in rows],
-        fmt=mode,
+    creds = credentials.resolve_all(actx)
+    rows = [c.as_dict() for c in creds]
+    emit(
+        actx.out,
+        mode,
+        {"keys": rows},
+        rows=rows,
+        table=lambda: actx.out.table(
+            ["provider", "source", "key", "pool", "fingerprint"],
+            [[r["provider"], r["source"] or "-", c.display() or "(not set)", r["pool_size"] or "", r["fingerprint"] or ""] for c, r in zip(creds, rows)],
+        ),
     )
 
 
@@ -113,19 +139,25 @@ def get(
     ctx: typer.Context,
     provider: str = PROVIDER_ARG,
     reveal: bool = typer.Option(False, "--reveal", help="Print the first key itself (for $(aimo keys get ID --reveal))."),
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Show a provider's key masked; with --reveal print the first key for scripts."""
-    from ..errors import AuthError
+    from ..errors import AuthError, UsageError
     from ..services import credentials
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
+    if reveal and mode != "auto":
+        raise UsageError("--reveal prints the bare key and nothing else; it takes no --format or --json", f"aimo keys get {provider} --reveal")
     cred = credentials.resolve(actx, provider)
     if not cred.present:
         raise AuthError(f"no {credentials.provider_info(provider).name} credential is stored", f"Set one: aimo keys set {cred.provider}")
     if reveal:
         actx.out.stdout.write(cred.first + "\n")  # the one deliberate exception to redaction
-    else:
-        actx.out.line(f"{cred.display()}  ({cred.source}, fingerprint {cred.as_dict()['fingerprint']})")
+        return
+    row = cred.as_dict()
+    emit(actx.out, mode, {"key": row}, rows=[row], table=lambda: actx.out.line(f"{cred.display()}  ({cred.source}, fingerprint {row['fingerprint']})"))
 
 
 @app.command("rm", short_help="Remove a provider's stored keys, earlier ones included.")
@@ -135,12 +167,16 @@ def rm(
     keep_previous: bool = typer.Option(False, "--keep-previous", help="Keep the earlier (replaced) keys; remove only the current ones."),
     yes: bool = YES_OPT,
     dry_run: bool = DRY_RUN_OPT,
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Remove stored provider keys: the whole pool and every earlier key (environment variables are not touched)."""
     from ..services import credentials
     from ._confirm import confirm
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
+    say = actx.out.line if mode == "auto" else actx.out.info
     infos = [credentials.provider_info(p) for p in dict.fromkeys(providers)]  # validate all before removing any
     plans = []
     for info in infos:
@@ -148,12 +184,30 @@ def rm(
         prev = credentials.previous_keys(actx, info.id)
         plans.append((info, cred, prev))
     described = [f"{info.name} ({_describe_pool(cred)}{'' if keep_previous or not prev else f' and {len(prev)} earlier key(s)'})" for info, cred, prev in plans if cred.present or (prev and not keep_previous)]
+    def entry(info, pool, previous: int) -> dict:
+        return {
+            "provider": info.id,
+            "pool_size": len(pool),
+            "fingerprint": credentials.Credential(info.id, "", tuple(pool)).as_dict()["fingerprint"],
+            "previous_removed": 0 if keep_previous else previous,
+            "previous_kept": previous if keep_previous else 0,
+            "env_override": bool(credentials.env_pool(info)),
+        }
+
     if dry_run:
-        actx.out.line(f"Would remove {', '.join(described)} from {actx.secrets.backend.name}; sites keep their copies." if described else "No stored credential to remove.")
+        removed = [entry(info, cred.pool, len(prev)) for info, cred, prev in plans]
+        emit(
+            actx.out,
+            mode,
+            {"removed": removed, "backend": actx.secrets.backend.name, "dry_run": True},
+            rows=removed,
+            table=lambda: actx.out.line(f"Would remove {', '.join(described)} from {actx.secrets.backend.name}; sites keep their copies." if described else "No stored credential to remove."),
+        )
         actx.out.info(DRY_RUN_NOTE)
         return
     if described:
         confirm(actx, f"Remove {', '.join(described)} from {actx.secrets.backend.name}? Sites keep their copies.", yes, what="removing keys")
+    removed = []
     for info, _cred, _prev in plans:
         r = credentials.remove(actx, info.id, keep_previous=keep_previous)
         parts = []
@@ -162,13 +216,15 @@ def rm(
         if r.previous and not keep_previous:
             parts.append(f"{r.previous} earlier key(s)")
         if parts:
-            actx.out.line(f"Removed {info.name}: {' and '.join(parts)}. No copy is left in {actx.secrets.backend.name}.")
+            say(f"Removed {info.name}: {' and '.join(parts)}. No copy is left in {actx.secrets.backend.name}.")
         else:
-            actx.out.line(f"No stored {info.name} credential.")
+            say(f"No stored {info.name} credential.")
         if keep_previous and r.previous:
-            actx.out.line(f"Kept {r.previous} earlier {info.name} key(s) (--keep-previous): aimo keys previous {info.id}; remove them with aimo keys rm {info.id}.")
-        if credentials.env_pool(info):
+            say(f"Kept {r.previous} earlier {info.name} key(s) (--keep-previous): aimo keys previous {info.id}; remove them with aimo keys rm {info.id}.")
+        removed.append(entry(info, r.pool, r.previous))
+        if removed[-1]["env_override"]:
             actx.out.warn(f"{info.env_var} is still set in this environment and still provides a value.")
+    emit(actx.out, mode, {"removed": removed, "backend": actx.secrets.backend.name, "dry_run": False}, rows=removed)
 
 
 def _describe_pool(cred) -> str:
@@ -180,24 +236,27 @@ def _describe_pool(cred) -> str:
 
 
 @app.command("previous", short_help="List the earlier keys kept for a provider.")
-def previous(ctx: typer.Context, provider: str = PROVIDER_ARG, json: bool = JSON_OPT) -> None:
+def previous(ctx: typer.Context, provider: str = PROVIDER_ARG, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
     """List the earlier keys aimo keeps for a provider (masked, fingerprint, when and why replaced)."""
     from ..services import credentials
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     info = credentials.provider_info(provider)
     items = credentials.previous_keys(actx, info.id)
-    if json:
-        actx.out.json([dict(p.as_dict(info.id), number=n) for n, p in enumerate(items, 1)])
-        return
-    if not items:
-        actx.out.line(f"No earlier {info.name} key is kept.")
-        return
-    actx.out.table(
-        ["#", "key", "fingerprint", "replaced", "why"],
-        [[n, p.as_dict(info.id)["display"], p.fingerprint, _when(p.replaced_at), p.reason] for n, p in enumerate(items, 1)],
-        title=f"earlier {info.name} keys (newest first; aimo keys restore {info.id} [#])",
-    )
+    rows = [{"number": n, **p.as_dict(info.id)} for n, p in enumerate(items, 1)]
+
+    def human() -> None:
+        if not items:
+            actx.out.line(f"No earlier {info.name} key is kept.")
+            return
+        actx.out.table(
+            ["#", "key", "fingerprint", "replaced", "why"],
+            [[n, credentials.Credential(info.id, "previous", (p.key,)).display(), p.fingerprint, _when(p.replaced_at), p.reason] for n, p in enumerate(items, 1)],
+            title=f"earlier {info.name} keys (newest first; aimo keys restore {info.id} [#])",
+        )
+
+    emit(actx.out, mode, {"provider": info.id, "previous": rows}, rows=rows, table=human)
 
 
 def _when(ts) -> str:
@@ -215,26 +274,41 @@ def restore(
     which: Optional[str] = typer.Argument(None, help="Which earlier key: its number in aimo keys previous (1 = newest) or a fingerprint.", metavar="[N|FINGERPRINT]"),
     no_verify: bool = typer.Option(False, "--no-verify", help="Restore without checking the key with its provider."),
     dry_run: bool = DRY_RUN_OPT,
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Bring an earlier key back as the first line of the pool (the current first key is kept as previous)."""
     from ..services import credentials
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     info = credentials.provider_info(provider)
     item = credentials.take_previous(actx, info.id, which)
     if not no_verify:
         _verify_or_refuse(actx, info, [item.key])
     current = credentials.resolve(actx, info.id, include_env=False)
+    pool = [item.key] + [k for k in current.pool[1:] if k != item.key]
     if dry_run:
         now = f" (now {current.display()})" if current.present else ""
-        actx.out.line(f"Would restore {info.name} key {credentials.Credential(info.id, '', (item.key,)).display()} ({item.fingerprint}) as the key WordPress gets{now}.")
+        key = credentials.Credential(info.id, "", tuple(pool)).as_dict()
+        emit(
+            actx.out,
+            mode,
+            {"key": key, "restored": item.fingerprint, "replaced": _replaced([k for k in current.pool if k not in pool]), "dry_run": True},
+            rows=[dict(key, restored=item.fingerprint, dry_run=True)],
+            table=lambda: actx.out.line(f"Would restore {info.name} key {credentials.Credential(info.id, '', (item.key,)).display()} ({item.fingerprint}) as the key WordPress gets{now}."),
+        )
         actx.out.info(DRY_RUN_NOTE)
         return
-    pool = [item.key] + [k for k in current.pool[1:] if k != item.key]
     credentials.drop_previous(actx, info.id, [item.key])
     res = credentials.store_pool(actx, info.id, pool=pool, reason="replaced by aimo keys restore")
-    actx.out.line(f"Restored {info.name} key {res.credential.display()} ({item.fingerprint}) as the key WordPress gets.")
-    _say_dropped(actx, info, res.dropped)
+
+    def human() -> None:
+        actx.out.line(f"Restored {info.name} key {res.credential.display()} ({item.fingerprint}) as the key WordPress gets.")
+        _say_dropped(actx, info, res.dropped)
+
+    key = res.credential.as_dict()
+    emit(actx.out, mode, {"key": key, "restored": item.fingerprint, "replaced": _replaced(res.dropped), "dry_run": False}, rows=[dict(key, restored=item.fingerprint, dry_run=False)], table=human)
     actx.out.info("Sites still hold what they held: aimo sync status shows them, aimo sync push sends this key.")
 
 
@@ -245,16 +319,25 @@ def import_(
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Report what would be stored; store nothing."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Store without checking each key with its provider."),
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Import provider keys from a .env file: each line's fate is reported; keys are verified before anything is stored."""
     from ..services import keyimport
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     report = keyimport.import_file(actx, file, dry_run=dry_run, verify=not no_verify)
-    if json:
-        actx.out.json(report.as_dict())
-    else:
-        actx.out.table(["line", "name", "fate", "detail"], [[f.line, f.name or "", f.fate, f.detail] for f in report.lines], title=f"import {file}" + (" (dry run)" if dry_run else ""))
+    data = dict(report.as_dict(), dry_run=dry_run)
+    emit(
+        actx.out,
+        mode,
+        data,
+        rows=data["lines"],
+        table=lambda: actx.out.table(
+            ["line", "name", "fate", "detail"], [[f.line, f.name or "", f.fate, f.detail] for f in report.lines], title=f"import {file}" + (" (dry run)" if dry_run else "")
+        ),
+    )
+    if mode == "auto":
         if report.unknown:
             from ..core.providers import PROVIDERS
 
@@ -264,22 +347,28 @@ def import_(
 
 
 @app.command("path", short_help="Print where settings and secrets are kept.")
-def path(ctx: typer.Context) -> None:
+def path(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
     """Print where settings and secrets are kept."""
     actx = app_ctx(ctx)
-    actx.out.line(f"settings: {actx.settings_path}")
-    actx.out.line(f"secrets:  {actx.secrets.backend.describe()}")
+    mode = output_format(json, fmt)
+    b = actx.secrets.backend
+    data = {"settings": str(actx.settings_path), "backend": b.name, "secrets": b.describe()}
+
+    def human() -> None:
+        actx.out.line(f"settings: {data['settings']}")
+        actx.out.line(f"secrets:  {data['secrets']}")
+
+    emit(actx.out, mode, data, table=human)
 
 
 @app.command("backend", short_help="Show which secret backend is in use.")
-def backend(ctx: typer.Context, json: bool = JSON_OPT) -> None:
+def backend(ctx: typer.Context, json: bool = JSON_OPT, fmt: Optional[str] = FORMAT_OPT) -> None:
     """Show which secret backend is in use (OS keyring, file fallback or memory)."""
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     b = actx.secrets.backend
-    if json:
-        actx.out.json({"backend": b.name, "description": b.describe()})
-    else:
-        actx.out.line(f"{b.name}: {b.describe()}")
+    data = {"backend": b.name, "description": b.describe()}
+    emit(actx.out, mode, data, table=lambda: actx.out.line(f"{b.name}: {data['description']}"))
 
 
 @app.command("rotate", short_help="Replace a key and push it to every site holding the old one.")
@@ -294,6 +383,7 @@ def rotate(
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm a rotation across every configured site (a terminal asks first)."),
     dry_run: bool = DRY_RUN_OPT,
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Replace a key: validate the new one, store it, push it to every site holding the old one, verify each."""
     from ..services import credentials, fleet, sync_render
@@ -301,6 +391,7 @@ def rotate(
     from ..services import rotate as rotate_svc
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     info = credentials.provider_info(provider)
     targets = fleet.select_sites(actx, sites, group, not sites and not group) if actx.settings().sites() else []
     targets = site_profiles.once_per_wordpress(actx, targets)
@@ -309,10 +400,11 @@ def rotate(
 
         confirm(actx, f"Rotate the {info.name} key on every site that holds the old one ({', '.join(t.name for t in targets)})?", yes, what="a fleet-wide rotation")
     outcomes, name = rotate_svc.rotate(actx, info.id, read_secret(f"New {info.name} key: ", stdin), targets, jobs=jobs, verify=not no_verify, dry_run=dry_run)
-    if not json:
+    if mode == "auto":
         actx.out.line(f"Would store the new {name} key locally (the old one kept as the previous key)." if dry_run else f"Stored the new {name} key locally (the old one is kept as the previous key).")
-    code = sync_render.render(actx, outcomes, json=json, title=f"rotate {info.id}" + (" (dry run)" if dry_run else "")) if outcomes else 0
-    if dry_run and not json:
+    key = credentials.resolve(actx, info.id, include_env=False).as_dict()
+    code = sync_render.render(actx, outcomes, fmt=mode, title=f"rotate {info.id}" + (" (dry run)" if dry_run else ""), extra={"key": key, "dry_run": dry_run})
+    if dry_run:
         actx.out.info(DRY_RUN_NOTE)
     if code:
         raise typer.Exit(code)
@@ -323,18 +415,24 @@ def verify(
     ctx: typer.Context,
     providers: Optional[List[str]] = typer.Argument(None, help="Provider id(s) (default: every provider with a key).", metavar="[ID...]"),
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Check keys against their providers (exit 4 if a key is rejected, 5 if a provider is unreachable)."""
     from ..errors import AuthError, exit_code
     from ..services import credentials, verify as verify_svc
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     ids = [credentials.provider_info(p).id for p in providers or []]
     outcomes = verify_svc.verify_providers(actx, ids or None)
     if not outcomes:
         raise AuthError("no provider credential is stored", "Add one: aimo keys set ID")
-    if json:
-        actx.out.json([o.as_dict() for o in outcomes])
-    else:
-        actx.out.table(["provider", "key", "result", "detail"], [[o.provider, o.display or "(not set)", o.status, o.message] for o in outcomes])
+    rows = [o.as_dict() for o in outcomes]
+    emit(
+        actx.out,
+        mode,
+        {"results": rows, "exit_code": int(exit_code(o.exit_status for o in outcomes))},
+        rows=rows,
+        table=lambda: actx.out.table(["provider", "key", "result", "detail"], [[o.provider, o.display or "(not set)", o.status, o.message] for o in outcomes]),
+    )
     raise typer.Exit(exit_code(o.exit_status for o in outcomes))

@@ -6,7 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from ._common import JSON_OPT, app_ctx
+from ..ui.formats import emit
+from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 
 
 def log(
@@ -18,6 +19,7 @@ def log(
     local: bool = typer.Option(False, "--local", help="Only aimo's local log; do not contact the sites."),
     limit: int = typer.Option(50, "--limit", "-n", help="Show the newest N entries (0: all).", metavar="N", min=0),
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Who changed which key, when: each site's change log (user, channel, plugin, fingerprints) merged with aimo's own
     local log of its writes (never a key)."""
@@ -25,6 +27,7 @@ def log(
     from ..services.sync import pick_providers
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     pids = set(pick_providers(provider)) if provider else None
     picked = fleet.select_sites(actx, sites, group, all_sites) if (sites or group or all_sites or not local) else []
     names = {s.name for s in picked} if picked else None
@@ -42,14 +45,18 @@ def log(
     events = audit.merged(events, [])
     if limit:
         events = events[-limit:]
-    if json:
-        actx.out.json([e.as_dict() for e in events])
-    elif not events:
-        actx.out.line("No key change recorded.")
-    else:
+    def human() -> None:
+        if not events:
+            actx.out.line("No key change recorded.")
+            return
         actx.out.table(
             ["time", "site", "provider", "what", "who", "old", "new", "result"],
             [[e.time, e.site, e.provider, e.action, audit.who(e) if e.origin == "site" else "aimo (local log)", e.old_fingerprint or "-", e.new_fingerprint or "-", e.result or ""] for e in events],
         )
+
+    rows = [e.as_dict() for e in events]
+    code = int(fleet.fleet_exit_code(failures)) if failures else 0
+    errors = [{"site": o.site, "error": o.error, "hint": o.hint, "exit_code": int(o.code)} for o in failures]
+    emit(actx.out, mode, {"events": rows, "unreadable": errors, "exit_code": code}, rows=rows, table=human)
     if failures:
-        raise typer.Exit(fleet.fleet_exit_code(failures))
+        raise typer.Exit(code)

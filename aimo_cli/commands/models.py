@@ -6,8 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from ._cli import AimoTyper
-from ._cli import DRY_RUN_OPT, say_write
+from ..ui.formats import emit
+from ._cli import DRY_RUN_OPT, AimoTyper, say_write
 from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 from ._providers import PROVIDER_IDS
 
@@ -52,10 +52,8 @@ def list_(
     if not ids:
         actx.out.info("No connected providers. Verify keys with `aimo keys verify`, or show every provider with --all.")
     today = _today()
-    if mode == "json":
-        actx.out.json([_as_dict(e, today) for e in entries])
-        return
-    actx.out.table(COLUMNS, [_row(e, today) for e in entries], fmt=mode)
+    rows = [_as_dict(e, today) for e in entries]
+    emit(actx.out, mode, {"models": rows, "connected": list(ids)}, rows=rows, table=lambda: actx.out.table(COLUMNS, [_row(e, today) for e in entries]))
 
 
 @app.command("refresh", short_help="Fetch live model lists now and update the cache.")
@@ -64,6 +62,7 @@ def refresh(
     providers: Optional[List[str]] = typer.Argument(None, help="Provider ids (default: every provider with a key).", metavar="[ID...]"),
     force: bool = typer.Option(False, "--force", help="Accept a much smaller list, and retry Ollama during its cooldown."),
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Fetch live model lists now (concurrently) and update the cache and the completion index."""
     from ..errors import exit_code
@@ -72,6 +71,7 @@ def refresh(
     from ..ui.progress import provider_progress
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     ids = [provider_info(p).id for p in providers or []]
     catalog = Catalog(actx)
     try:
@@ -79,22 +79,33 @@ def refresh(
             outcomes = catalog.refresh(ids, force=force, on_done=advance)
     finally:
         catalog.close()
-    if json:
-        actx.out.json([o.__dict__ for o in outcomes])
-    else:
-        actx.out.table(["provider", "result", "models", "detail"], [[o.provider, o.status, o.count, o.message] for o in outcomes])
+    code = int(exit_code(o.exit_status for o in outcomes))
+    rows = [dict(o.__dict__) for o in outcomes]
+    emit(
+        actx.out,
+        mode,
+        {"results": rows, "exit_code": code},
+        rows=rows,
+        table=lambda: actx.out.table(["provider", "result", "models", "detail"], [[o.provider, o.status, o.count, o.message] for o in outcomes]),
+    )
     if not outcomes:
         actx.out.info("No provider has a credential. Add one with `aimo keys set ID`.")
-    raise typer.Exit(exit_code(o.exit_status for o in outcomes))
+    raise typer.Exit(code)
 
 
 @app.command("show", short_help="Show one model: kind, context, retirement, successor.")
-def show(ctx: typer.Context, ref: str = typer.Argument(..., help="PROVIDER:MODEL, e.g. groq:openai/gpt-oss-120b.", metavar="ID:MODEL"), json: bool = JSON_OPT) -> None:
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="PROVIDER:MODEL, e.g. groq:openai/gpt-oss-120b.", metavar="ID:MODEL"),
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
+) -> None:
     """Show what aimo knows about one model (kind, context window, retirement, successor, source)."""
     from ..errors import UsageError
     from ..services.models import Catalog
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     catalog = Catalog(actx)
     try:
         entry = catalog.find(ref)
@@ -103,8 +114,9 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., help="PROVIDER:MODEL
     if entry is None:
         raise UsageError(f"no model {ref!r} in the catalog", f"See the list: aimo models list --all --provider {ref.split(':', 1)[0]}")
     today = _today()
-    if json:
-        actx.out.json(_as_dict(entry, today))
+    if mode != "auto":
+        row = _as_dict(entry, today)
+        emit(actx.out, mode, {"model": row}, rows=[row])
         return
     retired = entry.retired(today)
     when = f"{entry.deprecation} (retired: the provider no longer serves it; pick another model)" if retired else entry.deprecation
@@ -120,19 +132,22 @@ def set_(
     ref: str = typer.Argument(..., help="PROVIDER:MODEL of a connected provider.", metavar="ID:MODEL"),
     site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
     dry_run: bool = DRY_RUN_OPT,
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Make WordPress AI prefer this model for text or image features (tried first)."""
     from ..services import preferences, sites
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     preferences.check_kind(kind)
     result = preferences.set_preference(actx, sites.get_site(actx, site), kind, ref, dry_run=dry_run)
     for w in result["warnings"]:
         actx.out.warn(w)
-    _say_preference(actx, result, dry_run)
+    _say_preference(actx, result, dry_run, mode)
 
 
-def _say_preference(actx, result: dict, dry_run: bool) -> None:
+def _say_preference(actx, result: dict, dry_run: bool, fmt: str = "auto") -> None:
     site, kind, model, before = result["site"], result["kind"], result["model"] or "Automatic", result["previous"] or "Automatic"
     say_write(
         actx.out,
@@ -141,6 +156,8 @@ def _say_preference(actx, result: dict, dry_run: bool) -> None:
         already=f"{site}: WordPress AI's {kind} model is already {model}",
         would=f"{site}: would set WordPress AI's {kind} model to {model} (now {before})",
         done=f"{site}: WordPress AI {kind} model → {model} (was {before})",
+        fmt=fmt,
+        data={k: (result[k] or None) if k in ("model", "previous") else result[k] for k in ("site", "kind", "model", "previous", "stored", "warnings")},
     )
 
 
@@ -150,10 +167,13 @@ def auto(
     kind: str = typer.Argument(..., help="text or image.", metavar="KIND"),
     site: Optional[str] = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]"),
     dry_run: bool = DRY_RUN_OPT,
+    json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Clear the preference: WordPress AI picks the model itself (Automatic)."""
     from ..services import preferences, sites
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     result = preferences.set_preference(actx, sites.get_site(actx, site), preferences.check_kind(kind), None, dry_run=dry_run)
-    _say_preference(actx, result, dry_run)
+    _say_preference(actx, result, dry_run, mode)

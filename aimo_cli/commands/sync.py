@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ._cli import AimoTyper
-from ._common import JSON_OPT, app_ctx
+from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
 
 app = AimoTyper(short_help="Compare, push and pull keys between aimo and sites.", help="Compare (status), push and pull connector keys, for one site or a fleet.", no_args_is_help=True)
 
@@ -20,7 +20,7 @@ DRY_OPT = typer.Option(False, "--dry-run", "-n", help="Print the plan; write not
 PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or remote.", metavar="SIDE")
 
 
-def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, json, title: str, writes: bool = False) -> None:
+def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, fmt: str, title: str, writes: bool = False, dry_run: bool | None = None) -> None:
     from ..services import fleet, sync_render
     from ..services import sites as site_profiles
 
@@ -29,7 +29,7 @@ def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, json, title: st
     if writes:
         picked = site_profiles.once_per_wordpress(actx, picked)
     outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title)
-    raise typer.Exit(sync_render.render(actx, outcomes, json=json, title=title))
+    raise typer.Exit(sync_render.render(actx, outcomes, fmt=fmt, title=title, extra=None if dry_run is None else {"dry_run": dry_run}))
 
 
 @app.command("status", short_help="Compare local keys, the sites and the last sync (exit 7).")
@@ -41,13 +41,15 @@ def status(
     provider: Optional[List[str]] = PROVIDER_OPT,
     jobs: int = JOBS_OPT,
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Three-way comparison of local keys, the site and the last sync; exit 7 when anything drifts."""
     from ..services import sync
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     sync.pick_providers(provider)
-    _run(ctx, lambda site: sync.status_site(actx, site, provider), sites, group, all_sites, jobs, json, "sync status")
+    _run(ctx, lambda site: sync.status_site(actx, site, provider), sites, group, all_sites, jobs, mode, "sync status")
 
 
 @app.command("push", short_help="Push changed local keys to sites, verified and read back.")
@@ -65,11 +67,13 @@ def push(
     from_env: bool = typer.Option(False, "--from-env", help="Also send keys that come from environment variables (GROQ_API_KEY, …)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm --prefer local at first contact (replacing site keys aimo never saw)."),
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Push changed local keys to the sites: one write per site, validated first, read back after."""
     from ..services import sync
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     sync.pick_providers(provider)
     sync.check_prefer(prefer)
     confirmed = confirm_prefer_local(actx, prefer, yes, dry_run)
@@ -77,7 +81,7 @@ def push(
     job = lambda site: sync.push_site(  # noqa: E731
         actx, site, provider, prefer=prefer, force=force, dry_run=dry_run, verifier=verifier, from_env=from_env, confirmed=confirmed
     )
-    _run(ctx, job, sites, group, all_sites, jobs, json, "sync push", writes=True)
+    _run(ctx, job, sites, group, all_sites, jobs, mode, "sync push", writes=True, dry_run=dry_run)
 
 
 def confirm_prefer_local(actx, prefer, yes: bool, dry_run: bool = False) -> bool:
@@ -106,11 +110,13 @@ def pull(
     dry_run: bool = DRY_OPT,
     prefer: Optional[str] = PREFER_OPT,
     json: bool = JSON_OPT,
+    fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
     """Pull keys changed on a site (through the aimo bridge) into the local store; never an empty one."""
     from ..services import sync
 
     actx = app_ctx(ctx)
+    mode = output_format(json, fmt)
     sync.pick_providers(provider)
     sync.check_prefer(prefer)
-    _run(ctx, lambda site: sync.pull_site(actx, site, provider, prefer=prefer, dry_run=dry_run), sites, group, all_sites, 1, json, "sync pull", writes=True)
+    _run(ctx, lambda site: sync.pull_site(actx, site, provider, prefer=prefer, dry_run=dry_run), sites, group, all_sites, 1, mode, "sync pull", writes=True, dry_run=dry_run)

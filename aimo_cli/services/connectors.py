@@ -24,6 +24,14 @@ class ConnectorRow:
     wordpress: str  # Connected | Set up | not checked | unknown
     reason: str
 
+    def as_dict(self) -> dict:
+        """Raw values (docs/json.md): the local key as its tail (or Ollama URL), never the masked display."""
+        from ..ui.formats import key_fields
+
+        out = asdict(self)
+        out.update(key_fields(out.pop("local"), "local_"))
+        return out
+
 
 @dataclass(frozen=True)
 class ManagerRow:
@@ -45,7 +53,13 @@ class Overview:
     connectors: list[ConnectorRow] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "site": self.site,
+            "bridge": self.bridge,
+            "mode": self.mode,
+            "managers": [asdict(m) for m in self.managers],
+            "connectors": [c.as_dict() for c in self.connectors],
+        }
 
 
 def overview(ctx, site: SiteConfig, *, check: bool = True) -> Overview:

@@ -15,6 +15,7 @@ from ..core.providers import PROVIDER_IDS, PROVIDERS, ProviderInfo
 from ..core.secrets import fingerprint, looks_masked, mask, parse_pool, validate_url
 from ..errors import ConfigError, UsageError
 from ..stores.secrets import provider_entry
+from ..ui.formats import iso_time, key_fields
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Credential:
             "name": info.name,
             "present": self.present,
             "source": self.source or None,
-            "display": self.display() or None,
+            **key_fields(self.display()),
             "pool_size": len(self.pool),
             "fingerprint": fingerprint(self.first) or None,
             "env_var": info.env_var,
@@ -207,9 +208,9 @@ class PreviousKey:
     def as_dict(self, provider_id: str) -> dict:
         return {
             "provider": provider_id,
-            "display": Credential(provider_id, "previous", (self.key,)).display(),
+            **key_fields(Credential(provider_id, "previous", (self.key,)).display()),
             "fingerprint": self.fingerprint,
-            "replaced_at": self.replaced_at,
+            "replaced_at": iso_time(self.replaced_at),
             "reason": self.reason,
         }
 

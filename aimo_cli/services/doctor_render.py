@@ -24,15 +24,45 @@ def summary_line(report) -> str:
 
 
 def write_junit(report, path: str) -> None:
-    from ..stores.fileio import atomic_write
     from pathlib import Path
 
-    atomic_write(Path(path), redact(C.to_junit(report.checks, strict=report.strict)), private_dir=False)
+    from ..errors import ConfigError
+    from ..stores.fileio import atomic_write
+
+    try:
+        atomic_write(Path(path), redact(C.to_junit(report.checks, strict=report.strict)), private_dir=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the JUnit report to {path}: {exc.strerror or exc}", "Give a path in a folder that exists and that you can write to.") from None
 
 
-def render(out, report, *, json: bool = False, quiet: bool = False) -> None:
-    if json:
-        out.json(report.as_dict())
+def stopped(actx, exc: BaseException, *, strict: bool = False):
+    """The report of a doctor run that could not go on: what stopped it is its one failed check (`doctor.run`), with
+    that failure's exit class, so the exit code stays the failure's own. Said on stderr as an error too."""
+    from ..errors import AimoError, ExitStatus
+    from .doctor import DoctorReport
+
+    if isinstance(exc, AimoError):
+        message, hint, status = exc.message, exc.hint, exc.exit_status
+    else:
+        message, hint, status = f"unexpected {type(exc).__name__}: {exc}", "Rerun with --debug for a traceback, and report it if it persists.", ExitStatus.UNEXPECTED
+        if actx.options.debug:
+            import traceback
+
+            actx.out.stderr.write(redact("".join(traceback.format_exception(exc))))
+    actx.out.error(message, hint)
+    report = DoctorReport(strict=strict)
+    report.checks.append(C.check("doctor.run", C.FAIL, f"the doctor stopped: {message}", hint, group="local", exit_class=status))
+    report.notes.append("The doctor stopped before its checks ran; fix the failure above and run it again.")
+    return report
+
+
+def render(out, report, *, fmt: str = "auto", quiet: bool = False) -> None:
+    """The report in `fmt` (ui/formats.py: json, yaml, csv — one row per check), else a tree / plain text."""
+    if fmt != "auto":
+        from ..ui.formats import emit
+
+        data = report.as_dict()
+        emit(out, fmt, data, rows=data["checks"])
         return
     if quiet:
         for c in report.checks:

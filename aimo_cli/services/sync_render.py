@@ -1,4 +1,4 @@
-"""Rendering of sync results for one site or a fleet (tables on a TTY, plain when piped, JSON on request)."""
+"""Rendering of sync results for one site or a fleet (tables on a TTY, plain when piped, json/yaml/csv on request)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,48 @@ from .fleet import SiteOutcome, fleet_exit_code
 _SHOW_ALWAYS = {"stored", "rejected", "unreachable", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run", "cleared"}
 
 
-def render(actx, outcomes: list[SiteOutcome], *, json: bool, title: str) -> int:
-    """Show the results; return the fleet's exit code (`fleet_exit_code`: the most severe site wins)."""
+def document(outcomes: list[SiteOutcome]) -> dict:
+    """The JSON payload of a fleet run (docs/json.md `sync`): one entry per site, a failed site as its error."""
+    return {
+        "sites": [
+            (o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": int(o.code)}) for o in outcomes
+        ],
+        "exit_code": int(fleet_exit_code(outcomes)),
+    }
+
+
+def csv_rows(doc: dict) -> list[dict]:
+    """One CSV row per site and provider (a failed site: one row with its error)."""
+    rows = []
+    for s in doc["sites"]:
+        if "providers" not in s:
+            rows.append({"site": s["site"], "provider": None, "status": None, "action": None, "outcome": "error", "reason": s["error"], "source": None, "exit_code": s["exit_code"]})
+            continue
+        for p in s["providers"]:
+            rows.append({"site": s["site"], **p, "exit_code": s["exit_code"]})
+    return rows
+
+
+def render(actx, outcomes: list[SiteOutcome], *, fmt: str = "auto", title: str, extra: dict | None = None) -> int:
+    """Show the results in `fmt` (ui/formats.py); return the fleet's exit code (`fleet_exit_code`: the most severe site
+    wins). `extra` adds fields to the machine document (e.g. the rotated key)."""
+    from ..ui.formats import emit
+
     out = actx.out
-    codes = [int(o.code) for o in outcomes]
     overall = int(fleet_exit_code(outcomes))
-    if json:
-        out.json(
-            {
-                "sites": [
-                    (o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": codes[i]}) for i, o in enumerate(outcomes)
-                ],
-                "exit_code": overall,
-            }
-        )
+    if fmt != "auto":
+        doc = {**(extra or {}), **document(outcomes)}
+        emit(out, fmt, doc, rows=csv_rows(doc), columns=CSV_COLUMNS)
         return overall
+    _human(out, outcomes, title)
+    return overall
+
+
+CSV_COLUMNS = ["site", "provider", "status", "action", "outcome", "reason", "source", "exit_code"]
+
+
+def _human(out, outcomes: list[SiteOutcome], title: str) -> None:
+    codes = [int(o.code) for o in outcomes]
     for o in outcomes:
         if not o.ok:
             continue
@@ -51,7 +78,6 @@ def render(actx, outcomes: list[SiteOutcome], *, json: bool, title: str) -> int:
     retry = [o.site for o in outcomes if retry_can_help(o.exit_status)]
     if retry:
         out.info("Retry: " + " ".join(retry))
-    return overall
 
 
 def _summary(res) -> str:

@@ -41,7 +41,11 @@ class VerifyOutcome:
         return {REJECTED: ExitStatus.AUTH, MISSING: ExitStatus.AUTH, UNREACHABLE: ExitStatus.REMOTE}.get(self.status, ExitStatus.OK)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        from ..ui.formats import key_fields
+
+        out = asdict(self)
+        out.update(key_fields(out.pop("display")))
+        return out
 
 
 class VerifyStore:

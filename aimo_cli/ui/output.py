@@ -1,8 +1,8 @@
 """Output helpers. Every line aimo prints goes through `redact` first, then the output sanitiser (`ui.sanitize`).
 
 On a terminal, tables are drawn with Rich (imported only then) from `Text` objects, so data is never read as Rich
-markup; piped output is plain, tab-free aligned text that scripts can read, and `--json` is always available for
-machines (lossless: JSON escapes what a terminal would act on). No string from a site, a provider or another plugin
+markup; piped output is plain, tab-free aligned text that scripts can read, and `--format json|yaml|csv` (ui/formats.py) is
+there for machines (lossless: JSON escapes what a terminal would act on). No string from a site, a provider or another plugin
 reaches the terminal with its control characters or escape sequences active (docs/security.md).
 """
 
@@ -78,18 +78,16 @@ class Output:
     def json(self, data: Any) -> None:
         self.stdout.write(json_safe(redact(json.dumps(data, indent=2, ensure_ascii=False, default=str))) + "\n")
 
-    def table(self, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None, fmt: str = "auto") -> None:
+    def yaml(self, data: Any) -> None:
+        from .formats import dump_yaml
+
+        self.stdout.write(redact(dump_yaml(data)))
+
+    def table(self, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+        """Human output (machine formats: ui/formats.py): a Rich table on a terminal, aligned plain text otherwise."""
         rows = [[plain(redact("" if c is None else str(c))) for c in row] for row in rows]
         title = plain(redact(title)) if title else title
-        if fmt == "csv":
-            import csv
-
-            writer = csv.writer(self.stdout, lineterminator="\n")
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow(row)
-            return
-        if fmt == "auto" and self.rich_ok:
+        if self.rich_ok:
             from rich.console import Console
             from rich.table import Table
             from rich.text import Text

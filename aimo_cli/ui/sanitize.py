@@ -41,6 +41,11 @@ def is_clean(text: str) -> bool:
     return not _UNSAFE_LINES.search(text)
 
 
+def is_inert(text: str) -> bool:
+    """Nothing in `text` a terminal would act on (line breaks and tabs allowed)."""
+    return not _UNSAFE.search(text)
+
+
 def json_safe(dumped: str) -> str:
     """A JSON document with C1 controls, DEL and bidi characters written as `\\uXXXX` (same value, inert on a terminal).
 
