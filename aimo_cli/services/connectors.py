@@ -30,6 +30,8 @@ class ConnectorRow:
 
         out = asdict(self)
         out.update(key_fields(out.pop("local"), "local_"))
+        if self.key_source == "-":  # the table's placeholder: the setting is not registered, there is no source
+            out.update(key_source=None)
         return out
 
 

@@ -348,7 +348,7 @@ COMMANDS: dict[str, dict] = {
                         "provider": f(S, "provider id"),
                         "name": f(S, "display name"),
                         "registered_by": f(S, "aimo, plugin, core, none, or the manager that did"),
-                        "key_source": f(S, "where the site reads the key (option, env, constant, none, …)"),
+                        "key_source": f(S, "where the site reads the key (database, env, constant, none, …); null: the setting is not registered", null=True),
                         "state": f(S, "local vs site (in sync, local changed, conflict, both empty, …)"),
                         "wordpress": f(S, "WordPress's own state: Connected, Set up, not checked, unknown"),
                         "reason": f(S, "why"),
