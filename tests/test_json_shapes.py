@@ -149,6 +149,16 @@ def test_local_commands_match_their_shapes(fake, tmp_path, monkeypatch):
     (wp / "wp-load.php").write_text("<?php\n")
     assert checked("bridge install", ["bridge", "install", "--wp-path", str(wp)])["previous_version"] is None
     assert checked("completion install", ["completion", "install", "bash"])["result"] == "installed"
+    # --dry-run: the same shapes, saying so, and nothing written
+    doc = checked("keys set", ["keys", "set", "groq", "--stdin", "--dry-run"], stdin=g1)
+    assert doc["dry_run"] is True and doc["changed"] is True and doc["key"]["last4"] == g1[-4:]
+    assert checked("keys get", ["keys", "get", "groq"])["key"]["last4"] == g2[-4:]
+    doc = checked("keys set", ["keys", "set", "groq", "--stdin"], stdin=g2)  # the key already stored: a no-op
+    assert doc["changed"] is False and doc["dry_run"] is False
+    assert checked("keys rm", ["keys", "rm", "groq", "--dry-run"])["dry_run"] is True and checked("keys list", ["keys", "list"])["keys"]
+    assert checked("bridge install", ["bridge", "install", "--wp-path", str(wp), "--dry-run"])["dry_run"] is True
+    doc = checked("completion install", ["completion", "install", "zsh", "--dry-run"])
+    assert doc["result"] == "would install" and doc["dry_run"] is True
     assert COVERED >= LOCAL, LOCAL - COVERED
 
 
@@ -168,6 +178,8 @@ def test_site_commands_match_their_shapes(cli_site):
     assert checked("sync status", ["sync", "status", "local"])["exit_code"] == 0
     assert checked("sync push", ["sync", "push", "local"])["exit_code"] == 0
     assert checked("sync pull", ["sync", "pull", "local"])["exit_code"] == 0
+    doc = checked("mode", ["mode", "observe", "local", "--dry-run"])
+    assert doc == {"schema_version": SCHEMA_VERSION, "site": "local", "previous": "managed", "mode": "observe", "demoted": [], "changed": True, "dry_run": True}
     assert checked("mode", ["mode", "observe", "local"])["previous"] == "managed"
     assert checked("connectors takeover", ["connectors", "takeover", "local"])["mode_change"]["mode"] == "managed"
     checked("keys verify", ["keys", "verify", "groq"])
