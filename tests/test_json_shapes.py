@@ -173,7 +173,7 @@ def test_site_commands_match_their_shapes(cli_site):
     assert view["mode"] == "observe" and {c["provider"]: c for c in view["connectors"]}["groq"]["local_last4"] == groq[-4:]
     assert checked("mode", ["mode", "local"])["mode"] == "observe"
     doc = checked("connectors enable", ["connectors", "enable", "local"])
-    assert doc["mode_change"] == {"site": "local", "previous": "observe", "mode": "managed", "demoted": []}  # issue 16: it was missing
+    assert doc["mode_change"] == {"site": "local", "previous": "observe", "mode": "managed", "demoted": [], "changed": True, "dry_run": False}  # issue 16: it was missing
     assert {p["provider"]: p for p in doc["sites"][0]["providers"]}["groq"]["outcome"] == "stored"
     assert checked("sync status", ["sync", "status", "local"])["exit_code"] == 0
     assert checked("sync push", ["sync", "push", "local"])["exit_code"] == 0
