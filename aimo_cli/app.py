@@ -78,6 +78,9 @@ def build_app() -> typer.Typer:
     from .commands import log as log_cmd
 
     app.command("log", short_help="Who changed which key, when: sites' logs and aimo's own.")(log_cmd.log)
+    from .commands import report as report_cmd
+
+    app.add_typer(report_cmd.app, name="report", short_help="Merge the reports of a fleet split with --shard.")
     return app
 
 

@@ -58,6 +58,8 @@ foreach ($wpdb->get_col("SELECT option_name FROM {$wpdb->options} WHERE option_n
     delete_transient(substr($n, strlen('_transient_')));
 }
 wp_clear_scheduled_hook('aimo_bridge_warm_models');
+delete_option('aimo_bridge_cache');
+wp_clear_scheduled_hook('aimo_bridge_refresh_models');
 """
 
 _RESTORE_PHP = r"""

@@ -105,7 +105,7 @@ def test_unusual_finish_reasons_are_tolerated(bridge):
     assert out == {"text": "done"}
 
 
-def test_ollama_url_is_the_credential_and_cooldown_when_down(bridge):
+def test_ollama_url_is_the_credential_and_failure_cached_when_down(bridge):
     bridge.managed()
     bridge.store_key("ollama", bridge.fake.base_url("ollama"))
     out = generate(bridge, "ollama", "Hi local")
@@ -115,16 +115,17 @@ def test_ollama_url_is_the_credential_and_cooldown_when_down(bridge):
     status = bridge.status(check=True)
     ollama = bridge.connector(status, "ollama")
     assert ollama["connected"] is True and ollama["base_url"] == bridge.fake.base_url("ollama")
+    assert ollama["unreachable_since"] is None
 
     bridge.fake.down("ollama")
-    bridge.php("delete_transient('aimo_bridge_connected'); global $wpdb; $wpdb->query(\"DELETE FROM {$wpdb->options} WHERE option_name LIKE '%aimo_bridge_models_%'\");")
+    bridge.php("delete_option('aimo_bridge_cache');")
     configured = bridge.php_json("echo json_encode(WordPress\\AiClient\\AiClient::defaultRegistry()->isProviderConfigured('ollama'));")
     assert configured is False
-    assert bridge.option("_transient_aimo_bridge_ollama_cooldown") is not None
+    assert bridge.connector(bridge.status(), "ollama")["unreachable_since"]
     bridge.fake.clear()
     bridge.fake.down("ollama")
     configured = bridge.php_json("echo json_encode(WordPress\\AiClient\\AiClient::defaultRegistry()->isProviderConfigured('ollama'));")
-    assert configured is False and bridge.fake.requests_for("ollama") == []  # cooling down: no call at all
+    assert configured is False and bridge.fake.requests_for("ollama") == []  # the failure is cached: no call at all
 
 
 def test_models_route_and_preference_filters(bridge):

@@ -21,6 +21,7 @@ STATUS_KEYS = {
 CONNECTOR_KEYS = {
     "id", "name", "type", "registered_by", "manager", "provider_registered", "setting_name", "key_source", "fingerprint",
     "mask_tail", "connected", "connected_reason", "checked_at", "base_url", "base_url_source", "registrant", "served_by", "ollama_host", "page",
+    "unreachable_since",
 }
 
 

@@ -21,9 +21,9 @@ def _populate(bridge):
     assert bridge.api("POST", "/aimo/v1/credentials", {"groq": groq}).json()["results"]["groq"]["status"] == "stored"
     bridge.store_key("xai", "xai-test-set-elsewhere-0001")  # not created by the bridge
     bridge.set_options(aimo_connectors_models={"text": "groq:qwen/qwen3-32b", "image": ""})
-    bridge.status(check=True)  # transients + cron
+    bridge.status(check=True)  # the model-list cache + cron
     state = bridge.php_json(STATE)
-    assert state["cron"] and "aimo_connectors_mode" in state["options"] and any("aimo_bridge_models_" in o for o in state["options"])
+    assert state["cron"] and "aimo_connectors_mode" in state["options"] and "aimo_bridge_cache" in state["options"]
     return groq
 
 

@@ -13,6 +13,9 @@ from ..errors import UsageError
 # The one definition of the output options (every command that reads or changes state takes both; ui/formats.py renders)
 JSON_OPT = typer.Option(False, "--json", help="Print JSON (the same as --format json).")
 FORMAT_OPT = typer.Option(None, "--format", help="Output format: table, json, yaml or csv (docs/json.md).", metavar="FORMAT")
+SHARD_OPT = typer.Option(
+    None, "--shard", help="Only share K of N of the selected sites (stable hash of the site name), e.g. 3/10 in a CI matrix.", metavar="K/N"
+)
 
 
 def app_ctx(ctx: typer.Context) -> AppContext:

@@ -8,7 +8,7 @@ import typer
 
 from ..ui.formats import emit
 from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
-from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
+from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format
 
 app = AimoTyper(short_help="See a site's Connectors; hand them to aimo or take them back.", help="List a site's connectors; enable, take over or stop aimo's management.", no_args_is_help=True)
 SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]")
@@ -168,6 +168,7 @@ def clear(
     all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do it without asking (for scripts; a terminal asks first)."),
     dry_run: bool = DRY_RUN_OPT,
+    shard: Optional[str] = SHARD_OPT,
     json: bool = JSON_OPT,
     fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
@@ -183,8 +184,8 @@ def clear(
     info = credentials.provider_info(provider)
     if not (sites_ or group or all_sites):
         raise UsageError("name the sites to clear, or use --group G or --all", f"e.g. aimo connectors clear {info.id} blog")
-    picked = site_profiles.once_per_wordpress(actx, fleet.select_sites(actx, sites_, group, all_sites))
-    if not dry_run:
+    picked = site_profiles.once_per_wordpress(actx, fleet.select_sites(actx, sites_, group, all_sites, shard))
+    if picked and not dry_run:  # a shard may hold none of them
         confirm(actx, f"Take the {info.name} key off {', '.join(s.name for s in picked)}? WordPress features using it stop working there.", yes, what=f"clearing {info.name}")
     outcomes = fleet.run_fleet(actx, picked, lambda s: sync.clear_site(actx, s, [info.id], dry_run=dry_run), label="clear")
     code = sync_render.render(actx, outcomes, fmt=mode, title=f"clear {info.id}" + (" (dry run)" if dry_run else ""), extra={"dry_run": dry_run})

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
+from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format
 
 
 def doctor(
@@ -21,6 +21,7 @@ def doctor(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only failures (nothing when all is well): for cron."),
     jobs: int = typer.Option(8, "--jobs", "-j", help="Sites checked at once.", metavar="N", min=1, max=256),
     fmt: Optional[str] = FORMAT_OPT,
+    shard: Optional[str] = SHARD_OPT,
 ) -> None:
     """Check settings, keys, sites, bridge, connectors and features; exit 7 when a check fails.
 
@@ -38,7 +39,7 @@ def doctor(
     report = None
     if failure is None:
         try:
-            report = service.run(actx, names=sites, group=group, all_sites=all_sites, offline=offline, strict=strict, jobs=jobs)
+            report = service.run(actx, names=sites, group=group, all_sites=all_sites, offline=offline, strict=strict, jobs=jobs, shard=shard)
         except Exception as exc:  # noqa: BLE001 - whatever stopped the run is reported, below and in the files
             failure = exc
     if failure is not None:

@@ -8,7 +8,7 @@ import typer
 
 from ..ui.formats import emit
 from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
-from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format, read_secret
+from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format, read_secret
 from ._confirm import YES_OPT
 from ._providers import PROVIDER_HELP
 
@@ -382,6 +382,7 @@ def rotate(
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the local check of the new key."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm a rotation across every configured site (a terminal asks first)."),
     dry_run: bool = DRY_RUN_OPT,
+    shard: Optional[str] = SHARD_OPT,
     json: bool = JSON_OPT,
     fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
@@ -393,7 +394,7 @@ def rotate(
     actx = app_ctx(ctx)
     mode = output_format(json, fmt)
     info = credentials.provider_info(provider)
-    targets = fleet.select_sites(actx, sites, group, not sites and not group) if actx.settings().sites() else []
+    targets = fleet.select_sites(actx, sites, group, not sites and not group, shard) if actx.settings().sites() else []
     targets = site_profiles.once_per_wordpress(actx, targets)
     if targets and not sites and not group and not dry_run:
         from ._confirm import confirm

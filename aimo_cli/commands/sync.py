@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ._cli import AimoTyper
-from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
+from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format
 
 app = AimoTyper(short_help="Compare, push and pull keys between aimo and sites.", help="Compare (status), push and pull connector keys, for one site or a fleet.", no_args_is_help=True)
 
@@ -20,12 +20,12 @@ DRY_OPT = typer.Option(False, "--dry-run", "-n", help="Print the plan; write not
 PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or remote.", metavar="SIDE")
 
 
-def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, fmt: str, title: str, writes: bool = False, dry_run: bool | None = None) -> None:
+def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, fmt: str, title: str, writes: bool = False, dry_run: bool | None = None, shard: Optional[str] = None) -> None:
     from ..services import fleet, sync_render
     from ..services import sites as site_profiles
 
     actx = app_ctx(ctx)
-    picked = fleet.select_sites(actx, sites, group, all_sites)
+    picked = fleet.select_sites(actx, sites, group, all_sites, shard)
     if writes:
         picked = site_profiles.once_per_wordpress(actx, picked)
     outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title)
@@ -40,6 +40,7 @@ def status(
     all_sites: bool = ALL_OPT,
     provider: Optional[List[str]] = PROVIDER_OPT,
     jobs: int = JOBS_OPT,
+    shard: Optional[str] = SHARD_OPT,
     json: bool = JSON_OPT,
     fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
@@ -49,7 +50,7 @@ def status(
     actx = app_ctx(ctx)
     mode = output_format(json, fmt)
     sync.pick_providers(provider)
-    _run(ctx, lambda site: sync.status_site(actx, site, provider), sites, group, all_sites, jobs, mode, "sync status")
+    _run(ctx, lambda site: sync.status_site(actx, site, provider), sites, group, all_sites, jobs, mode, "sync status", shard=shard)
 
 
 @app.command("push", short_help="Push changed local keys to sites, verified and read back.")
@@ -66,6 +67,7 @@ def push(
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the local check of each key with its provider."),
     from_env: bool = typer.Option(False, "--from-env", help="Also send keys that come from environment variables (GROQ_API_KEY, …)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Confirm --prefer local at first contact (replacing site keys aimo never saw)."),
+    shard: Optional[str] = SHARD_OPT,
     json: bool = JSON_OPT,
     fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
@@ -81,7 +83,7 @@ def push(
     job = lambda site: sync.push_site(  # noqa: E731
         actx, site, provider, prefer=prefer, force=force, dry_run=dry_run, verifier=verifier, from_env=from_env, confirmed=confirmed
     )
-    _run(ctx, job, sites, group, all_sites, jobs, mode, "sync push", writes=True, dry_run=dry_run)
+    _run(ctx, job, sites, group, all_sites, jobs, mode, "sync push", writes=True, dry_run=dry_run, shard=shard)
 
 
 def confirm_prefer_local(actx, prefer, yes: bool, dry_run: bool = False) -> bool:
@@ -109,6 +111,7 @@ def pull(
     provider: Optional[List[str]] = PROVIDER_OPT,
     dry_run: bool = DRY_OPT,
     prefer: Optional[str] = PREFER_OPT,
+    shard: Optional[str] = SHARD_OPT,
     json: bool = JSON_OPT,
     fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
@@ -119,4 +122,4 @@ def pull(
     mode = output_format(json, fmt)
     sync.pick_providers(provider)
     sync.check_prefer(prefer)
-    _run(ctx, lambda site: sync.pull_site(actx, site, provider, prefer=prefer, dry_run=dry_run), sites, group, all_sites, 1, mode, "sync pull", writes=True, dry_run=dry_run)
+    _run(ctx, lambda site: sync.pull_site(actx, site, provider, prefer=prefer, dry_run=dry_run), sites, group, all_sites, 1, mode, "sync pull", writes=True, dry_run=dry_run, shard=shard)

@@ -11,8 +11,8 @@ thread pool of their own.
 
 WordPress request budget per site (counted with `WordPressClient.request_count`):
   1. GET /wp/v2/users/me?context=edit     reachable, credentials (401), manage_options
-  2. GET /aimo/v1/status[?check=1]        everything else (versions, AI support, mode, managers, connectors,
-                                          approval, model preferences, sampling rules); check=1 unless --offline
+  2. GET /aimo/v1/status[?check=fresh]    everything else (versions, AI support, mode, managers, connectors,
+                                          approval, model preferences, sampling rules); live checks unless --offline
   without the bridge, and not --offline:
   3. GET /wp/v2/plugins?search=aimo       installed-but-inactive vs not installed
   4. GET /wp/v2/settings                  the connector keys core exposes (masks), for the sync comparison
@@ -561,7 +561,7 @@ def _gather_site(ctx, client, f: SiteFacts, catalog) -> None:
     try:
         from ..wordpress import bridge as bridge_api
 
-        f.status = bridge_api.status(client, check=f.live, require_compatible=False)  # an incompatible bridge is a check
+        f.status = bridge_api.status(client, check="fresh" if f.live else False, require_compatible=False)  # the doctor asks what holds now  # an incompatible bridge is a check
     except RemoteError as exc:
         if getattr(exc, "status", None) == 404 or type(exc).__name__ == "BridgeMissing":
             f.bridge_missing = True
@@ -667,20 +667,23 @@ def site_checks(ctx, site: SiteConfig, *, offline: bool, catalog=None, groups: I
 # -- the whole run -----------------------------------------------------------------------------------------------------
 
 
-def select(ctx, names: list[str] | None, group: str | None, all_sites: bool) -> list[SiteConfig]:
+def select(ctx, names: list[str] | None, group: str | None, all_sites: bool, shard: str | None = None) -> list[SiteConfig]:
     """The sites to check; none when nothing is configured and none was asked for."""
     from .fleet import select_sites
 
     if not names and not group and not all_sites and not ctx.settings().sites():
         return []
-    return select_sites(ctx, names, group, all_sites)
+    return select_sites(ctx, names, group, all_sites, shard)
 
 
-def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_sites: bool = False, offline: bool = False, strict: bool = False, jobs: int = 8) -> DoctorReport:
+def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_sites: bool = False, offline: bool = False, strict: bool = False, jobs: int = 8, shard: str | None = None) -> DoctorReport:
     from .fleet import run_fleet
 
+    from .shard import parse
+
     report = DoctorReport(strict=strict)
-    sites = select(ctx, names, group, all_sites) if _settings_valid(ctx) else []
+    parse(shard)  # a bad --shard is a usage error even when no site is configured
+    sites = select(ctx, names, group, all_sites, shard) if _settings_valid(ctx) else []
     with ThreadPoolExecutor(max_workers=1) as pool:  # the local facts (key verifications) while the sites are checked
         local = pool.submit(gather_local, ctx, offline=offline)
         outcomes = run_fleet(ctx, sites, lambda site: site_checks(ctx, site, offline=offline), jobs=jobs, label="doctor") if sites else []
@@ -688,6 +691,9 @@ def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_si
     report.checks += run_registry(facts, "local")
     if facts.settings is None:
         report.notes.append("The settings file is invalid: site checks were not run.")
+        return report
+    if not sites and shard:
+        report.notes.append(f"Shard {shard} holds none of the selected sites: only local checks ran.")
         return report
     if not sites:
         report.notes.append("No WordPress site is configured: only local checks ran. Add one: aimo site add NAME URL --user USER")

@@ -62,7 +62,12 @@ def unknown_site(name: str, sites) -> UsageError:
     return UsageError(f"no site named {name!r} (configured: {known})", did_you_mean(name, sites) + "See aimo site list, or add it: aimo site add NAME URL --user USER")
 
 
-def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: bool) -> list[SiteConfig]:
+def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: bool, shard: str | None = None) -> list[SiteConfig]:
+    """The sites named, of a group, or all; with `shard` ('K/N'), only this machine's share of them (services/shard.py)."""
+    from . import shard as sharding
+
+    part = sharding.parse(shard)  # a bad --shard is reported before anything else
+
     settings = ctx.settings()
     sites = settings.sites()
     picked: list[SiteConfig] = []
@@ -83,7 +88,7 @@ def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: boo
         picked = [get_site(ctx, n) for n in dict.fromkeys(names)]
     else:
         picked = [get_site(ctx, None)]
-    return picked
+    return sharding.select(picked, part)
 
 
 def run_fleet(ctx, sites: list[SiteConfig], job: Callable[[SiteConfig], Any], *, jobs: int = DEFAULT_JOBS, label: str = "sites") -> list[SiteOutcome]:

@@ -61,8 +61,25 @@ class FileBackend:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._kept: tuple[tuple, dict[str, str]] | None = None  # parsed once until the file changes (a fleet reads it per site)
+
+    def _load(self) -> dict[str, str]:
+        try:
+            st = self.path.stat()
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        kept = self._kept
+        if stamp is not None and kept is not None and kept[0] == stamp:
+            return kept[1]
+        data = self._parse()
+        self._kept = (stamp, data) if stamp is not None else None
+        return data
 
     def _read(self) -> dict[str, str]:
+        return dict(self._load())
+
+    def _parse(self) -> dict[str, str]:
         try:
             raw = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -81,7 +98,7 @@ class FileBackend:
         return data
 
     def get(self, entry: str) -> str | None:
-        return self._read().get(entry)
+        return self._load().get(entry)
 
     def set(self, entry: str, value: str) -> None:
         with locked(self.path):

@@ -1,7 +1,9 @@
 """The settings file (aimo.toml): sites, providers, WordPress model preferences. Never a secret.
 
-Edited through tomlkit so the admin's comments and ordering survive; written atomically (0600) under a lock so two
-aimo processes cannot interleave. A malformed file is reported with file, line and column (exit 3) and left untouched.
+Read with the stdlib tomllib (fast), once per command: a store keeps the parsed file until the file changes (size,
+mtime, inode). Edited through tomlkit so the admin's comments and ordering survive; written atomically (0600) under a
+lock so two aimo processes cannot interleave. A malformed file is reported with file, line and column (exit 3) and
+left untouched.
 
 Layout:
     default_site = "blog"
@@ -60,12 +62,25 @@ def _parse(path: Path, text: str):
         ) from None
 
 
-class Settings:
-    """A typed, validating view over the TOML document."""
+def _parse_fast(path: Path, text: str) -> dict:
+    """The document as plain data (tomllib). On a syntax error tomlkit re-parses it for the same message as edits give."""
+    import tomllib
 
-    def __init__(self, path: Path, doc) -> None:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        _parse(path, text)  # raises ConfigError with line and column when tomlkit agrees (it nearly always does)
+        raise ConfigError(f"{path}: the settings file is not valid TOML ({exc})", f"Fix {path} (aimo left the file untouched).") from None
+
+
+class Settings:
+    """A typed, validating view over the TOML document (tomlkit's when editing, plain data when only reading)."""
+
+    def __init__(self, path: Path, doc, *, frozen: bool = False) -> None:
         self.path = path
         self.doc = doc
+        self._frozen = frozen  # read-only view: derived values may be kept
+        self._sites: dict[str, SiteConfig] | None = None
 
     # -- reading -------------------------------------------------------------------------------------------------
     def _table(self, *keys: str) -> dict:
@@ -101,6 +116,8 @@ class Settings:
         return str(value) if value else None
 
     def sites(self) -> dict[str, SiteConfig]:
+        if self._sites is not None:
+            return dict(self._sites)
         out: dict[str, SiteConfig] = {}
         for name, table in self._table("sites").items():
             where = f"sites.{name}"
@@ -116,6 +133,9 @@ class Settings:
                 ca_bundle=self._str(table, "ca_bundle", where),
                 extra={k: v for k, v in table.items() if k not in known},
             )
+        if self._frozen:
+            self._sites = out
+            return dict(out)
         return out
 
     def groups(self) -> dict[str, list[str]]:
@@ -164,6 +184,7 @@ class Settings:
 class SettingsStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._loaded: tuple[tuple, Settings] | None = None
 
     def _read_text(self) -> str:
         try:
@@ -175,8 +196,21 @@ class SettingsStore:
         except OSError as exc:
             raise ConfigError(f"cannot read the settings file {self.path}: {exc.strerror}", "Check its permissions.") from None
 
+    def _stamp(self) -> tuple:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return ()
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
     def load(self) -> Settings:
-        return Settings(self.path, _parse(self.path, self._read_text()))
+        """A read-only view, parsed once per command: kept until the file changes on disk."""
+        stamp = self._stamp()
+        if stamp and self._loaded is not None and self._loaded[0] == stamp:
+            return self._loaded[1]
+        settings = Settings(self.path, _parse_fast(self.path, self._read_text()), frozen=True)
+        self._loaded = (stamp, settings) if stamp else None
+        return settings
 
     @contextlib.contextmanager
     def edit(self, *, scope: tuple[tuple[str, ...], ...] | None = None) -> Iterator[Settings]:
@@ -195,6 +229,7 @@ class SettingsStore:
             yield settings
             settings.validate()
             atomic_write(self.path, checked_render(self.path, before_text, settings.doc, scope))
+            self._loaded = None
 
 
 def _plain(text: str) -> dict:

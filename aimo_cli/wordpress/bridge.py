@@ -502,10 +502,12 @@ def _object(client, data: Any, what: str) -> dict:
     return data
 
 
-def status(client, check: bool = False, *, require_compatible: bool = True) -> BridgeStatus:
-    """The bridge's status report; `check` runs live key checks (one /models call per keyed provider).
+def status(client, check: bool | str = False, *, require_compatible: bool = True) -> BridgeStatus:
+    """The bridge's status report. `check`: True checks every keyed provider through the bridge's model-list cache
+    (calls only for lists not cached or past their time, all at once); "fresh" asks every provider live.
     An incompatible bridge raises BridgeIncompatible unless `require_compatible` is false (the doctor reports it)."""
-    report = _parse(BridgeStatus, _object(client, _call(client, "GET", "/status", params={"check": 1} if check else None), "/status"))
+    params = {"check": "fresh"} if check == "fresh" else ({"check": 1} if check else None)
+    report = _parse(BridgeStatus, _object(client, _call(client, "GET", "/status", params=params), "/status"))
     return report.check_compatible(str(client.site)) if require_compatible else report
 
 

@@ -21,6 +21,7 @@ define( 'AIMO_BRIDGE_FILE', __FILE__ );
 define( 'AIMO_BRIDGE_DIR', __DIR__ );
 
 require_once __DIR__ . '/includes/common.php';
+require_once __DIR__ . '/includes/cache.php';
 require_once __DIR__ . '/includes/managers.php';
 require_once __DIR__ . '/includes/coexist.php';
 require_once __DIR__ . '/includes/changelog.php';
@@ -45,6 +46,7 @@ function aimo_bridge_activate(): void {
  */
 function aimo_bridge_deactivate(): void {
 	wp_clear_scheduled_hook( AIMO_BRIDGE_CRON_WARM );
+	wp_clear_scheduled_hook( AIMO_BRIDGE_CRON_REFRESH );
 }
 
 aimo_bridge_boot();

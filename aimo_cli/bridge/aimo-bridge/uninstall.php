@@ -47,10 +47,12 @@ foreach ( array(
 	'aimo_uninstall_remove_keys',
 	'aimo_connectors_banner_dismissed',
 	'aimo_bridge_site_id',
+	'aimo_bridge_cache',
 ) as $aimo_option ) {
 	delete_option( $aimo_option );
 }
 
+// Caches of earlier bridges (one transient each; now all in the option aimo_bridge_cache).
 delete_transient( 'aimo_bridge_connected' );
 delete_transient( 'aimo_bridge_ollama_cooldown' );
 // Model lists are cached per provider, endpoint and key fingerprint: aimo_bridge_models_<md5>.
@@ -62,3 +64,4 @@ foreach ( $wpdb->get_col( $wpdb->prepare( "SELECT option_name FROM {$wpdb->optio
 $wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s", $aimo_timeouts ) );
 
 wp_clear_scheduled_hook( 'aimo_bridge_warm_models' );
+wp_clear_scheduled_hook( 'aimo_bridge_refresh_models' );

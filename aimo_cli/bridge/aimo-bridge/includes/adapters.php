@@ -184,8 +184,8 @@ function aimo_bridge_provider_class( string $id ): string {
 }
 
 /**
- * Lists a provider's models. Results are kept in a transient per provider, endpoint and key fingerprint
- * (warmed by WP-Cron), unless `$live` asks for a real call (key validation, status?check=1).
+ * Lists a provider's models. Results (and failures, briefly) are kept in the bridge's cache per provider, endpoint
+ * and key fingerprint (includes/cache.php), unless `$live` asks for a real call (key validation, status?check=fresh).
  */
 class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataDirectory {
 	use Aimo_Bridge_Guarded_Transport;
@@ -219,59 +219,117 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 		return $auth instanceof ApiKeyRequestAuthentication ? $auth->getApiKey() : '';
 	}
 
+	/**
+	 * The models of the provider for the current key: from the bridge's cache (includes/cache.php) unless `$live`;
+	 * a cached failure is answered as it is until WP-Cron retries it. Otherwise one live fetch, cached either way.
+	 */
 	protected function sendListModelsRequest(): array {
 		$id  = $this->provider_id;
 		$key = $this->credential();
-		if ( 'ollama' === $id && ! self::$live && false !== get_transient( AIMO_BRIDGE_T_OLLAMA_COOLDOWN ) ) {
-			throw new RuntimeException( 'Ollama did not answer recently; waiting a few minutes before trying again.' );
-		}
-		$cache_key = AIMO_BRIDGE_T_MODELS_PREFIX . md5( $id . '|' . aimo_bridge_base_url( $id, 'ollama' === $id ? $key : null ) . '|' . hash( 'sha256', $key ) );
+		$ck  = aimo_bridge_cache_key( $id, $key );
 		if ( ! self::$live ) {
-			$rows = get_transient( $cache_key );
-			if ( is_array( $rows ) ) {
-				return $this->to_metadata_map( $rows );
+			$entry = aimo_bridge_cache_entry( $id, $ck );
+			if ( $entry ) {
+				if ( (int) $entry['until'] <= time() ) {
+					aimo_bridge_schedule_refresh(); // past its time: served as it is, refreshed in the background
+				}
+				if ( ! empty( $entry['ok'] ) ) {
+					return $this->to_metadata_map( (array) $entry['rows'] );
+				}
+				throw new RuntimeException( aimo_bridge_cached_failure_message( $entry ) ); // phpcs:ignore WordPress.Security.EscapeOutput.ExceptionNotEscaped -- an exception message for the AI Client and logs, not HTML output
 			}
 		}
+		$plan = $this->plan_for( $key );
+		$got  = array();
+		foreach ( $plan['requests'] as $name => $request ) { // one after another; the first failure ends it
+			try {
+				$got[ $name ] = $this->getHttpTransporter()->send( $request );
+				ResponseUtil::throwIfNotSuccessful( $got[ $name ] );
+			} catch ( Throwable $e ) {
+				$got[ $name ] = $e;
+				break;
+			}
+		}
+		$result = $this->take_warm_responses( $plan, $got );
+		if ( ! $result['connected'] ) {
+			throw $result['exception'];
+		}
+		return $this->to_metadata_map( $result['rows'] );
+	}
+
+	/** What a parallel warm-up sends for this provider (null without a key): key check first, then the list. */
+	public function warm_plan(): ?array {
 		try {
-			$this->check_key( $key );
-			$rows = $this->fetch_rows( $key );
-		} catch ( NetworkException $e ) {
-			if ( 'ollama' === $id ) {
-				set_transient( AIMO_BRIDGE_T_OLLAMA_COOLDOWN, time(), AIMO_BRIDGE_OLLAMA_COOLDOWN );
-			}
-			aimo_bridge_remember_connected( $id, false, $e->getMessage() );
-			throw $e;
-		} catch ( Exception $e ) {
-			aimo_bridge_remember_connected( $id, false, $e->getMessage() );
-			throw $e;
+			$key = $this->credential();
+		} catch ( Throwable $e ) {
+			return null;
 		}
-		if ( 'ollama' === $id ) {
-			delete_transient( AIMO_BRIDGE_T_OLLAMA_COOLDOWN );
-		}
-		set_transient( $cache_key, $rows, AIMO_BRIDGE_MODELS_TTL );
-		aimo_bridge_remember_connected( $id, true, '' );
-		return $this->to_metadata_map( $rows );
+		return '' === $key ? null : $this->plan_for( $key );
 	}
 
 	/**
-	 * Providers whose model list needs no key (OpenRouter, Hugging Face) name a key check in the manifest: a path
-	 * under the base URL or a URL of its own. Otherwise listing the models is the check.
+	 * What one check of this provider sends: the key check first, then the model list. Providers whose model list
+	 * needs no key (OpenRouter, Hugging Face) name a key check in the manifest: a path under the base URL or a URL of
+	 * its own. Otherwise listing the models is the check.
 	 */
-	private function check_key( string $key ): void {
-		$check = (string) aimo_bridge_provider( $this->provider_id )['key_check'];
+	private function plan_for( string $key ): array {
+		$requests = array();
+		$check    = (string) aimo_bridge_provider( $this->provider_id )['key_check'];
 		if ( str_starts_with( $check, '/' ) ) {
-			$request = $this->createRequest( HttpMethodEnum::GET(), ltrim( $check, '/' ) );
+			$requests['key'] = $this->getRequestAuthentication()->authenticateRequest( $this->createRequest( HttpMethodEnum::GET(), ltrim( $check, '/' ) ) );
 		} elseif ( '' !== $check ) {
-			$request = new Request( HttpMethodEnum::GET(), aimo_bridge_key_check_url( $this->provider_id ) );
-		} else {
-			return;
+			$requests['key'] = $this->getRequestAuthentication()->authenticateRequest( new Request( HttpMethodEnum::GET(), aimo_bridge_key_check_url( $this->provider_id ) ) );
 		}
-		$response = $this->getHttpTransporter()->send( $this->getRequestAuthentication()->authenticateRequest( $request ) );
-		ResponseUtil::throwIfNotSuccessful( $response );
+		$requests['models'] = $this->models_request( $key );
+		return array(
+			'ck'       => aimo_bridge_cache_key( $this->provider_id, $key ),
+			'key'      => $key,
+			'requests' => $requests,
+		);
 	}
 
-	/** @return list<array{id:string,name:string,image:bool}> */
-	private function fetch_rows( string $key ): array {
+	/**
+	 * Read the answers of a plan (responses or exceptions, by name), cache the list or the failure, remember the
+	 * connected state. A failure of a key that is not the site's (a candidate being validated) is not cached.
+	 *
+	 * @return array{connected: bool, reason: string, rows?: array, exception?: Throwable}
+	 */
+	public function take_warm_responses( array $plan, array $got ): array {
+		$id   = $this->provider_id;
+		$rows = array();
+		try {
+			foreach ( array_keys( $plan['requests'] ) as $name ) {
+				$response = $got[ $name ] ?? new NetworkException( 'no answer' );
+				if ( $response instanceof Throwable ) {
+					throw $response;
+				}
+				ResponseUtil::throwIfNotSuccessful( $response );
+				if ( 'models' === $name ) {
+					$rows = $this->rows_from( $response );
+				}
+			}
+		} catch ( Throwable $e ) {
+			$reason = aimo_bridge_error_reason( $e, $id, $plan['key'] );
+			if ( hash_equals( aimo_bridge_effective_key( $id )[0], $plan['key'] ) ) {
+				aimo_bridge_cache_store_failure( $id, $plan['ck'], $e, $reason );
+			}
+			aimo_bridge_remember_connected( $id, false, $reason );
+			return array(
+				'connected' => false,
+				'reason'    => $reason,
+				'exception' => $e,
+			);
+		}
+		aimo_bridge_cache_store_rows( $id, $plan['ck'], $rows );
+		aimo_bridge_remember_connected( $id, true, '' );
+		return array(
+			'connected' => true,
+			'reason'    => '',
+			'rows'      => $rows,
+		);
+	}
+
+	private function models_request( string $key ): Request {
 		$id      = $this->provider_id;
 		$headers = array();
 		if ( 'anthropic' === $id ) {
@@ -284,8 +342,12 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 		if ( 'ollama' !== $id ) { // Ollama's credential is its URL, not a bearer token.
 			$request = $this->getRequestAuthentication()->authenticateRequest( $request );
 		}
-		$response = $this->getHttpTransporter()->send( $request );
-		ResponseUtil::throwIfNotSuccessful( $response );
+		return $request;
+	}
+
+	/** @return list<array{id:string,name:string,image:bool}> */
+	private function rows_from( Response $response ): array {
+		$id   = $this->provider_id;
 		$data = $response->getData() ?? array();
 		$list = isset( $data['data'] ) && is_array( $data['data'] ) ? $data['data'] : ( isset( $data['models'] ) && is_array( $data['models'] ) ? $data['models'] : ( array_is_list( $data ) ? $data : null ) );
 		if ( ! is_array( $list ) ) {
@@ -328,7 +390,7 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 	}
 
 	protected function parseResponseToModelMetadataList( Response $response ): array {
-		return array_values( $this->to_metadata_map( $this->fetch_rows( $this->credential() ) ) );
+		return array_values( $this->to_metadata_map( $this->rows_from( $response ) ) );
 	}
 }
 

@@ -37,6 +37,15 @@ function aimo_bridge_connectors_page_data( $data ) {
 				aimo_bridge_setup_commands( $id )
 			);
 		}
+		$down = aimo_bridge_unreachable( $id ); // includes/cache.php
+		if ( null !== $down ) {
+			$connector['description'] = sprintf(
+				/* translators: 1: date and time (UTC), 2: the error. */
+				__( 'Unreachable since %1$s (%2$s). The aimo bridge retries in the background every few minutes; the page does not wait for it.', 'aimo-bridge' ),
+				str_replace( array( 'T', 'Z' ), array( ' ', ' UTC' ), $down['since'] ),
+				$down['reason']
+			);
+		}
 		$setup[ $id ] = aimo_bridge_setup_commands( $id ); // every connector we serve: "Set up" and "Edit" explain aimo
 		unset( $connector );
 	}

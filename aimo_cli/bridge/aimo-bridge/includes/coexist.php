@@ -488,11 +488,11 @@ function aimo_bridge_direct_key_check( string $id, string $key ): array {
 		$headers                                 = array();
 		$GLOBALS['aimo_bridge_ollama_candidate'] = $key;
 		$url                                     = aimo_bridge_url( 'ollama', 'models', $key );
-	} elseif ( 'openrouter' === $conf['key_check'] ) {
-		$url = aimo_bridge_url( $id, 'key' );
-	} elseif ( 'huggingface' === $conf['key_check'] ) {
+	} elseif ( str_starts_with( (string) $conf['key_check'], '/' ) ) { // the manifest's key check: a path under the base URL
+		$url = aimo_bridge_url( $id, (string) $conf['key_check'] );
+	} elseif ( '' !== (string) $conf['key_check'] ) { // or a URL of its own (Hugging Face's whoami)
 		require_once AIMO_BRIDGE_DIR . '/includes/adapters.php';
-		$url = aimo_bridge_huggingface_whoami_url();
+		$url = aimo_bridge_key_check_url( $id );
 	} else {
 		$url = aimo_bridge_url( $id, 'models' );
 	}

@@ -17,14 +17,10 @@ const AIMO_BRIDGE_OPT_TAKEN_OVER      = 'aimo_connectors_taken_over';
 const AIMO_BRIDGE_OPT_REMOVE_KEYS     = 'aimo_uninstall_remove_keys';
 const AIMO_BRIDGE_OPT_CREATED_KEYS    = 'aimo_connectors_created_keys';
 const AIMO_BRIDGE_OPT_ADDED_APPROVALS = 'aimo_connectors_added_approvals';
-const AIMO_BRIDGE_T_CONNECTED         = 'aimo_bridge_connected';
-const AIMO_BRIDGE_T_OLLAMA_COOLDOWN   = 'aimo_bridge_ollama_cooldown';
-const AIMO_BRIDGE_T_MODELS_PREFIX     = 'aimo_bridge_models_';
 const AIMO_BRIDGE_CRON_WARM           = 'aimo_bridge_warm_models';
 const AIMO_BRIDGE_MODES               = array( 'observe', 'managed', 'off' );
 const AIMO_BRIDGE_LOG_MAX             = 50;
 const AIMO_BRIDGE_MODELS_TTL          = 12 * HOUR_IN_SECONDS;
-const AIMO_BRIDGE_OLLAMA_COOLDOWN     = 3 * MINUTE_IN_SECONDS;
 
 /**
  * The bridge's plugin basename (aimo-bridge/aimo-bridge.php when installed normally).
@@ -270,20 +266,25 @@ function aimo_bridge_request_is_aimo(): bool {
 	return ! empty( $GLOBALS['aimo_bridge_writing'] );
 }
 
-/** Connected state from the last check, id => {connected, reason, checked_at}. */
+/** Connected state from the last check, id => {connected, reason, checked_at} (kept in the bridge's cache option). */
 function aimo_bridge_connected_cache(): array {
-	$cached = get_transient( AIMO_BRIDGE_T_CONNECTED );
-	return is_array( $cached ) ? $cached : array();
+	return aimo_bridge_cache()['connected'];
 }
 
 function aimo_bridge_remember_connected( string $id, ?bool $connected, string $reason ): void {
-	$cache        = aimo_bridge_connected_cache();
-	$cache[ $id ] = array(
-		'connected'  => $connected,
-		'reason'     => $reason,
-		'checked_at' => gmdate( 'Y-m-d\TH:i:s\Z' ),
+	$previous = aimo_bridge_connected_cache()[ $id ] ?? null;
+	if ( is_array( $previous ) && $previous['connected'] === $connected && $previous['reason'] === $reason && 'no key is set' === $reason ) {
+		return; // nothing new to write
+	}
+	aimo_bridge_cache_put(
+		'connected',
+		$id,
+		array(
+			'connected'  => $connected,
+			'reason'     => $reason,
+			'checked_at' => gmdate( 'Y-m-d\TH:i:s\Z' ),
+		)
 	);
-	set_transient( AIMO_BRIDGE_T_CONNECTED, $cache, DAY_IN_SECONDS );
 }
 
 /**
@@ -294,8 +295,10 @@ function aimo_bridge_boot(): void {
 	if ( 'off' === aimo_bridge_mode() ) {
 		return;
 	}
+	aimo_bridge_prime_options(); // includes/cache.php: one query instead of one per absent option
 	aimo_bridge_changelog_hooks();
 	if ( 'managed' === aimo_bridge_mode() ) {
 		aimo_bridge_managed_hooks();
+		aimo_bridge_cache_hooks();
 	}
 }

@@ -251,14 +251,7 @@ function aimo_bridge_schedule_warm(): void {
  * @return array id => {connected, reason}
  */
 function aimo_bridge_warm_models(): array {
-	$results = array();
-	foreach ( aimo_bridge_served_ids() as $id ) {
-		if ( '' === aimo_bridge_effective_key( $id )[0] ) {
-			continue;
-		}
-		$results[ $id ] = aimo_bridge_check_provider( $id );
-	}
-	return $results;
+	return aimo_bridge_warm_parallel( aimo_bridge_served_ids(), 'fresh' ); // all at once (includes/cache.php)
 }
 
 /**

@@ -21,12 +21,13 @@ function aimo_bridge_register_routes(): void {
 		'/status',
 		array(
 			'methods'             => 'GET',
-			'callback'            => static fn( WP_REST_Request $r ) => rest_ensure_response( aimo_bridge_status( (bool) $r['check'] ) ),
+			'callback'            => static fn( WP_REST_Request $r ) => rest_ensure_response( aimo_bridge_status( aimo_bridge_check_arg( $r['check'] ) ) ),
 			'permission_callback' => $admin,
 			'args'                => array(
-				'check' => array(
-					'type'    => 'boolean',
-					'default' => false,
+				'check' => array( // 1: checked through the model-list cache; fresh: every provider live
+					'type'    => 'string',
+					'enum'    => array( '', '0', '1', 'false', 'true', 'fresh' ),
+					'default' => '',
 				),
 			),
 		)

@@ -11,7 +11,12 @@ defined( 'ABSPATH' ) || exit;
 
 use WordPress\AiClient\AiClient;
 
-function aimo_bridge_status( bool $check = false ): array {
+/**
+ * @param bool|string $check false: the last known state; true/'1': check the providers, from the model-list cache
+ *                           where it holds an answer still in its time, the others live and all at once; 'fresh':
+ *                           every provider live (all at once).
+ */
+function aimo_bridge_status( $check = false ): array {
 	if ( ! function_exists( 'is_plugin_active' ) ) {
 		require_once ABSPATH . 'wp-admin/includes/plugin.php';
 	}
@@ -55,7 +60,7 @@ function aimo_bridge_site_id(): string {
 }
 
 /** Our providers (aimo's provider manifest), then any other AI connector registered on the site. */
-function aimo_bridge_connector_report( bool $check ): array {
+function aimo_bridge_connector_report( $check ): array {
 	$connectors = wp_get_connectors();
 	$ids        = array_keys( aimo_bridge_providers() );
 	foreach ( $connectors as $id => $connector ) {
@@ -63,7 +68,10 @@ function aimo_bridge_connector_report( bool $check ): array {
 			$ids[] = $id;
 		}
 	}
-	$ai     = aimo_bridge_ai_client_available() ? AiClient::defaultRegistry() : null;
+	$ai = aimo_bridge_ai_client_available() ? AiClient::defaultRegistry() : null;
+	if ( $check && $ai ) {
+		aimo_bridge_warm_parallel( aimo_bridge_served_ids(), 'fresh' === $check ? 'fresh' : 'due' ); // includes/cache.php
+	}
 	$cache  = aimo_bridge_connected_cache();
 	$report = array();
 	foreach ( $ids as $id ) {
@@ -132,8 +140,8 @@ function aimo_bridge_connector_report( bool $check ): array {
 					'reason'    => 'no key is set',
 				);
 				aimo_bridge_remember_connected( $id, false, $state['reason'] );
-			} else {
-				aimo_bridge_check_provider( $id );
+			} elseif ( ! $ours || ! aimo_bridge_has_cached_list( $id ) ) {
+				aimo_bridge_check_provider( $id ); // another plugin's provider (or no cached answer): live, on its own
 			}
 			$cache = aimo_bridge_connected_cache();
 		}
@@ -159,6 +167,7 @@ function aimo_bridge_connector_report( bool $check ): array {
 			'registrant'          => $registrant ? array_merge( $registrant, array( 'label' => aimo_bridge_plugin_label( $registrant ) ) ) : null,
 			'served_by'           => $serving,
 			'ollama_host'         => 'ollama' === $id ? aimo_bridge_ollama_plugin_host() : null,
+			'unreachable_since'   => $ours ? aimo_bridge_unreachable( $id )['since'] ?? null : null,
 			'page'                => null,
 		);
 	}

@@ -1,0 +1,86 @@
+"""A fleet past one machine: 10,000 stub sites in 10 shards (`--shard K/10`), each shard as one CI machine would run
+it, against one machine running a 1,000-site fleet. With one machine per shard the fleet is done when the slowest
+shard is: goal, that shard ≈ the 1,000-site run (≤ 1.3×), although every shard reads the 10,000-entry settings file.
+
+The shards run one after another here (this machine has 2 cores; ten at once would measure the cores, not aimo).
+Every site entry points at one threaded stub that answers the bridge's status route at once (tests/fleetstub.py).
+
+    .venv/bin/python benchmarks/shards.py [--sites 10000] [--shards 10] [--jobs 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _wp  # noqa: E402
+
+sys.path.insert(0, str(_wp.REPO))
+from tests.fleetstub import StubSites, fleet_toml  # noqa: E402
+
+GOAL = 1.3
+
+
+def fleet_env(url: str, names: list[str]) -> dict:
+    env = _wp.isolated_env()
+    cfg = Path(env["XDG_CONFIG_HOME"]) / "aimo" / "aimo.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(fleet_toml(url, names))
+    secrets = Path(env["XDG_DATA_HOME"]) / "aimo" / "secrets.json"
+    secrets.parent.mkdir(parents=True)
+    secrets.write_text(json.dumps({f"site/{n}": "stub stub stub stub stub stub" for n in names}))
+    os.chmod(secrets, 0o600)
+    return env
+
+
+def timed(env: dict, *args: str) -> tuple[float, int]:
+    t = time.perf_counter()
+    proc = _wp.aimo(env, *args)
+    elapsed = time.perf_counter() - t
+    data = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else {}
+    if proc.returncode not in (0, 7) or any(s.get("error") for s in data.get("sites", [])):
+        raise SystemExit(f"aimo {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-500:]}")
+    return elapsed, len(data.get("sites", []))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sites", type=int, default=10_000)
+    ap.add_argument("--shards", type=int, default=10)
+    ap.add_argument("--jobs", type=int, default=32)
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    names = [f"client-{i:05d}" for i in range(a.sites)]
+    per = a.sites // a.shards
+    with StubSites() as stub:
+        one_env = fleet_env(stub.url, names[:per])
+        all_env = fleet_env(stub.url, names)
+        one = []
+        shard_times: dict[int, list[float]] = {k: [] for k in range(1, a.shards + 1)}
+        counts: dict[int, int] = {}
+        for _ in range(a.runs):  # interleaved
+            one.append(timed(one_env, "sync", "status", "--all", "--jobs", str(a.jobs), "--json")[0])
+            for k in range(1, a.shards + 1):
+                t, n = timed(all_env, "sync", "status", "--all", "--shard", f"{k}/{a.shards}", "--jobs", str(a.jobs), "--json")
+                shard_times[k].append(t)
+                counts[k] = n
+    assert sum(counts.values()) == a.sites, counts
+    m_one = statistics.median(one)
+    per_shard = {k: statistics.median(v) for k, v in shard_times.items()}
+    slowest = max(per_shard.values())
+    print(f"one machine, {per} sites:              {m_one:.2f} s (median of {a.runs})")
+    print(f"{a.sites} sites in {a.shards} shards: sites per shard {min(counts.values())}-{max(counts.values())}; "
+          f"shard times {min(per_shard.values()):.2f}-{slowest:.2f} s")
+    print(f"the fleet on {a.shards} machines is done in {slowest:.2f} s: {slowest / m_one:.2f}x one machine's {per} sites (goal <= {GOAL}x); "
+          f"one machine alone would take ~{sum(per_shard.values()):.1f} s")
+    return 0 if slowest / m_one <= GOAL else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
