@@ -76,7 +76,7 @@ def _sample_status() -> dict:
     conn = {
         "id": "groq", "name": "Groq via aimo", "type": "ai_provider", "registered_by": "aimo", "manager": None, "provider_registered": True,
         "setting_name": "connectors_ai_groq_api_key", "key_source": "database", "fingerprint": "abc123", "mask_tail": "wxyz",
-        "connected": True, "connected_reason": "", "checked_at": "2026-11-24T10:00:00Z", "base_url": None, "base_url_source": "default",
+        "connected": True, "connected_reason": "", "checked_at": "2026-11-24T10:00:00Z", "unreachable_since": None, "base_url": None, "base_url_source": "default",
         "registrant": {"kind": "aimo", "file": "aimo-bridge/aimo-bridge.php", "name": "aimo bridge", "version": "0.1.0", "label": "aimo bridge 0.1.0"},
         "served_by": {"class": "Aimo_Bridge_Provider_Groq", "kind": "aimo", "plugin": "aimo-bridge/aimo-bridge.php", "name": "aimo bridge",
                       "version": "0.1.0", "gateway": False, "label": "aimo bridge 0.1.0"},

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from aimo_cli.core import checks as C
+from aimo_cli.core.exits import ExitStatus, exit_code, status_of
 from aimo_cli.errors import UsageError
 from aimo_cli.services import report
 
@@ -16,9 +17,7 @@ from aimo_cli.services import report
 def sync_report(*sites):
     """A `sync … --json` report: (name, exit_code) pairs."""
     rows = [{"site": n, "exit_code": c, **({"error": "boom"} if c else {})} for n, c in sites]
-    codes = [c for _, c in sites if c]
-    overall = 0 if not codes else (codes[0] if len(set(codes)) == 1 else max(codes))
-    return {"sites": rows, "exit_code": overall}
+    return {"sites": rows, "exit_code": int(exit_code(status_of(c) for _, c in sites))}  # what a fleet run writes
 
 
 def write(tmp_path, name, data):
@@ -33,7 +32,9 @@ def write(tmp_path, name, data):
         ([[("a", 0)], [("b", 0)], [("c", 0)]], 0),
         ([[("a", 0)], [("b", 7)], [("c", 0)]], 7),  # one drifting site anywhere → 7
         ([[("a", 5)], [("b", 5), ("c", 0)]], 5),  # all failures agree → their code
-        ([[("a", 4)], [("b", 5)], [("c", 7)]], 7),  # they disagree → the highest
+        ([[("a", 7)], [("b", 5)], [("c", 4)]], 4),  # they disagree → the most severe (core/exits.py): auth beats remote and drift
+        ([[("a", 7)], [("b", 1)]], 1),  # an aimo bug is never mistaken for drift
+        ([[("a", 3)], [("b", 6)]], 3),  # a site whose settings are invalid is never hidden behind a refusal
         ([[], [("b", 0)]], 0),  # an empty shard (no site hashed to it) is fine
     ],
 )
@@ -52,13 +53,13 @@ def doctor_report(checks, strict=False):
 LOCAL = [C.check("local.settings", C.OK, "valid"), C.check("local.backend", C.OK, "file")]
 
 
-def site_checks(name, status=C.OK, cid="site.reachable"):
-    return [C.check(cid, status, f"{name}: {status}", group=f"site {name}", site=name)]
+def site_checks(name, status=C.OK, cid="site.reachable", exit_class=None):
+    return [C.check(cid, status, f"{name}: {status}", group=f"site {name}", site=name, exit_class=exit_class)]
 
 
 def test_doctor_reports_merge_checks_once_and_recompute_the_code(tmp_path):
     a = write(tmp_path, "a.json", doctor_report(LOCAL + site_checks("a")))
-    b = write(tmp_path, "b.json", doctor_report(LOCAL + site_checks("b", C.FAIL, "site.credentials")))
+    b = write(tmp_path, "b.json", doctor_report(LOCAL + site_checks("b", C.FAIL, "site.credentials", ExitStatus.AUTH)))
     c = write(tmp_path, "c.json", doctor_report(LOCAL + site_checks("c", C.WARN)))
     merged = report.merge([a, b, c])
     ids = [(ch["group"], ch["id"]) for ch in merged.data["checks"]]
@@ -135,6 +136,7 @@ def test_cli_merge_writes_json_and_junit_and_exits_with_the_overall_code(tmp_pat
 def test_cli_shard_option_on_fleet_commands_is_checked(tmp_path):
     from .clihelper import run_cli
 
-    for args in (["sync", "status", "--all"], ["sync", "push", "--all"], ["sync", "pull", "--all"], ["doctor", "--all", "--offline"]):
+    for args in (["sync", "status", "--all"], ["sync", "push", "--all"], ["sync", "pull", "--all"], ["doctor", "--all", "--offline"],
+                 ["connectors", "clear", "openai", "--all", "--yes"]):
         r = run_cli([*args, "--shard", "4/3"])
         assert r.code == 2 and "--shard 4/3" in r.err, (args, r.text)

@@ -94,6 +94,8 @@ def overview(ctx, site: SiteConfig, *, check: bool = True) -> Overview:
                 wp_state = "Connected" if page.connected else ("Set up" if page.visible else "not on the page")
                 if connected is not None and connected != page.connected:
                     reason = f"live check: {'connected' if connected else 'not connected'}" + (f" ({reason})" if reason else "")
+            if c is not None and c.unreachable_since:  # the bridge's cached failure (retried in the background)
+                reason = f"unreachable since {c.unreachable_since}" + (f" ({reason})" if reason else "")
             served = c.served_by if c is not None else None
             if served is not None and served.label and served.kind != "aimo":
                 reason = f"served by {served.label}" + (f"; {reason}" if reason else "")

@@ -3,11 +3,12 @@
 Inputs are what the fleet commands write: the JSON of `aimo sync status|push|pull --json`, `aimo keys rotate --json`,
 `aimo connectors enable --json` and `aimo doctor --json`, and the JUnit XML of `aimo doctor --junit FILE`. Each file's
 kind is read from its content. The merged JSON has the same shape as one run's, and its exit code is the one a single
-run over all the sites would have had:
-  - sync-like reports: every site's result in shard order; exit 0 when all are 0, the common code when all failing
-    sites agree, else the highest (services/fleet.py's rule);
+run over all the sites would have had, decided by the one exit policy (core/exits.py: the most severe status wins):
+  - sync-like reports: every site's result in shard order; the code is the most severe of the sites' and the shards'
+    codes (a fleet run's rule, services/fleet.py);
   - doctor reports: every check (the local checks, which each shard ran on its own machine, once when they agree);
-    the exit code is recomputed from the checks (3 settings · 4 credentials · 6 refused · 7 any other failure).
+    the code is the most severe of the shards' codes (each is already its checks' most severe exit class) and of the
+    merged checks' own outcome (so --strict in any shard fails a warning in every shard).
 A JUnit merge keeps every testsuite (suites of the same name are joined, testcases identical but for their time kept
 once) and recounts
 the totals. A missing, empty or unreadable report, or fewer reports than --expect, is an error (exit 2): a shard that
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from ..core.exits import ExitCode, ExitStatus, exit_code, status_of
 from ..errors import UsageError
 
 
@@ -69,15 +71,13 @@ def _load(path: str) -> tuple[str, Any]:
 
 
 def _code(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 255 else 1
+    """A report's exit code; anything else (missing, not a number) counts as an aimo failure."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 255 else int(ExitCode.UNEXPECTED)
 
 
-def fleet_code(codes: list[int]) -> int:
-    """The fleet rule: 0 when all succeeded, the common code when the failures agree, else the highest."""
-    failed = [c for c in codes if c != 0]
-    if not failed:
-        return 0
-    return failed[0] if len(set(failed)) == 1 else max(failed)
+def worst_code(codes: list[int]) -> int:
+    """The most severe of exit codes, by the one exit policy (core/exits.py)."""
+    return int(exit_code(status_of(c) for c in codes))
 
 
 def merge_sync(reports: list[dict]) -> tuple[dict, int]:
@@ -86,8 +86,8 @@ def merge_sync(reports: list[dict]) -> tuple[dict, int]:
     for rep in reports:
         sites += rep["sites"]
         shard_codes.append(_code(rep.get("exit_code")))
-    site_codes = [_code(s.get("exit_code", 0)) if isinstance(s, dict) else 1 for s in sites]
-    code = fleet_code(site_codes + shard_codes)
+    site_codes = [_code(s.get("exit_code", 0)) if isinstance(s, dict) else _code(None) for s in sites]
+    code = worst_code(site_codes + shard_codes)
     return {"sites": sites, "exit_code": code, "shards": len(reports)}, code
 
 
@@ -119,10 +119,9 @@ def merge_doctor(reports: list[dict]) -> tuple[dict, int]:
         sites += [s for s in rep.get("sites") or [] if isinstance(s, str)]
         requests.update(rep.get("requests") or {})
         notes += [n for n in rep.get("notes") or [] if isinstance(n, str) and n not in notes]
-    code = C.exit_code(checks, strict)
-    # a shard that exited with a code its checks do not explain (a crash, a usage error) still counts
+    # each shard's code carries its failing checks' exit classes (not in the JSON); the merged checks add --strict
     shard_codes = [_code(r.get("exit_code")) for r in reports]
-    code = code or fleet_code(shard_codes)
+    code = worst_code(shard_codes + [int(C.exit_code(checks, strict))])
     data = {
         "exit_code": code,
         "strict": strict,
@@ -180,7 +179,8 @@ def merge_junit(roots: list[ET.Element]) -> tuple[str, int]:
     for k in ("tests", "failures", "errors", "skipped"):
         out.set(k, str(totals[k]))
     out.set("time", f"{totals['time']:.3f}")
-    code = 7 if totals["failures"] or totals["errors"] else 0
+    # JUnit alone cannot tell a check's exit class: a failure is "a check failed" (the JSON reports say more)
+    code = int(exit_code(ExitStatus.DRIFT if totals["failures"] or totals["errors"] else ExitStatus.OK))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(out, encoding="unicode") + "\n", code
 
 

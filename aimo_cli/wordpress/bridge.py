@@ -313,6 +313,7 @@ class Connector(_Contract):
     connected: bool | None = _f(_opt_bool, None)  # None: never checked
     connected_reason: str = _f(_str, "")
     checked_at: str | None = _f(_opt_str, None)  # when the bridge last checked it (ISO 8601, UTC)
+    unreachable_since: str | None = _f(_opt_str, None)  # the bridge's cached failure: unreachable since (ISO 8601, UTC)
     base_url: str | None = _f(_opt_str, None)
     base_url_source: str | None = _f(_opt_str, None)  # default | option (aimo bridge base-url) | constant (wp-config.php)
     registrant: PluginRef | None = _f(_opt(_obj(PluginRef)), None)  # who registered the connector
