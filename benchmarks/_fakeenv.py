@@ -18,7 +18,7 @@ from tests.fakeprovider import MANIFEST, PROVIDERS, FakeProviders  # noqa: E402
 
 def aimo_env(fake: FakeProviders) -> dict[str, str]:
     root = Path(tempfile.mkdtemp(prefix="aimo-bench-"))
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # an installed aimo has its .pyc files
     for name, var in (("config", "XDG_CONFIG_HOME"), ("data", "XDG_DATA_HOME"), ("state", "XDG_STATE_HOME"), ("cache", "XDG_CACHE_HOME")):
         (root / name).mkdir()
         env[var] = str(root / name)

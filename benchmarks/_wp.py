@@ -20,7 +20,9 @@ def site() -> dict:
 
 def isolated_env() -> dict:
     home = Path(tempfile.mkdtemp(prefix="aimo-bench-"))
-    env = dict(os.environ)
+    # PYTHONDONTWRITEBYTECODE is dropped: an installed aimo has its .pyc files; compiling every module on every run
+    # would measure the compiler (the first run writes them)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for name, var in (("c", "XDG_CONFIG_HOME"), ("d", "XDG_DATA_HOME"), ("s", "XDG_STATE_HOME"), ("k", "XDG_CACHE_HOME")):
         (home / name).mkdir()
         env[var] = str(home / name)

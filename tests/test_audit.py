@@ -66,3 +66,12 @@ def test_a_key_cleared_on_purpose_is_not_pushed_back_unasked():
     assert plan_push("groq", key, empty, cleared).action is Action.NONE
     assert plan_push("groq", key, empty, cleared, prefer="local").send == key
     assert plan_pull("groq", key, empty, cleared).action is Action.NONE
+
+
+def test_ago_reads_only_iso_utc_times():
+    now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    assert audit.ago("2023-11-14T22:13:00Z", now) == "20 s ago"
+    assert audit.ago("2023-11-14T20:13:20Z", now).endswith(" h ago")
+    for bad in ("2023-13-14T22:13:00Z", "2023-11-14 22:13:00", "2023-11-14T22:13:00+01:00", "soon"):
+        assert audit.ago(bad, now) == bad  # shown as it is, never a wrong age
+    assert audit.ago("", now) == "at an unknown time"

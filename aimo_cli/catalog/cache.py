@@ -89,7 +89,13 @@ class CatalogCache:
             self._cache.close()
             self._cache = None
 
+    def _absent(self) -> bool:
+        """Nothing was ever cached here: a read needs neither diskcache nor its database (both cost start-up time)."""
+        return self._cache is None and not (self.cache_dir / "catalog").is_dir()
+
     def get(self, key: str) -> dict[str, Any] | None:
+        if self._absent():
+            return None
         rec = self.cache.get(key)
         if not isinstance(rec, dict) or not isinstance(rec.get("entries"), list):
             return None
@@ -106,6 +112,8 @@ class CatalogCache:
             self.cache.set(key, rec)
 
     def cooldown_until(self, name: str) -> float:
+        if self._absent():
+            return 0.0
         value = self.cache.get(f"cooldown:{name}")
         return float(value) if isinstance(value, (int, float)) else 0.0
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
-from xml.etree import ElementTree as ET
 
 from .exits import ExitCode, ExitStatus
 from .exits import exit_code as _exit_code
@@ -82,6 +81,8 @@ def to_junit(checks: Sequence[Check], *, strict: bool = False, name: str = "aimo
     groups: dict[str, list[Check]] = {}
     for c in checks:
         groups.setdefault(c.group, []).append(c)
+    from xml.etree import ElementTree as ET  # only a --junit report needs it (start-up time)
+
     root = ET.Element("testsuites", name=name)
     total = {"tests": 0, "failures": 0, "skipped": 0, "time": 0.0}
     for group, items in groups.items():

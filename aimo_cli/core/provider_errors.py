@@ -7,7 +7,6 @@ Providers answer errors as a JSON object (`{"error": {"message": …}}`, `{"erro
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from typing import Any, Iterable
@@ -71,6 +70,8 @@ def _looks_html(text: str, content_type: str | None) -> bool:
 
 
 def _from_html(text: str) -> str:
+    import html  # only an HTML error page needs it (start-up time)
+
     for pattern in (_TITLE, _H1):
         m = pattern.search(text)
         if m:

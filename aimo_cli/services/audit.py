@@ -12,6 +12,7 @@ whether aimo made it. `describe_change` turns its newest entry into "changed in 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -111,11 +112,14 @@ def site_events(ctx, site) -> list[Event]:
         return remote_events(site.name, bridge_api.status(client))
 
 
-def remote_events(site: str, status) -> list[Event]:
-    """The site's change log (a wordpress.bridge.BridgeStatus; None gives nothing) as events."""
+def remote_events(site: str, status, provider: str | None = None) -> list[Event]:
+    """The site's change log (a wordpress.bridge.BridgeStatus; None gives nothing) as events; only `provider`'s
+    when given (the doctor asks for each provider: the whole log of each one would be built ten times)."""
     out = []
     for e in status.change_log if status is not None else ():
         pid = provider_id_for_setting(e.setting) or e.setting or "?"
+        if provider is not None and pid != provider:
+            continue
         out.append(
             Event(
                 time=e.time,
@@ -149,10 +153,17 @@ def merged(local: list[Event], remote: list[Event]) -> list[Event]:
 _CHANNELS = {"admin": "in wp-admin", "rest": "over the REST API", "cli": "with WP-CLI", "cron": "by a scheduled task", "php": "by PHP code on the site"}
 
 
+_ISO_UTC = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z")
+
+
 def ago(iso: str, now: float | None = None) -> str:
+    # not datetime.strptime: its first call imports _strptime and builds locale regexes (tens of ms in a doctor run)
+    m = _ISO_UTC.fullmatch(iso or "")
     try:
-        then = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
-    except ValueError:
+        then = datetime(*map(int, m.groups()), tzinfo=timezone.utc).timestamp() if m else None
+    except ValueError:  # a day or month out of range
+        then = None
+    if then is None:
         return iso or "at an unknown time"
     secs = max(0, int((time.time() if now is None else now) - then))
     if secs < 90:
@@ -191,7 +202,7 @@ def describe_change(status, provider: str, *, now: float | None = None) -> str |
     "changed in wp-admin by alice, 2 h ago" (None when the log has nothing)."""
     if not status:
         return None
-    events = [e for e in remote_events("", status) if e.provider == provider]
+    events = remote_events("", status, provider)
     if not events:
         return None
     last = max(enumerate(events), key=lambda ie: (ie[1].time, ie[0]))[1]  # same second: the later entry (the log is oldest first)

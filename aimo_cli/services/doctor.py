@@ -17,7 +17,8 @@ WordPress request budget per site (counted with `WordPressClient.request_count`)
   3. GET /wp/v2/plugins?search=aimo       installed-but-inactive vs not installed
   4. GET /wp/v2/settings                  the connector keys core exposes (masks), for the sync comparison
   5. GET /?feed=rss2                      the WordPress version (generator tag)
-So: 2 with the bridge (online or offline), at most 5 without it, 2 with --offline.
+So: 2 with the bridge (online or offline), at most 5 without it, 2 with --offline. 1 and 2 are sent at once (the
+bridge's live checks take the longest); when 1 is refused, 2's answer is not read and nothing more is asked.
 """
 
 from __future__ import annotations
@@ -535,7 +536,8 @@ def gather_site(
     return f
 
 
-def _gather_site(ctx, client, f: SiteFacts, catalog) -> None:
+def _read_me(ctx, client, f: SiteFacts) -> bool:
+    """GET /wp/v2/users/me: reachable, the credentials, the user (False when the site refused or did not answer)."""
     start = ctx.clock.monotonic()
     try:
         me = client.get("/wp/v2/users/me", {"context": "edit"})
@@ -545,31 +547,44 @@ def _gather_site(ctx, client, f: SiteFacts, catalog) -> None:
             f.auth_status, f.auth_error = 403, exc.message
         else:
             f.auth_status = 401
-        return
+        return False
     except RemoteError as exc:
         f.reach_error, f.reach_ms = exc, _ms(ctx, start)
-        return
+        return False
     f.reach_ms = _ms(ctx, start)
     f.me = me if isinstance(me, dict) else {}
-    if not f.admin:
-        return
-    f.local = _local_creds(ctx)
-    from ..stores.state import SyncState
+    return True
 
-    f.base = SyncState(ctx.state_dir).load(f.name)
-    start = ctx.clock.monotonic()
-    try:
-        from ..wordpress import bridge as bridge_api
 
-        f.status = bridge_api.status(client, check="fresh" if f.live else False, require_compatible=False)  # the doctor asks what holds now  # an incompatible bridge is a check
-    except RemoteError as exc:
-        if getattr(exc, "status", None) == 404 or type(exc).__name__ == "BridgeMissing":
-            f.bridge_missing = True
-        else:
-            f.bridge_error = exc.message
-    except AuthError as exc:
+def _gather_site(ctx, client, f: SiteFacts, catalog) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def bridge_status():
+        """The bridge's status (with the live checks, unless offline), timed; sent with users/me, not after it."""
+        begun = ctx.clock.monotonic()
+        try:
+            from ..wordpress import bridge as bridge_api
+
+            # the doctor asks what holds now (check=fresh); an incompatible bridge is a check, not an error
+            return bridge_api.status(client, check="fresh" if f.live else False, require_compatible=False), None, _ms(ctx, begun)
+        except (RemoteError, AuthError) as exc:
+            return None, exc, _ms(ctx, begun)
+
+    # Both requests at once: the bridge's answer (its live provider checks take the longest) is on its way while the
+    # credentials are checked. Leaving this block waits for it, so no request outlives the client.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aimo-doctor-status") as pool:
+        pending = pool.submit(bridge_status)
+        if not _read_me(ctx, client, f) or not f.admin:
+            return
+        f.local = _local_creds(ctx)
+        from ..stores.state import SyncState
+
+        f.base = SyncState(ctx.state_dir).load(f.name)
+        f.status, exc, f.bridge_ms = pending.result()
+    if isinstance(exc, RemoteError) and (getattr(exc, "status", None) == 404 or type(exc).__name__ == "BridgeMissing"):
+        f.bridge_missing = True
+    elif exc is not None:
         f.bridge_error = exc.message
-    f.bridge_ms = _ms(ctx, start)
     if f.status is not None:
         from .sync import remote_from_status
 

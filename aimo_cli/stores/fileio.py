@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -76,6 +75,8 @@ def atomic_write(path: Path, data: str | bytes, mode: int = 0o600, *, private_di
     """Replace `path` atomically; `private_dir=False` for files the user places anywhere (reports), not aimo's own."""
     ensure_private_dir(path.parent) if private_dir else _ensure_parent(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    import tempfile  # only writes need it (start-up time of read-only commands)
+
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
     try:
         os.fchmod(fd, mode) if hasattr(os, "fchmod") else None

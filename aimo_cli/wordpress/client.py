@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -180,6 +181,7 @@ class WordPressClient:
         self._debug = debug
         self._sleep = sleep
         self.request_count = 0
+        self._count_lock = threading.Lock()  # the doctor sends two requests at once
         auth = httpx.BasicAuth(user, password) if user and password else None
         self._http = httpx.Client(
             auth=auth,
@@ -250,7 +252,7 @@ class WordPressClient:
         attempts = (self.retries if idempotent else 0) + 1
         label = f"{method} {route}"
         for attempt in range(attempts):
-            self.request_count += 1
+            self._count()
             self._log(f"→ {method} {url} params={query} body={scrub_secrets(_preview(body))}")
             started = time.monotonic()
             try:
@@ -315,9 +317,13 @@ class WordPressClient:
                 raise RemoteError(f"{self.site}: {label} redirected more than {MAX_REDIRECTS} times", "Check the site's redirect rules.")
             self._log(f"↪ {resp.status_code} to {shown}")
             resp.close()
-            self.request_count += 1
+            self._count()
             resp = self._http.request(method, target, **({"auth": None, "headers": {"Accept": "*/*"}} if public else {}))
         return resp
+
+    def _count(self) -> None:
+        with self._count_lock:
+            self.request_count += 1
 
     def public_get(self, url: str, params: dict | None = None):
         """A credential-free read on the pinned origin (the feed): None when it is elsewhere, unreachable or redirected away."""
@@ -325,7 +331,7 @@ class WordPressClient:
 
         if not same_origin_or_upgrade(self.origin, url):
             return None
-        self.request_count += 1
+        self._count()
         try:
             resp = self._http.request("GET", url, params=params, auth=None, headers={"Accept": "*/*"})
             resp = self._redirects(resp, "GET", "GET " + url, public=True)
