@@ -72,3 +72,17 @@ def _default_trust():
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.check_hostname = True
     return ctx
+
+
+_PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+
+
+def env_proxies() -> bool:
+    """Whether a client must read the proxy settings (httpx's trust_env). httpx reads them again for every client it
+    builds by walking the whole environment (~0.1 ms; a fleet builds one client per site). On Linux they are only the
+    *_proxy variables, so a client built with trust_env=False while none is set behaves the same (aimo passes its own
+    SSL context, so SSL_CERT_FILE/DIR are not read either way). Elsewhere urllib also reads the OS proxy settings:
+    always trust them there."""
+    import sys
+
+    return not sys.platform.startswith("linux") or any(os.environ.get(name) for name in _PROXY_VARS)

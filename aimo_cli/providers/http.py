@@ -66,7 +66,7 @@ def retry_after_seconds(value: str | None, attempt: int, *, cap: float = RETRY_A
     return min(BACKOFF_BASE * (2**attempt), BACKOFF_CAP, cap)
 
 
-from ..tls import ssl_context  # noqa: E402,F401  (shared with the WordPress client)
+from ..tls import env_proxies, ssl_context  # noqa: E402,F401  (shared with the WordPress client)
 
 
 def SLEEP(seconds: float) -> None:
@@ -118,7 +118,7 @@ class ProviderClient:
         self._start = next(self._counter)
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            trust_env=not is_loopback(self.base_url),
+            trust_env=not is_loopback(self.base_url) and env_proxies(),
             verify=ssl_context(verify),
             follow_redirects=False,
         )

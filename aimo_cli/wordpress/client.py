@@ -164,7 +164,7 @@ class WordPressClient:
     ) -> None:
         import httpx
 
-        from ..tls import ssl_context
+        from ..tls import env_proxies, ssl_context
 
         redact.register(password)
         self.root = root
@@ -187,6 +187,7 @@ class WordPressClient:
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
             verify=ssl_context(verify),
+            trust_env=env_proxies(),
             follow_redirects=False,  # redirects are handled in request(): reads same-origin only, writes never
             headers={"User-Agent": f"aimo/{_version()}", "Accept": "application/json"},
             transport=transport,
@@ -253,7 +254,8 @@ class WordPressClient:
         label = f"{method} {route}"
         for attempt in range(attempts):
             self._count()
-            self._log(f"→ {method} {url} params={query} body={scrub_secrets(_preview(body))}")
+            if self._debug:  # the line (and its scrubbing) only when asked for: a fleet sends thousands
+                self._log(f"→ {method} {url} params={query} body={scrub_secrets(_preview(body))}")
             started = time.monotonic()
             try:
                 if method in ("GET", "HEAD", "OPTIONS"):
@@ -288,7 +290,8 @@ class WordPressClient:
                 ) from None
             except httpx.HTTPError as exc:
                 raise RemoteError(f"{self.site}: {label} failed: {type(exc).__name__}: {exc}", "Rerun with --debug for details.") from None
-            self._log(f"← {resp.status_code} {resp.headers.get('content-type', '')} in {time.monotonic() - started:.2f}s: {scrub_secrets(resp.text[:400])}")
+            if self._debug:
+                self._log(f"← {resp.status_code} {resp.headers.get('content-type', '')} in {time.monotonic() - started:.2f}s: {scrub_secrets(resp.text[:400])}")
             if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
                 self._sleep(_retry_after(resp.headers.get("retry-after"), attempt))
                 continue
