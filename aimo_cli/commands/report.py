@@ -20,24 +20,11 @@ def merge(
     expect: Optional[int] = typer.Option(None, "--expect", help="Fail unless there is one report of each kind per shard, N in all.", min=1, metavar="N"),
 ) -> None:
     """One report with the exit code a single run over every shard's sites would have had."""
-    from pathlib import Path
-
-    from ..errors import UsageError
-    from ..redact import redact
     from ..services import report
-    from ..stores.fileio import atomic_write
 
     actx = app_ctx(ctx)
     merged = report.merge(files, expect=expect)
-    if merged.junit is not None:
-        if not junit:
-            raise UsageError("JUnit reports were given but no --junit FILE to write their merge to", "e.g. aimo report merge *.json *.xml --junit merged.xml")
-        atomic_write(Path(junit), redact(merged.junit), private_dir=False)  # a report the user asked for, where they asked
-    if merged.data is not None:
-        if output:
-            import json
-
-            atomic_write(Path(output), redact(json.dumps(merged.data, indent=2)) + "\n", private_dir=False)
-        else:
-            actx.out.json(merged.data)
+    report.write(merged, junit=junit, output=output)
+    if merged.data is not None and not output:
+        actx.out.json(merged.data)
     raise typer.Exit(merged.exit_code)

@@ -208,3 +208,17 @@ def merge(paths: list[str], *, expect: int | None = None) -> Merged:
     if not kind:
         code = junit_code
     return Merged(kind, data, junit, code, {k: [p for p, _ in v] for k, v in loaded.items() if v})
+
+
+def write(merged: Merged, *, junit: str | None, output: str | None) -> None:
+    """Write the merged JUnit XML to `junit` and the merged JSON to `output` (when given), where the user asked: no
+    private directory, atomically, redacted."""
+    from ..redact import redact
+    from ..stores.fileio import atomic_write
+
+    if merged.junit is not None:
+        if not junit:
+            raise UsageError("JUnit reports were given but no --junit FILE to write their merge to", "e.g. aimo report merge *.json *.xml --junit merged.xml")
+        atomic_write(Path(junit), redact(merged.junit), private_dir=False)
+    if merged.data is not None and output:
+        atomic_write(Path(output), redact(json.dumps(merged.data, indent=2)) + "\n", private_dir=False)
