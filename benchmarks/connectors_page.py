@@ -1,4 +1,4 @@
-"""Settings → Connectors on the local WordPress with the bridge managing all ten providers (fake providers on loopback).
+"""Settings → Connectors on the local WordPress with the bridge managing every provider (fake providers on loopback).
 
 Goals (issue 17, items 1-3), ratios measured in one run:
   slow provider: one provider answers after 6 s (past WordPress's 5 s HTTP timeout); from the second page load on,

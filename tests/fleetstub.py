@@ -9,7 +9,8 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PROVIDER_IDS = ("openai", "anthropic", "google", "openrouter", "perplexity", "groq", "nvidia", "xai", "huggingface", "ollama")
+from aimo_cli.core.providers import PROVIDER_IDS
+
 
 STATUS = {
     "bridge_version": "0.1.0",

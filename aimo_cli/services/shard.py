@@ -3,7 +3,7 @@
 A site belongs to shard 1 + (the first 8 bytes of sha256(site name), as an integer) mod N. The same name lands in
 the same shard on every machine, whatever the order of the settings file, and adding or removing a site moves no
 other site (so a per-shard cache of sync state stays valid). sha256 spreads names evenly, as a fair die would: 10,000
-sites in 10 shards give 1,000 ± 30 per shard (one standard deviation), 100,000 give 10,000 ± 100.
+sites in 10 shards give 1,000 +/- 30 per shard (one standard deviation), 100,000 give 10,000 +/- 100.
 
 K counts from 1, like GitHub Actions matrix values and GitLab's CI_NODE_INDEX (`--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"`).
 """
