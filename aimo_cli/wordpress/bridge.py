@@ -172,18 +172,26 @@ def _extra() -> Any:
     return field(default_factory=lambda: _EMPTY, compare=False, repr=False)
 
 
+_PLANS: dict[type, tuple[tuple[tuple[str, str, Callable[[Any], Any]], ...], frozenset[str]]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[tuple[str, str, Callable[[Any], Any]], ...], frozenset[str]]:
+    """A contract class's (field name, JSON name, converter) triples and its JSON names, worked out once per class
+    (a fleet parses one status, a dozen objects, per site)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        triples = tuple((f.name, json_name(f), f.metadata["conv"]) for f in fields(cls) if "conv" in f.metadata)
+        plan = _PLANS[cls] = (triples, frozenset(name for _, name, _ in triples))
+    return plan
+
+
 def _parse(cls: type, raw: Mapping[str, Any]) -> Any:
+    triples, known = _plan(cls)
     kwargs: dict[str, Any] = {}
-    known = set()
-    for f in fields(cls):
-        conv = f.metadata.get("conv")
-        if conv is None:
-            continue
-        name = json_name(f)
-        known.add(name)
+    for attr, name, conv in triples:
         if name in raw:
             try:
-                kwargs[f.name] = conv(raw[name])
+                kwargs[attr] = conv(raw[name])
             except _Bad:
                 pass
     extra = {k: v for k, v in raw.items() if k not in known}
@@ -206,7 +214,7 @@ class _Contract:
     extra: Mapping[str, Any]
 
     def as_dict(self) -> dict:
-        out = {json_name(f): _to_json(getattr(self, f.name)) for f in fields(self) if "conv" in f.metadata}  # type: ignore[arg-type]
+        out = {name: _to_json(getattr(self, attr)) for attr, name, _ in _plan(type(self))[0]}
         out.update({k: v for k, v in self.extra.items() if k not in out})
         return out
 

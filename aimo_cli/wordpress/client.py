@@ -14,6 +14,7 @@ redirect to the same origin (or http → https on the same host); any other redi
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -38,9 +39,23 @@ def origin_of(url) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, lower-cased, with the scheme's default port filled in."""
     import httpx
 
-    u = url if isinstance(url, httpx.URL) else httpx.URL(str(url))
+    if isinstance(url, httpx.URL):
+        return _origin(url)
+    return _origin_of_text(str(url))
+
+
+def _origin(u) -> tuple[str, str, int | None]:
     scheme = u.scheme.lower()
     return scheme, (u.host or "").lower(), u.port or _DEFAULT_PORTS.get(scheme)
+
+
+@functools.lru_cache(maxsize=4096)
+def _origin_of_text(url: str) -> tuple[str, str, int | None]:
+    """The same for a URL given as text, parsed once per process: a fleet checks each site's URLs several times, and
+    httpx's URL parser is not cheap (an invalid URL raises, and is not cached)."""
+    import httpx
+
+    return _origin(httpx.URL(url))
 
 
 def origin_label(url) -> str:
