@@ -37,37 +37,12 @@ def timed(env, args) -> tuple[float, dict, int]:
 
 
 def start_stub(info: dict) -> str:
-    """A stub 'site' answering GET /wp-json/aimo/v1/status with a managed, empty status (no WordPress behind it)."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    """A stub 'site' answering the bridge's status route with a managed, empty status (no WordPress behind it): the
+    tests' fleet stub (tests/fleetstub.py), left running until the benchmark exits."""
+    sys.path.insert(0, str(_wp.REPO))
+    from tests.fleetstub import StubSites
 
-    body = json.dumps(
-        {"bridge_version": "0.1.0", "mode": "managed", "connectors": [
-            {"id": p, "provider_registered": True, "fingerprint": "", "mask_tail": "", "key_source": "none"}
-            for p in ("openai", "anthropic", "google", "openrouter", "perplexity", "groq", "nvidia", "xai", "huggingface", "ollama")
-        ]}
-    ).encode()
-
-    class H(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *a):
-            pass
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = 256  # the default backlog of 5 drops SYNs under 16 parallel clients (1 s retransmits)
-
-    srv = Server(("127.0.0.1", 0), H)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{srv.server_port}"
+    return StubSites().url
 
 
 def main() -> None:

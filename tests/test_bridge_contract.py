@@ -91,7 +91,7 @@ def _sample_status() -> dict:
         "approval": {"active": True, "approved": {"ai/ai.php": ["groq"]}}, "models": {"text": "groq:llama", "image": ""},
         "no_sampling_prefixes": ["claude-opus-4-1"], "change_log": [
             {"time": "2026-11-24T10:00:00Z", "user": "admin", "setting": "connectors_ai_groq_api_key", "action": "set", "fingerprint": "abc123",
-             "previous_fingerprint": "", "via": "rest", "by_aimo": True, "app_password": "aimo",
+             "previous_fingerprint": "", "refused_fingerprint": "", "via": "rest", "by_aimo": True, "app_password": "aimo",
              "writer": {"kind": "aimo", "plugin": "aimo-bridge/aimo-bridge.php", "name": "aimo bridge", "version": "0.1.0"}}
         ],
     }

@@ -370,6 +370,7 @@ class ChangeLogEntry(_Contract):
     action: str = _f(_str, "")  # set | cleared | deleted | refused_clear | refused_delete | refused_rollback (the key guard)
     fingerprint: str = _f(_str, "")
     previous_fingerprint: str = _f(_str, "")
+    refused_fingerprint: str = _f(_str, "")  # refused_*: the value the key guard kept out
     via: str = _f(_str, "")  # rest | admin | cli | cron | php
     by_aimo: bool = _f(_bool, False)
     app_password: str = _f(_str, "")  # the name of the application password that made the change ("" for none)

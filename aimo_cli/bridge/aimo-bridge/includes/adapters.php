@@ -73,27 +73,38 @@ final class Aimo_Bridge_Transporter implements HttpTransporterInterface {
 		if ( null !== $refusal ) {
 			throw new RuntimeException( esc_html( $refusal ) );
 		}
-		$origin = 'ollama' === $this->provider_id ? aimo_bridge_ollama_origin() : null;
-		if ( ! $origin || aimo_bridge_url_origin( $request->getUri() ) !== $origin ) {
-			return $this->inner->send( $request, $options );
+		return aimo_bridge_with_ollama_allowed( $this->provider_id, (string) $request->getUri(), fn() => $this->inner->send( $request, $options ) );
+	}
+}
+
+/**
+ * Run $call with WordPress's SSRF guard letting the configured Ollama server through (its host and port, often
+ * loopback or a private network), for Ollama's own requests to that server only; anything else runs unchanged.
+ * The bridge's transporter and its parallel warm-up (includes/cache.php) both send through it.
+ *
+ * @return mixed What $call returns.
+ */
+function aimo_bridge_with_ollama_allowed( string $provider_id, string $url, callable $call ) {
+	$origin = 'ollama' === $provider_id ? aimo_bridge_ollama_origin() : null;
+	if ( ! $origin || aimo_bridge_url_origin( $url ) !== $origin ) {
+		return $call();
+	}
+	$external = static function ( $is_external, $host, $checked = '' ) use ( $origin ) {
+		return aimo_bridge_url_origin( (string) $checked ) === $origin ? true : $is_external;
+	};
+	$ports    = static function ( $allowed, $host = '', $checked = '' ) use ( $origin ) {
+		if ( is_array( $allowed ) && aimo_bridge_url_origin( (string) $checked ) === $origin ) {
+			$allowed[] = $origin[1];
 		}
-		$external = static function ( $is_external, $host, $url = '' ) use ( $origin ) {
-			return aimo_bridge_url_origin( (string) $url ) === $origin ? true : $is_external;
-		};
-		$ports    = static function ( $allowed, $host = '', $url = '' ) use ( $origin ) {
-			if ( is_array( $allowed ) && aimo_bridge_url_origin( (string) $url ) === $origin ) {
-				$allowed[] = $origin[1];
-			}
-			return $allowed;
-		};
-		add_filter( 'http_request_host_is_external', $external, 10, 3 );
-		add_filter( 'http_allowed_safe_ports', $ports, 10, 3 );
-		try {
-			return $this->inner->send( $request, $options );
-		} finally {
-			remove_filter( 'http_request_host_is_external', $external, 10 );
-			remove_filter( 'http_allowed_safe_ports', $ports, 10 );
-		}
+		return $allowed;
+	};
+	add_filter( 'http_request_host_is_external', $external, 10, 3 );
+	add_filter( 'http_allowed_safe_ports', $ports, 10, 3 );
+	try {
+		return $call();
+	} finally {
+		remove_filter( 'http_request_host_is_external', $external, 10 );
+		remove_filter( 'http_allowed_safe_ports', $ports, 10 );
 	}
 }
 
@@ -310,7 +321,9 @@ class Aimo_Bridge_Model_Directory extends AbstractOpenAiCompatibleModelMetadataD
 			}
 		} catch ( Throwable $e ) {
 			$reason = aimo_bridge_error_reason( $e, $id, $plan['key'] );
-			if ( hash_equals( aimo_bridge_effective_key( $id )[0], $plan['key'] ) ) {
+			// A refusal of the bridge's own (a server-owned key for an overridden base URL) is policy, decided again at
+			// every check and at no cost, not a provider failure: cached, it would outlive wp-config.php allowing it.
+			if ( hash_equals( aimo_bridge_effective_key( $id )[0], $plan['key'] ) && null === aimo_bridge_override_refusal( $id, array( $plan['key'] ) ) ) {
 				aimo_bridge_cache_store_failure( $id, $plan['ck'], $e, $reason );
 			}
 			aimo_bridge_remember_connected( $id, false, $reason );

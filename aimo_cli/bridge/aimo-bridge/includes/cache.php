@@ -349,27 +349,10 @@ function aimo_bridge_send_parallel( array $requests ): array {
  * requests only, exactly as Aimo_Bridge_Transporter allows it.
  */
 function aimo_bridge_url_allowed( string $provider_id, string $url ): bool {
-	$origin = 'ollama' === $provider_id && function_exists( 'aimo_bridge_ollama_origin' ) ? aimo_bridge_ollama_origin() : null;
-	if ( ! $origin || aimo_bridge_url_origin( $url ) !== $origin ) {
+	if ( ! function_exists( 'aimo_bridge_with_ollama_allowed' ) ) {
 		return (bool) wp_http_validate_url( $url );
 	}
-	$external = static function ( $is_external, $host, $checked = '' ) use ( $origin ) {
-		return aimo_bridge_url_origin( (string) $checked ) === $origin ? true : $is_external;
-	};
-	$ports    = static function ( $allowed, $host = '', $checked = '' ) use ( $origin ) {
-		if ( is_array( $allowed ) && aimo_bridge_url_origin( (string) $checked ) === $origin ) {
-			$allowed[] = $origin[1];
-		}
-		return $allowed;
-	};
-	add_filter( 'http_request_host_is_external', $external, 10, 3 );
-	add_filter( 'http_allowed_safe_ports', $ports, 10, 3 );
-	try {
-		return (bool) wp_http_validate_url( $url );
-	} finally {
-		remove_filter( 'http_request_host_is_external', $external, 10 );
-		remove_filter( 'http_allowed_safe_ports', $ports, 10 );
-	}
+	return (bool) aimo_bridge_with_ollama_allowed( $provider_id, $url, static fn() => wp_http_validate_url( $url ) );
 }
 
 /** A WordPress HTTP API answer as an AI Client response, or the network exception it stands for. */
