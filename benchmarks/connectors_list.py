@@ -3,7 +3,7 @@
 Goal (issue 17, item 1): from the second run on, ≤ 1.5× the run with every provider healthy. The slow provider gets
 a new key first, so its model list is cold, as after a key change (a list already cached needs no call at all).
 
-    .venv/bin/python benchmarks/connectors_list.py [--runs 5] [--slow 6]
+    .venv/bin/python benchmarks/connectors_list.py [--runs 9] [--slow 6]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ GOAL = 1.5
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--slow", type=float, default=6.0)
     a = ap.parse_args()
     with managed_site() as site:
@@ -45,15 +45,19 @@ def main() -> int:
             return time.perf_counter() - t
 
         run()  # every list warm
-        healthy = median([run() for _ in range(a.runs)])
+        h_runs = [run() for _ in range(a.runs)]
+        healthy = median(h_runs)
         site.fake.delay("groq", a.slow)
         site.set_key("groq", site.fake.make_valid_key("groq"))
         first = run()
-        slow = median([run() for _ in range(a.runs)])
+        s_runs = [run() for _ in range(a.runs)]
+        slow = median(s_runs)
     ratio = slow / healthy
     print(f"connectors list, healthy:            {healthy * 1000:.0f} ms (median of {a.runs})")
     print(f"one provider {a.slow:.0f} s slow: first run {first:.2f} s, then {slow * 1000:.0f} ms (median of {a.runs})")
-    print(f"ratio: {ratio:.2f}x (goal <= {GOAL}x)")
+    # the two phases cannot be interleaved (the slow one needs the cached failure), so a load change between them shows
+    # in the medians; the fastest runs are the steadier comparison on a shared machine
+    print(f"ratio: {ratio:.2f}x (goal <= {GOAL}x); fastest runs {min(h_runs) * 1000:.0f} vs {min(s_runs) * 1000:.0f} ms: {min(s_runs) / min(h_runs):.2f}x")
     return 0 if ratio <= GOAL else 1
 
 

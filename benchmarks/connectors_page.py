@@ -44,6 +44,8 @@ def main() -> int:
         first, _ = site.page(client)
         slow = [site.page(client) for _ in range(a.runs)]
         s_wall = median([w for w, _ in slow])
+        s_cpu = median([r.get("cpu", 0) for _, r in slow])
+        s_q = median([r.get("queries", 0) for _, r in slow])
         site.fake.clear()
 
         # everything cold, every provider answering after `delay`
@@ -68,9 +70,10 @@ def main() -> int:
 
     s_ratio = s_wall / h_wall
     print(f"healthy, warm page:          {h_wall * 1000:.0f} ms wall, {h_cpu * 1000:.0f} ms PHP CPU, {h_q:.0f} queries (medians of {a.runs})")
-    print(f"bridge in observe mode:      {base[0] * 1000:.0f} ms wall, {base[1] * 1000:.0f} ms PHP CPU, {base[2]:.0f} queries -> managing 10 keyed "
+    print(f"bridge in observe mode:      {base[0] * 1000:.0f} ms wall, {base[1] * 1000:.0f} ms PHP CPU, {base[2]:.0f} queries -> managing {len(PROVIDERS)} keyed "
           f"providers adds {h_q - base[2]:+.0f} queries, {(h_cpu / base[1] - 1) * 100 if base[1] else 0:+.0f} % PHP CPU")
-    print(f"one provider {a.slow:.0f} s slow:        first load {first:.2f} s, then {s_wall * 1000:.0f} ms; ratio {s_ratio:.2f}x (goal <= 1.2x)")
+    print(f"one provider {a.slow:.0f} s slow:        first load {first:.2f} s, then {s_wall * 1000:.0f} ms, {s_cpu * 1000:.0f} ms PHP CPU, {s_q:.0f} queries; "
+          f"ratio {s_ratio:.2f}x wall (goal <= 1.2x), {s_cpu / h_cpu if h_cpu else 0:.2f}x PHP CPU")
     print(f"cold, 10 x {a.delay * 1000:.0f} ms providers: {c_wall * 1000:.0f} ms vs warm {w_wall * 1000:.0f} ms: +{(c_wall - w_wall) * 1000:.0f} ms = "
           f"{c_ratio:.2f}x one provider's delay (goal <= 2x)")
     if a.list_queries:
