@@ -80,7 +80,7 @@ def build_app() -> typer.Typer:
     app.command("log", short_help="Who changed which key, when: sites' logs and aimo's own.")(log_cmd.log)
     from .commands import report as report_cmd
 
-    app.add_typer(report_cmd.app, name="report", short_help="Merge the reports of a fleet split with --shard.")
+    app.add_typer(report_cmd.app, name="report")
     return app
 
 

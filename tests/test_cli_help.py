@@ -81,7 +81,7 @@ def test_group_help_lists_whole_one_line_summaries(path, monkeypatch):
 def test_root_help_lists_commands_in_workflow_order(monkeypatch):
     text = _help((), monkeypatch, columns=100)
     names = [n for n, _ in _listed(text)]
-    assert names == ["site", "keys", "connectors", "sync", "models", "mode", "doctor", "bridge", "log", "ask", "completion"]
+    assert names == ["site", "keys", "connectors", "sync", "models", "mode", "doctor", "bridge", "log", "report", "ask", "completion"]
 
 
 @pytest.mark.parametrize(
@@ -140,6 +140,7 @@ READS = {
     "keys list", "keys get", "keys verify", "keys previous", "keys path", "keys backend",
     "site list", "site test", "connectors list", "sync status", "models list", "models show", "models refresh",
     "doctor", "bridge zip", "bridge status", "log", "ask", "completion show",
+    "report merge",  # writes only the merged reports asked for (-o, --junit), like doctor --junit
 }  # fmt: skip
 
 
@@ -166,7 +167,7 @@ def test_root_help_in_a_real_80_column_terminal(tmp_path):
     text = screen[screen.index("Usage: aimo") :]
     assert max(len(line) for line in text.splitlines()) <= 80
     rows = _listed(text[: text.index("DONE-0")])
-    assert [n for n, _ in rows] == ["site", "keys", "connectors", "sync", "models", "mode", "doctor", "bridge", "log", "ask", "completion"]
+    assert [n for n, _ in rows] == ["site", "keys", "connectors", "sync", "models", "mode", "doctor", "bridge", "log", "report", "ask", "completion"]
     root = dict(COMMANDS)[()]
     for name, summary in rows:
         assert summary == root.commands[name].short_help, (name, summary)

@@ -19,7 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 
 # group name → its commands in workflow order (first contact first, rarely used last).
 ORDER: dict[str, tuple[str, ...]] = {
-    "aimo": ("site", "keys", "connectors", "sync", "models", "mode", "doctor", "bridge", "log", "ask", "completion"),
+    "aimo": ("site", "keys", "connectors", "sync", "models", "mode", "doctor", "bridge", "log", "report", "ask", "completion"),
     "site": ("add", "list", "test", "use", "rm"),
     "keys": ("set", "list", "get", "verify", "rotate", "import", "previous", "restore", "rm", "path", "backend"),
     "connectors": ("list", "enable", "takeover", "stop", "clear"),
@@ -27,6 +27,7 @@ ORDER: dict[str, tuple[str, ...]] = {
     "models": ("list", "show", "refresh", "set", "auto"),
     "bridge": ("zip", "install", "activate", "status", "base-url"),
     "completion": ("show", "install"),
+    "report": ("merge",),
 }
 
 

@@ -6,12 +6,15 @@ from typing import List, Optional
 
 import typer
 
+from ._cli import AimoTyper
 from ._common import app_ctx
 
-app = typer.Typer(help="Combine the JSON and JUnit reports of a sharded fleet run.", no_args_is_help=True)
+app = AimoTyper(
+    short_help="Merge the reports of a fleet split with --shard.", help="Combine the JSON and JUnit reports of a sharded fleet run.", no_args_is_help=True
+)
 
 
-@app.command("merge")
+@app.command("merge", short_help="One report and exit code from the shards' JSON and JUnit reports.")
 def merge(
     ctx: typer.Context,
     files: List[str] = typer.Argument(..., help="The shards' reports: --json output and/or --junit files (kind read from the content).", metavar="FILE..."),
