@@ -140,3 +140,14 @@ def test_cli_shard_option_on_fleet_commands_is_checked(tmp_path):
                  ["connectors", "clear", "openai", "--all", "--yes"]):
         r = run_cli([*args, "--shard", "4/3"])
         assert r.code == 2 and "--shard 4/3" in r.err, (args, r.text)
+
+
+def test_a_shard_that_failed_as_a_whole_counts_with_its_error(tmp_path):
+    """A shard whose command stopped (its --json error document) is named in the merge and its code counts."""
+    good = write(tmp_path, "a.json", {"schema_version": 1, **sync_report(("a", 0))})
+    failed = write(tmp_path, "b.json", {"schema_version": 1, "error": {"message": "the settings file is invalid", "hint": "fix it", "exit_code": 3, "kind": "config"}})
+    merged = report.merge([good, failed])
+    assert merged.exit_code == 3 == merged.data["exit_code"]
+    assert list(merged.data)[0] == "schema_version" and merged.data["errors"][0]["report"] == failed
+    only_failed = report.merge([failed])
+    assert only_failed.exit_code == 3 and only_failed.data["sites"] == []

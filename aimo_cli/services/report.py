@@ -9,7 +9,8 @@ run over all the sites would have had, decided by the one exit policy (core/exit
   - doctor reports: every check (the local checks, which each shard ran on its own machine, once when they agree);
     the code is the most severe of the shards' codes (each is already its checks' most severe exit class) and of the
     merged checks' own outcome (so --strict in any shard fails a warning in every shard).
-A JUnit merge keeps every testsuite (suites of the same name are joined, testcases identical but for their time kept
+A shard whose command failed as a whole (its `--json` error document) is listed under `errors` and its exit code
+counts. A JUnit merge keeps every testsuite (suites of the same name are joined, testcases identical but for their time kept
 once) and recounts
 the totals. A missing, empty or unreadable report, or fewer reports than --expect, is an error (exit 2): a shard that
 died before writing its report must never look like a shard with nothing to report.
@@ -63,6 +64,8 @@ def _load(path: str) -> tuple[str, Any]:
         data = json.loads(text)
     except ValueError as exc:
         raise _bad(path, f"is neither JSON nor JUnit XML ({exc})") from None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict) and "exit_code" in data["error"]:
+        return "error", data  # the shard's command failed as a whole (its --json error document): counted, never lost
     if isinstance(data, dict) and isinstance(data.get("checks"), list):
         return "doctor", data
     if isinstance(data, dict) and isinstance(data.get("sites"), list) and "exit_code" in data:
@@ -187,7 +190,7 @@ def merge_junit(roots: list[ET.Element]) -> tuple[str, int]:
 def merge(paths: list[str], *, expect: int | None = None) -> Merged:
     if not paths:
         raise UsageError("no report to merge", "e.g. aimo report merge shard-*.json --junit merged.xml shard-*.xml")
-    loaded: dict[str, list[tuple[str, Any]]] = {"sync": [], "doctor": [], "junit": []}
+    loaded: dict[str, list[tuple[str, Any]]] = {"sync": [], "doctor": [], "junit": [], "error": []}
     for path in paths:
         kind, data = _load(path)
         loaded[kind].append((path, data))
@@ -197,13 +200,24 @@ def merge(paths: list[str], *, expect: int | None = None) -> Merged:
         )
     kind = "doctor" if loaded["doctor"] else ("sync" if loaded["sync"] else "")
     json_reports = [d for _, d in loaded[kind]] if kind else []
-    for what, items in (("JSON", json_reports), ("JUnit", loaded["junit"])):
+    errors = [(p, d["error"]) for p, d in loaded["error"]]
+    if errors and not kind:
+        kind = "sync"  # only failed shards: a fleet report with no site, their errors and their exit code
+    for what, items in (("JSON", json_reports + [d for _, d in loaded["error"]]), ("JUnit", loaded["junit"])):
         if expect is not None and items and len(items) != expect:
             raise UsageError(
                 f"expected {expect} {what} reports (one per shard), got {len(items)}",
                 "A shard did not write its report: rerun it (or lower --expect if the matrix is smaller).",
             )
     data, code = (merge_doctor(json_reports) if kind == "doctor" else merge_sync(json_reports)) if kind else (None, 0)
+    if errors and data is not None:
+        data["errors"] = [{"report": p, **e} for p, e in errors]
+        code = worst_code([code] + [_code(e.get("exit_code")) for _, e in errors])
+        data["exit_code"] = code
+    if data is not None:
+        versions = {d.get("schema_version") for d in json_reports + [d for _, d in loaded["error"]]} - {None}
+        if len(versions) == 1:  # the shards' documents' version (ui/formats.py), first as in theirs
+            data = {"schema_version": versions.pop(), **data}
     junit, junit_code = merge_junit([r for _, r in loaded["junit"]]) if loaded["junit"] else (None, 0)
     if not kind:
         code = junit_code

@@ -442,6 +442,7 @@ ERROR = obj(
 NO_FORMAT = {
     "ask": "prints the model's answer as it streams",
     "completion show": "prints a shell script",
+    "report merge": "prints or writes the merged reports in the shards' own JSON and JUnit formats",
 }
 
 
