@@ -1,4 +1,11 @@
-"""Test isolation, the real WordPress site fixture, and the session-wide secret-leak scan."""
+"""Test isolation, the real WordPress site fixture, the secret-leak scan and the armed-fault check.
+
+- `isolated` (autouse): each test has its own XDG config/data/state/cache dirs and an empty in-memory secret store.
+- The leak scan: each test's output (captured stdout/stderr/logs, every `run_cli`/`run_aimo` result) and the files aimo
+  wrote in its state and cache dirs are scanned for that test's secrets and the run's (tests/secrets_registry.py);
+  at the end of the run every output is scanned again for every other test's secrets. Any hit fails the run.
+- Armed faults (tests/armed.py): a test that passed fails if a fault it armed in the fakes or the proxy never fired.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ import pytest
 
 from aimo_cli.core.providers import PROVIDERS
 
-from . import debuglog, secrets_registry
+from . import armed, debuglog, secrets_registry
 from .clihelper import CAPTURED
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,6 +44,22 @@ def isolated(tmp_path, monkeypatch):
     MemoryBackend.reset()
     yield home
     MemoryBackend.reset()
+    _scan_files(home)
+
+
+def _scan_files(home: Path) -> None:
+    """aimo's own files of this test (logs, state, caches) must hold none of its secrets. The config and data dirs are
+    left out: tests write settings by hand there, and the file secret store lives there on purpose."""
+    for sub in ("state", "cache"):
+        for path in sorted((home / sub).rglob("*")):
+            if not path.is_file() or path.stat().st_size > 20_000_000:
+                continue
+            text = path.read_bytes().decode("latin-1")
+            label = f"file {path.relative_to(home)}"
+            _remember(label, text)
+            found = secrets_registry.leaks(text)
+            if found:
+                _LEAKS.append(f"{secrets_registry._current['test']} ({label}): {len(found)} test secret(s) in a file aimo wrote")
 
 
 # -- the real WordPress site ---------------------------------------------------------------------------------------
@@ -89,11 +112,11 @@ def wp_site() -> WPSite:
     if proc.returncode != 0:
         pytest.fail(f"scripts/wordpress-up failed ({proc.returncode}); the real-WordPress tests cannot run:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}", pytrace=False)
     info = json.loads((state / "site.json").read_text())
-    secrets_registry.register(info["admin_app_password"])
-    secrets_registry.register(info["editor_app_password"])
+    secrets_registry.register_session(info["admin_app_password"])
+    secrets_registry.register_session(info["editor_app_password"])
     for extra in ("admin_password", "editor_password"):
         if info.get(extra):
-            secrets_registry.register(info[extra])
+            secrets_registry.register_session(info[extra])
     return WPSite(
         url=info["url"],
         wp_path=Path(info["wp_path"]),
@@ -108,9 +131,11 @@ def wp_site() -> WPSite:
     )
 
 
-# -- the secret-leak scan -------------------------------------------------------------------------------------------
+# -- the secret-leak scan and the armed-fault check -----------------------------------------------------------------
 
 _LEAKS: list[str] = []
+_OUTPUTS: list[tuple[str, str, str]] = []  # (test, where, text) of every test that reveals nothing: the end-of-run scan
+_STATS = {"tests": 0, "test_secrets": 0}
 
 
 def pytest_configure(config):
@@ -118,10 +143,43 @@ def pytest_configure(config):
     debuglog.start()
 
 
+def _remember(where: str, text: str) -> None:
+    if text and not _REVEALS.get(secrets_registry._current["test"], False):
+        _OUTPUTS.append((secrets_registry._current["test"], where, text))
+
+
+_REVEALS: dict[str, bool] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Each test starts with no secret of its own and no armed fault; its secrets are forgotten when it ends."""
+    secrets_registry.begin_test(item.nodeid)
+    _REVEALS[item.nodeid] = item.get_closest_marker("reveals_secret") is not None
+    armed.reset()
+    try:
+        yield
+    finally:
+        _STATS["tests"] += 1
+        _STATS["test_secrets"] += len(secrets_registry.TEST_SECRETS)
+        secrets_registry.end_test()
+        armed.reset()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield  # a test that failed already fails for its own reason
+    never = armed.unfired()
+    if never:
+        pytest.fail(f"{len(never)} armed fault(s) never fired (the test did not exercise them): " + "; ".join(never), pytrace=False)
+    return result
+
+
 def pytest_runtest_logreport(report):
-    if getattr(report, "_aimo_reveals", False):
+    if report.when != "teardown" or _REVEALS.get(report.nodeid, False):
         return
-    for name, content in report.sections:
+    for name, content in report.sections:  # the teardown report carries the sections of all three phases
+        _remember(name, content)
         found = secrets_registry.leaks(content)
         if found:
             _LEAKS.append(f"{report.nodeid} [{name}]: {len(found)} test secret(s) in captured output")
@@ -129,22 +187,33 @@ def pytest_runtest_logreport(report):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    report._aimo_reveals = item.get_closest_marker("reveals_secret") is not None
+    yield
     if call.when == "teardown":
-        revealed = report._aimo_reveals
+        revealed = _REVEALS.get(item.nodeid, False)
         while CAPTURED:
             label, text = CAPTURED.pop()
             if revealed:
                 continue
+            _remember(label, text)
             found = secrets_registry.leaks(text)
             if found:
                 _LEAKS.append(f"{item.nodeid} ({label}): {len(found)} test secret(s) in aimo output")
 
 
+def _cross_scan() -> None:
+    """Every test's output against the secrets other tests registered: state leaking from one test into another, or a
+    test using a value that only another test registered."""
+    seen: set[tuple[str, str]] = set()
+    for test, where, text in _OUTPUTS:
+        for _secret, owner in secrets_registry.foreign_leaks(text, test):
+            if (test, owner) not in seen:
+                seen.add((test, owner))
+                _LEAKS.append(f"{test} ({where}): a secret registered by {owner} (register it in this test too, or find what carries it over)")
+
+
 def pytest_sessionfinish(session, exitstatus):
     _scan_debug_log(session)
+    _cross_scan()
     if _LEAKS:
         import sys
 
@@ -172,8 +241,13 @@ def _scan_debug_log(session) -> None:
 
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"debug-log scan: {len(_DEBUG_LOG)} PHP notice(s) caused by the aimo bridge")
-    n = len(secrets_registry.TEST_SECRETS)
-    terminalreporter.write_line(f"secret-leak scan: {n} test secrets checked against every captured output; {len(_LEAKS)} leak(s)")
+    terminalreporter.write_line(
+        f"secret-leak scan: {_STATS['test_secrets']} test secrets over {_STATS['tests']} tests, each checked against its own test's output"
+        f" and files, {len(secrets_registry.SESSION_SECRETS)} run secrets against every test, {len(secrets_registry.EVERY_SECRET)} against"
+        f" all {len(_OUTPUTS)} outputs at the end; {len(_LEAKS)} leak(s)"
+    )
+
+
 from .bridgefix import bridge, bridge_installed, cli_site, fake_providers  # noqa: E402,F401  (bridge fixtures, tests/bridgefix.py)
 from .fakeenv import fake, fake_env  # noqa: E402,F401  (the providers' fake per test, tests/fakeenv.py)
 from .cdp import browser, page  # noqa: E402,F401  (one Chromium per run, a fresh page per test, tests/cdp.py)

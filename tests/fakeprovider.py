@@ -47,7 +47,8 @@ when `stream` is true).
 Recorded: `fake.requests` (thread-safe list of `Recorded(provider, method, path, query, headers, json)`, `path` is
 the part after the provider prefix), `fake.clear()`. Faults: `fake.delay(provider, seconds)`,
 `fake.fail_next(provider, status, body=None, headers=None, times=1)`, `fake.down(provider)` / `fake.up(provider)`
-(the connection is dropped without an answer).
+(the connection is dropped without an answer). Each fault must fire during the test that armed it (tests/armed.py):
+one that no request met fails the test, even after `clear()`; each returns its `Armed` record.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.armed import Armed, arm
 
 from aimo_cli.core.providers import PROVIDERS as MANIFEST
 
@@ -138,6 +141,7 @@ class _Fault:
     body: Any
     headers: dict[str, str]
     times: int
+    armed: Armed
 
 
 class _Reply(Exception):
@@ -158,9 +162,9 @@ class FakeProviders:
         self.models = {p: list(MODELS.get(p) or _default_models(p)) for p in PROVIDERS}
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._delays: dict[str, float] = {}
+        self._delays: dict[str, tuple[float, Armed]] = {}
         self._faults: dict[str, list[_Fault]] = {}
-        self._down: set[str] = set()
+        self._down: dict[str, Armed] = {}
         self._google_flip = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -228,21 +232,30 @@ class FakeProviders:
             self.valid_keys[provider].add(key)
         return key
 
-    def delay(self, provider: str, seconds: float) -> None:
+    def delay(self, provider: str, seconds: float) -> Armed:
+        """Answer every later request to `provider` after `seconds`."""
+        armed = arm(f"fake {provider}: delay {seconds} s")
         with self._lock:
-            self._delays[provider] = seconds
+            self._delays[provider] = (seconds, armed)
+        return armed
 
-    def fail_next(self, provider: str, status: int, body: Any = None, headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail_next(self, provider: str, status: int, body: Any = None, headers: dict[str, str] | None = None, times: int = 1) -> Armed:
+        """Answer the next `times` requests to `provider` with this (queued after earlier faults)."""
+        armed = arm(f"fake {provider}: answer HTTP {status} (times={times})")
         with self._lock:
-            self._faults.setdefault(provider, []).append(_Fault(status, body, dict(headers or {}), times))
+            self._faults.setdefault(provider, []).append(_Fault(status, body, dict(headers or {}), times, armed))
+        return armed
 
-    def down(self, provider: str) -> None:
+    def down(self, provider: str) -> Armed:
+        """Drop every later connection to `provider` without an answer, until `up(provider)`."""
+        armed = arm(f"fake {provider}: down (connections dropped)")
         with self._lock:
-            self._down.add(provider)
+            self._down[provider] = armed
+        return armed
 
     def up(self, provider: str) -> None:
         with self._lock:
-            self._down.discard(provider)
+            self._down.pop(provider, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -266,6 +279,7 @@ class FakeProviders:
             if not queue:
                 return None
             fault = queue[0]
+            fault.armed.fire()
             fault.times -= 1
             if fault.times <= 0:
                 queue.pop(0)
@@ -304,16 +318,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fake._record(Recorded(provider, method, sub, parse_qs(parts.query), headers, body))
         with fake._lock:
-            delay = fake._delays.get(provider, 0.0)
-            is_down = provider in fake._down
-        if is_down:
+            delay, delayed = fake._delays.get(provider, (0.0, None))
+            down = fake._down.get(provider)
+        if down is not None:
+            down.fire()
             self.close_connection = True
             try:
                 self.connection.shutdown(2)
             except OSError:
                 pass
             return
-        if delay:
+        if delayed is not None:
+            delayed.fire()
             time.sleep(delay)
         fault = fake._take_fault(provider)
         if fault is not None:

@@ -17,6 +17,9 @@ otherwise:
 A knob matches on `method` (exact) and `path` (a substring of the request's path and query; the proxy sees
 `/wp-json/aimo/v1/status` etc.); `times` is how many matching requests it applies to. `proxy.seen` records every
 request (number, method, path, time it arrived, status sent or None for no answer).
+
+Every knob must fire during the test that armed it (tests/armed.py): one that no request met fails the test, even
+after `reset()`. Each knob method returns its `Armed` record (`.fired` counts the requests it met).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import urlsplit
+
+from .armed import Armed, arm
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers", "transfer-encoding", "upgrade", "content-length"}
 
@@ -59,6 +64,13 @@ class _Knob:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    armed: Armed | None = None
+
+    def describe(self) -> str:
+        what = {"respond": f"answer HTTP {self.status}", "delay": f"delay {self.seconds} s", "drop": "drop the connection",
+                "drop_after_forward": "forward, then drop the answer"}[self.kind]
+        where = " ".join(x for x in (self.method, f"*{self.path}*" if self.path else None) if x) or "any request"
+        return f"proxy: {what} to {where} (times={self.times})"
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and (self.method is None or self.method == method) and (self.path is None or self.path in path)
@@ -80,8 +92,9 @@ class FaultProxy:
         self.port = port
         self.seen: list[Seen] = []
         self._knobs: list[_Knob] = []
-        self._callbacks: dict[int, list[Callable[[], Any]]] = {}
+        self._callbacks: dict[int, list[tuple[Callable[[], Any], Armed]]] = {}
         self._down_after: int | None = None
+        self._down_armed: Armed | None = None
         self._count = 0
         self._inflight = 0
         self._lock = threading.Lock()
@@ -158,43 +171,51 @@ class FaultProxy:
             self._listen()
 
     def respond(self, status: int, body: Any = "", *, headers: dict[str, str] | None = None, content_type: str | None = None,
-                times: int = 1, method: str | None = None, path: str | None = None) -> None:
+                times: int = 1, method: str | None = None, path: str | None = None) -> Armed:
         """Answer the next `times` matching requests with this, without forwarding them."""
         if isinstance(body, (dict, list)):
             raw, ctype = json.dumps(body).encode(), "application/json; charset=UTF-8"
         else:
             raw, ctype = (body.encode() if isinstance(body, str) else bytes(body)), "text/plain; charset=UTF-8"
         hdrs = {"Content-Type": content_type or ctype, **(headers or {})}
-        self._add(_Knob("respond", times, method, path, status, raw, hdrs))
+        return self._add(_Knob("respond", times, method, path, status, raw, hdrs))
 
-    def firewall_page(self, *, times: int = 1, method: str | None = None, path: str | None = None, status: int = 200) -> None:
-        self.respond(status, FIREWALL_HTML, content_type="text/html; charset=UTF-8", times=times, method=method, path=path)
+    def firewall_page(self, *, times: int = 1, method: str | None = None, path: str | None = None, status: int = 200) -> Armed:
+        return self.respond(status, FIREWALL_HTML, content_type="text/html; charset=UTF-8", times=times, method=method, path=path)
 
-    def delay(self, seconds: float, *, times: int = 1, method: str | None = None, path: str | None = None) -> None:
+    def delay(self, seconds: float, *, times: int = 1, method: str | None = None, path: str | None = None) -> Armed:
         """Hold the next matching requests `seconds`, then forward them anyway (a slow site still does the work)."""
-        self._add(_Knob("delay", times, method, path, seconds=seconds))
+        return self._add(_Knob("delay", times, method, path, seconds=seconds))
 
-    def drop(self, *, times: int = 1, method: str | None = None, path: str | None = None) -> None:
+    def drop(self, *, times: int = 1, method: str | None = None, path: str | None = None) -> Armed:
         """Close the connection without forwarding or answering."""
-        self._add(_Knob("drop", times, method, path))
+        return self._add(_Knob("drop", times, method, path))
 
-    def drop_after_forward(self, *, times: int = 1, method: str | None = None, path: str | None = None) -> None:
+    def drop_after_forward(self, *, times: int = 1, method: str | None = None, path: str | None = None) -> Armed:
         """Forward (WordPress does the work), then close the connection without passing the answer back."""
-        self._add(_Knob("drop_after_forward", times, method, path))
+        return self._add(_Knob("drop_after_forward", times, method, path))
 
-    def down_after(self, n: int) -> None:
-        """Serve requests up to number n (counted since reset), then stop listening: later connections are refused."""
+    def down_after(self, n: int) -> Armed:
+        """Serve requests up to number n (counted since reset), then stop listening: later connections are refused.
+        Fires when request n arrives."""
+        armed = arm(f"proxy: stop listening after request {n}")
         with self._lock:
             self._down_after = n
+            self._down_armed = armed
+        return armed
 
-    def before(self, n: int, callback: Callable[[], Any]) -> None:
+    def before(self, n: int, callback: Callable[[], Any]) -> Armed:
         """Run `callback()` (in the proxy's thread) before request number n is handled."""
+        armed = arm(f"proxy: run {getattr(callback, '__name__', 'a callback')}() before request {n}")
         with self._lock:
-            self._callbacks.setdefault(n, []).append(callback)
+            self._callbacks.setdefault(n, []).append((callback, armed))
+        return armed
 
-    def _add(self, knob: _Knob) -> None:
+    def _add(self, knob: _Knob) -> Armed:
+        knob.armed = arm(knob.describe())
         with self._lock:
             self._knobs.append(knob)
+        return knob.armed
 
     # -- inspection ----------------------------------------------------------------------------------------------
     def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
@@ -212,7 +233,7 @@ class FaultProxy:
                 self._idle.wait(left)
 
     # -- used by the handler -------------------------------------------------------------------------------------
-    def _begin(self, method: str, path: str) -> tuple[Seen, _Knob | None, list[Callable[[], Any]], bool]:
+    def _begin(self, method: str, path: str) -> tuple[Seen, _Knob | None, list[tuple[Callable[[], Any], Armed]], tuple[bool, bool]]:
         with self._lock:
             self._count += 1
             self._inflight += 1
@@ -222,7 +243,11 @@ class FaultProxy:
             knob = next((k for k in self._knobs if k.matches(method, path)), None)
             if knob is not None:
                 knob.times -= 1
+                if knob.armed is not None:
+                    knob.armed.fire()
             last = self._down_after is not None and self._count >= self._down_after
+            if self._down_after is not None and self._count == self._down_after and self._down_armed is not None:
+                self._down_armed.fire()
             refused = self._down_after is not None and self._count > self._down_after
         return seen, knob, callbacks, (last, refused)
 
@@ -266,7 +291,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         seen, knob, callbacks, (last, refused) = proxy._begin(self.command, self.path)
         try:
-            for cb in callbacks:
+            for cb, armed in callbacks:
+                armed.fire()
                 cb()
             if refused:  # a request on a connection that was already open when the site "stopped"
                 self._hang_up()
