@@ -32,7 +32,7 @@ class Event:
     action: str  # local: push | pull | clear | rotate ; remote: set | cleared | deleted
     old_fingerprint: str
     new_fingerprint: str
-    result: str  # local: stored | rejected | … ; remote: "" 
+    result: str  # local: stored | rejected | … ; remote: ""
     origin: str  # "aimo (local log)" | "site"
     user: str = ""
     channel: str = ""
