@@ -41,13 +41,22 @@ TOUCHED_OPTIONS = [
     "aimo_connectors_change_log",  # last: restoring keys above appends to it
 ]
 
-_SNAPSHOT_PHP = r"""
+# The harness resets the site; it is not a plugin the bridge's key guard should stop. A site left in managed mode
+# (by a test, or a killed run) loads the guard, which would put back every key the reset deletes: the reset takes
+# aimo's explicit removal path (the flag POST /aimo/v1/credentials/clear sets), so it works from any state.
+_HARNESS_PHP = "$GLOBALS['aimo_bridge_clearing'] = true;\n"
+
+# One PHP run before each test: remember every touched option (into the file $args[1]), then a clean start.
+_BEGIN_PHP = _HARNESS_PHP + r"""
+$names = json_decode($args[0], true);
 $out = [];
-foreach (json_decode($args[0], true) as $name) {
+foreach ($names as $name) {
     $v = get_option($name, '__aimo_absent__');
     $out[$name] = $v === '__aimo_absent__' ? ['absent' => true] : ['value' => $v];
 }
-echo json_encode($out);
+file_put_contents($args[1], json_encode($out));
+foreach ($names as $n) { if ($n !== 'aimo_connectors_change_log') delete_option($n); }
+update_option('aimo_connectors_mode', 'observe');
 """
 
 _CLEAR_CACHES_PHP = r"""
@@ -62,11 +71,12 @@ delete_option('aimo_bridge_cache');
 wp_clear_scheduled_hook('aimo_bridge_refresh_models');
 """
 
-_RESTORE_PHP = r"""
+_RESTORE_PHP = _HARNESS_PHP + r"""
 foreach (json_decode(file_get_contents($args[0]), true) as $name => $state) {
     if (!empty($state['absent'])) { delete_option($name); } else { update_option($name, $state['value']); }
 }
 """ + _CLEAR_CACHES_PHP + "echo 'ok';"
+_BEGIN_PHP += _CLEAR_CACHES_PHP + "echo 'ok';"
 
 
 @dataclass
@@ -211,16 +221,10 @@ def bridge_installed(wp_site, tmp_path_factory):
 def bridge(bridge_installed, fake_providers, tmp_path):
     """The bridge in observe mode with nothing set by this test; every touched option is restored afterwards."""
     site = BridgeSite(bridge_installed, fake_providers, tmp_path)
-    snapshot = site.php(_SNAPSHOT_PHP, json.dumps(TOUCHED_OPTIONS))
     saved = tmp_path / "options-snapshot.json"
-    saved.write_text(snapshot)
     fake_providers.clear()
     # A clean start: observe mode, no keys, no preferences (restored from the snapshot afterwards).
-    site.php(
-        "foreach (json_decode($args[0], true) as $n) { if ($n !== 'aimo_connectors_change_log') delete_option($n); }"
-        "update_option('aimo_connectors_mode', 'observe');" + _CLEAR_CACHES_PHP,
-        json.dumps(TOUCHED_OPTIONS),
-    )
+    assert site.php(_BEGIN_PHP, json.dumps(TOUCHED_OPTIONS), str(saved)).strip() == "ok"
     try:
         yield site
     finally:

@@ -232,8 +232,13 @@ class FakeProviders:
             self.valid_keys[provider].add(key)
         return key
 
-    def delay(self, provider: str, seconds: float) -> Armed:
-        """Answer every later request to `provider` after `seconds`."""
+    def delay(self, provider: str, seconds: float) -> Armed | None:
+        """Answer every later request to `provider` after `seconds`; `delay(provider, 0)` takes the delay away (and arms
+        nothing)."""
+        if seconds <= 0:
+            with self._lock:
+                self._delays.pop(provider, None)
+            return None
         armed = arm(f"fake {provider}: delay {seconds} s")
         with self._lock:
             self._delays[provider] = (seconds, armed)

@@ -233,7 +233,7 @@ def copy_with_acme(tmp_path_factory):
     for script in ("gen-providers", "gen-cli-docs"):
         shutil.copy2(REPO / "scripts" / script, root / "scripts" / script)
     (root / "tests").mkdir()
-    for helper in ("__init__.py", "fakeprovider.py", "secrets_registry.py"):
+    for helper in ("__init__.py", "armed.py", "fakeprovider.py", "secrets_registry.py"):
         shutil.copy2(REPO / "tests" / helper, root / "tests" / helper)
     # 1. the manifest entry
     manifest = root / "aimo_cli" / "providers" / "manifest.json"
