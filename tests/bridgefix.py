@@ -46,15 +46,21 @@ TOUCHED_OPTIONS = [
 # aimo's explicit removal path (the flag POST /aimo/v1/credentials/clear sets), so it works from any state.
 _HARNESS_PHP = "$GLOBALS['aimo_bridge_clearing'] = true;\n"
 
-# One PHP run before each test: remember every touched option (into the file $args[1]), then a clean start.
-_BEGIN_PHP = _HARNESS_PHP + r"""
-$names = json_decode($args[0], true);
+# Put every touched option back as the snapshot file $restore_from has it (deleted when it was absent).
+_RESTORE_STEP = r"""
+foreach (json_decode(file_get_contents($restore_from), true) as $name => $state) {
+    if (!empty($state['absent'])) { delete_option($name); } else { update_option($name, $state['value']); }
+}
+"""
+
+# Remember every touched option (into the file $save_to), then a clean start: observe mode, no keys, no preferences.
+_BEGIN_STEP = r"""
 $out = [];
 foreach ($names as $name) {
     $v = get_option($name, '__aimo_absent__');
     $out[$name] = $v === '__aimo_absent__' ? ['absent' => true] : ['value' => $v];
 }
-file_put_contents($args[1], json_encode($out));
+file_put_contents($save_to, json_encode($out));
 foreach ($names as $n) { if ($n !== 'aimo_connectors_change_log') delete_option($n); }
 update_option('aimo_connectors_mode', 'observe');
 """
@@ -71,12 +77,33 @@ delete_option('aimo_bridge_cache');
 wp_clear_scheduled_hook('aimo_bridge_refresh_models');
 """
 
-_RESTORE_PHP = _HARNESS_PHP + r"""
-foreach (json_decode(file_get_contents($args[0]), true) as $name => $state) {
-    if (!empty($state['absent'])) { delete_option($name); } else { update_option($name, $state['value']); }
-}
-""" + _CLEAR_CACHES_PHP + "echo 'ok';"
-_BEGIN_PHP += _CLEAR_CACHES_PHP + "echo 'ok';"
+# args: the snapshot file to restore.
+_RESTORE_PHP = _HARNESS_PHP + "$restore_from = $args[0];" + _RESTORE_STEP + _CLEAR_CACHES_PHP + "echo 'ok';"
+# args: the option names (JSON), the file to save the snapshot in, the previous test's snapshot to restore first ('').
+_BEGIN_PHP = (
+    _HARNESS_PHP
+    + "[$names, $save_to, $restore_from] = [json_decode($args[0], true), $args[1], $args[2]];"
+    + "if ($restore_from !== '') {" + _RESTORE_STEP + "}"
+    + _BEGIN_STEP + _CLEAR_CACHES_PHP + "echo 'ok';"
+)
+
+# The previous bridge test's restore, held back while the next test is a bridge test too: that test's one PHP run
+# restores and starts clean (one WordPress load per test instead of two). Any other next test, and the end of the
+# run, get the restore at once (settle(), called by conftest.py's pytest_runtest_teardown and by bridge_installed).
+# Nothing between the two touches the options: fixtures torn down after `bridge` and set up before it (isolated,
+# tmp_path, the module fixtures) never write to the site.
+_PENDING: dict[str, Any] = {}
+
+
+def settle(nextitem=None) -> None:
+    """Restore the last bridge test's options now unless `nextitem` is a bridge test that will do it."""
+    if nextitem is not None and "bridge" in getattr(nextitem, "fixturenames", ()):
+        return
+    pending = _PENDING.pop("restore", None)
+    if pending is not None:
+        site, saved, nodeid = pending
+        out = site.php(_RESTORE_PHP, str(saved)).strip()
+        assert out == "ok", f"restoring the site's options after {nodeid} failed: {out}"
 
 
 @dataclass
@@ -143,12 +170,14 @@ class BridgeSite:
 
     def point_at_fake(self) -> None:
         """Base URL overrides for every provider but Ollama (whose URL is its credential)."""
-        urls = {p: self.fake.base_url(p) for p in PROVIDERS if MANIFEST[p].credential != "url"}
-        self.set_options(aimo_provider_base_urls=urls)
+        self.set_options(aimo_provider_base_urls=self.fake_base_urls())
+
+    def fake_base_urls(self) -> dict[str, str]:
+        return {p: self.fake.base_url(p) for p in PROVIDERS if MANIFEST[p].credential != "url"}
 
     def managed(self) -> None:
-        self.point_at_fake()
-        self.set_options(aimo_connectors_mode="managed")
+        """point_at_fake(), then managed mode (one PHP run, in that order)."""
+        self.set_options(aimo_provider_base_urls=self.fake_base_urls(), aimo_connectors_mode="managed")
 
     def store_key(self, provider: str, key: str) -> None:
         """Write a key option directly (as an admin screen would), bypassing validation."""
@@ -206,6 +235,7 @@ def bridge_installed(wp_site, tmp_path_factory):
     try:
         yield wp_site
     finally:
+        settle()
         if not state["active"]:
             wp_site.php_eval(f"require_once ABSPATH . 'wp-admin/includes/plugin.php'; deactivate_plugins('{BASENAME}');")
         if state["mode"] is None:
@@ -218,18 +248,20 @@ def bridge_installed(wp_site, tmp_path_factory):
 
 
 @pytest.fixture
-def bridge(bridge_installed, fake_providers, tmp_path):
-    """The bridge in observe mode with nothing set by this test; every touched option is restored afterwards."""
+def bridge(bridge_installed, fake_providers, tmp_path, request):
+    """The bridge in observe mode with nothing set by this test; every touched option is restored afterwards (by the
+    next bridge test's set-up when one follows: see settle())."""
     site = BridgeSite(bridge_installed, fake_providers, tmp_path)
     saved = tmp_path / "options-snapshot.json"
     fake_providers.clear()
-    # A clean start: observe mode, no keys, no preferences (restored from the snapshot afterwards).
-    assert site.php(_BEGIN_PHP, json.dumps(TOUCHED_OPTIONS), str(saved)).strip() == "ok"
+    previous = _PENDING.pop("restore", None)
+    out = site.php(_BEGIN_PHP, json.dumps(TOUCHED_OPTIONS), str(saved), str(previous[1]) if previous else "").strip()
+    assert out == "ok", f"restoring the options after {previous[2]} and the clean start failed: {out}" if previous else out
     try:
         yield site
     finally:
         fake_providers.clear()
-        assert site.php(_RESTORE_PHP, str(saved)).strip() == "ok"
+        _PENDING["restore"] = (site, saved, request.node.nodeid)
 
 
 @pytest.fixture

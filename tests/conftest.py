@@ -167,6 +167,18 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the test's fixtures are gone: the site's options are restored unless the next test's bridge set-up does
+    it (tests/bridgefix.py settle())."""
+    from .bridgefix import settle
+
+    try:
+        return (yield)
+    finally:
+        settle(nextitem)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     result = yield  # a test that failed already fails for its own reason
     never = armed.unfired()
