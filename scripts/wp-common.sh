@@ -11,6 +11,7 @@
 #     run/                   pid files (and the MariaDB socket when the path is short enough)
 #     logs/                  mariadbd.log, php-server.log, wp-debug.log, apt.log, provision.log
 #     opcache/               OPcache file cache of scripts/wp-php (compiled WordPress; safe to delete)
+#     peers-staging/         the tests' copies of the peer plugins while a run is on (tests/peers.py)
 #     router.php             php -S router (serves run/ready-token at /.aimo-wp-ready: see wordpress-up)
 #     site.json              what tests read (see wordpress-up)
 #     wp-config-extra.php    optional, written by tests; included by wp-config.php before our defaults

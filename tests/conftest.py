@@ -263,4 +263,4 @@ def pytest_terminal_summary(terminalreporter):
 from .bridgefix import bridge, bridge_installed, cli_site, fake_providers  # noqa: E402,F401  (bridge fixtures, tests/bridgefix.py)
 from .fakeenv import fake, fake_env  # noqa: E402,F401  (the providers' fake per test, tests/fakeenv.py)
 from .cdp import browser, page  # noqa: E402,F401  (one Chromium per run, a fresh page per test, tests/cdp.py)
-from .peers import peers  # noqa: E402,F401  (the real third-party plugins, tests/peers.py)
+from .peers import peer_staging, peers  # noqa: E402,F401  (the real third-party plugins, tests/peers.py)

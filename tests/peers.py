@@ -1,8 +1,9 @@
 """The real third-party plugins (../shared/peers) in the test site, driven the way an admin drives them.
 
-`peers` (function scope, on top of `bridge`) installs any of the snapshots into wp-content/plugins (a copy; the
-project never holds them), activates, deactivates and removes them, and at the end of the test removes every plugin
-it installed and puts the site back as it was: every row of the options table (added rows deleted, changed rows
+`peers` (function scope, on top of `bridge`) installs any of the snapshots into wp-content/plugins (a copy made
+once per run and moved in and out, checked unchanged before reuse: `Staging`; the project never holds them),
+activates, deactivates and removes them, and at the end of the test removes every plugin it installed and puts the
+site back as it was: every row of the options table (added rows deleted, changed rows
 restored byte for byte) and every database table the plugins created. Nothing here imitates a plugin: AI Engine and
 AI Puffer are switched through their banners' AJAX actions with the nonce from the Connectors page, by an admin
 logged in with a cookie (wp-login.php form), and configured through their own settings routes.
@@ -157,6 +158,7 @@ class PeerSite:
     """Install, activate and drive the real plugins on the bridge's test site."""
 
     site: Any  # tests.bridgefix.BridgeSite
+    staging: "Staging"
     installed: list[str] = field(default_factory=list)
     _browser: AdminBrowser | None = None
 
@@ -173,15 +175,10 @@ class PeerSite:
     def install(self, *keys: str) -> None:
         for key in keys:
             peer = PEERS[key]
-            src = peers_dir() / peer.slug
-            assert (src / peer.main).is_file(), f"plugin snapshot missing: {src / peer.main} (set AIMO_PEERS_DIR)"
             dest = self.plugins_dir / peer.slug
             if dest.exists():
                 _rmtree(dest)
-            shutil.copytree(src, dest, copy_function=shutil.copyfile)
-            for d, _dirs, _files in os.walk(dest):
-                os.chmod(d, 0o755)
-            _composer_autoload(dest)
+            self.staging.move_in(peer.slug, dest)
             if key not in self.installed:
                 self.installed.append(key)
 
@@ -206,7 +203,7 @@ class PeerSite:
     def remove(self, *keys: str) -> None:
         self.deactivate(*keys)
         for key in keys:
-            _rmtree(self.plugins_dir / PEERS[key].slug)
+            self.staging.move_out(PEERS[key].slug, self.plugins_dir / PEERS[key].slug)
             if key in self.installed:
                 self.installed.remove(key)
 
@@ -306,6 +303,52 @@ def _composer_autoload(dest: Path) -> None:
     (dest / "vendor" / "autoload.php").write_text(_AUTOLOAD_PHP % php_map)
 
 
+class Staging:
+    """Each plugin copied once per run (beside the site, outside WordPress) and moved into wp-content/plugins and back
+    by rename: the same files with the same mtimes, so the server's OPcache and wp-php's keep them compiled. A copy a
+    test or the plugin changed (any file added, removed, resized or touched) is deleted, and the next test gets a new
+    one from the snapshot."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._prints: dict[str, frozenset] = {}
+
+    @staticmethod
+    def _print(path: Path) -> frozenset:
+        out = set()
+        for d, dirs, files in os.walk(path):
+            for name in dirs + files:
+                st = os.lstat(os.path.join(d, name))
+                out.add((os.path.relpath(os.path.join(d, name), path), st.st_size, st.st_mtime_ns, st.st_mode))
+        return frozenset(out)
+
+    def move_in(self, slug: str, dest: Path) -> None:
+        staged = self.root / slug
+        if not staged.exists():
+            src = peers_dir() / slug
+            main = next((p.main for p in PEERS.values() if p.slug == slug), "")
+            assert (src / main).is_file(), f"plugin snapshot missing: {src / main} (set AIMO_PEERS_DIR)"
+            self.root.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(src, staged, copy_function=shutil.copyfile)
+            for d, _dirs, _files in os.walk(staged):
+                os.chmod(d, 0o755)
+            _composer_autoload(staged)
+            self._prints[slug] = self._print(staged)
+        os.rename(staged, dest)
+
+    def move_out(self, slug: str, dest: Path) -> None:
+        if not dest.exists():
+            return
+        if self._prints.get(slug) == self._print(dest) and not (self.root / slug).exists():
+            os.rename(dest, self.root / slug)
+        else:
+            self._prints.pop(slug, None)
+            _rmtree(dest)
+
+    def remove_all(self) -> None:
+        _rmtree(self.root)
+
+
 def _rmtree(path: Path) -> None:
     def onerror(func, p, _exc):
         os.chmod(p, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
@@ -314,12 +357,23 @@ def _rmtree(path: Path) -> None:
     shutil.rmtree(path, onerror=onerror) if path.exists() else None
 
 
+@pytest.fixture(scope="session")
+def peer_staging(bridge_installed):
+    """The plugin copies of this run, beside the site's state dir (the same file system as wp-content: a rename)."""
+    staging = Staging(Path(bridge_installed.state_dir) / "peers-staging")
+    staging.remove_all()  # left by a killed run: start from the snapshots
+    try:
+        yield staging
+    finally:
+        staging.remove_all()
+
+
 @pytest.fixture
-def peers(bridge, tmp_path):
+def peers(bridge, tmp_path, peer_staging):
     """The real peer plugins on demand; the site (options, tables, plugins dir) is put back after the test."""
     snap = tmp_path / "peers-options.json"
     assert bridge.php(_SNAPSHOT_PHP, str(snap)).strip() == "ok"
-    ps = PeerSite(bridge)
+    ps = PeerSite(bridge, peer_staging)
     try:
         yield ps
     finally:
@@ -333,5 +387,5 @@ def peers(bridge, tmp_path):
         )
         assert bridge.php(deactivate + _RESTORE_PHP, str(snap), json.dumps([PEERS[k].basename for k in ps.installed])).strip() == "ok"
         for key in list(ps.installed):
-            _rmtree(ps.plugins_dir / PEERS[key].slug)
+            peer_staging.move_out(PEERS[key].slug, ps.plugins_dir / PEERS[key].slug)
         ps.installed.clear()
