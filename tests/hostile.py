@@ -85,7 +85,7 @@ class HostileServer:
         self.port = self.httpd.server_address[1]
         self.seen: list[Seen] = []
         self.routes: dict[tuple[str, str], Reply] = {}
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)  # stop() waits one poll
 
     @property
     def url(self) -> str:

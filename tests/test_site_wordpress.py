@@ -108,7 +108,7 @@ class _HTMLHandler(BaseHTTPRequestHandler):
 
 def test_html_instead_of_json_exit_5():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _HTMLHandler)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     try:
         r = run_cli(["site", "add", "fw", f"http://127.0.0.1:{server.server_port}", "--user", "admin", "--stdin"], stdin="abcd efgh ijkl mnop\n")
