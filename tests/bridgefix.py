@@ -37,6 +37,7 @@ TOUCHED_OPTIONS = [
     "mwai_wpai_connectors_mode",
     "aipkit_wp_ai_client_gateway_mode",
     "aimo_test_redirect_hosts",
+    "aimo_test_login_token",
     *[MANIFEST[p].setting_name for p in PROVIDERS],
     "aimo_connectors_change_log",  # last: restoring keys above appends to it
 ]
@@ -77,14 +78,24 @@ delete_option('aimo_bridge_cache');
 wp_clear_scheduled_hook('aimo_bridge_refresh_models');
 """
 
+# Every row of the options table and the list of tables, into the file $full_to (tests/peers.py restores it).
+FULL_SNAPSHOT_STEP = r"""
+global $wpdb;
+$rows = $wpdb->get_results("SELECT option_name, option_value, autoload FROM {$wpdb->options}", ARRAY_A);
+file_put_contents($full_to, json_encode(['options' => $rows, 'tables' => $wpdb->get_col('SHOW TABLES')]));
+"""
+
 # args: the snapshot file to restore.
 _RESTORE_PHP = _HARNESS_PHP + "$restore_from = $args[0];" + _RESTORE_STEP + _CLEAR_CACHES_PHP + "echo 'ok';"
-# args: the option names (JSON), the file to save the snapshot in, the previous test's snapshot to restore first ('').
+# args: the option names (JSON), the file to save the snapshot in, the previous test's snapshot to restore first (''),
+# the file for a snapshot of the whole options table after the clean start ('': none; the peers fixture's).
 _BEGIN_PHP = (
     _HARNESS_PHP
-    + "[$names, $save_to, $restore_from] = [json_decode($args[0], true), $args[1], $args[2]];"
+    + "[$names, $save_to, $restore_from, $full_to] = [json_decode($args[0], true), $args[1], $args[2], $args[3]];"
     + "if ($restore_from !== '') {" + _RESTORE_STEP + "}"
-    + _BEGIN_STEP + _CLEAR_CACHES_PHP + "echo 'ok';"
+    + _BEGIN_STEP + _CLEAR_CACHES_PHP
+    + "if ($full_to !== '') {" + FULL_SNAPSHOT_STEP + "}"
+    + "echo 'ok';"
 )
 
 # The previous bridge test's restore, held back while the next test is a bridge test too: that test's one PHP run
@@ -255,7 +266,8 @@ def bridge(bridge_installed, fake_providers, tmp_path, request):
     saved = tmp_path / "options-snapshot.json"
     fake_providers.clear()
     previous = _PENDING.pop("restore", None)
-    out = site.php(_BEGIN_PHP, json.dumps(TOUCHED_OPTIONS), str(saved), str(previous[1]) if previous else "").strip()
+    full = str(tmp_path / "peers-options.json") if "peers" in request.fixturenames else ""  # see tests/peers.py
+    out = site.php(_BEGIN_PHP, json.dumps(TOUCHED_OPTIONS), str(saved), str(previous[1]) if previous else "", full).strip()
     assert out == "ok", f"restoring the options after {previous[2]} and the clean start failed: {out}" if previous else out
     try:
         yield site

@@ -57,12 +57,6 @@ PEERS = {
     "wpai": Peer("ai", "ai.php", "AI", "1.1.0"),
 }
 
-_SNAPSHOT_PHP = r"""
-global $wpdb;
-$rows = $wpdb->get_results("SELECT option_name, option_value, autoload FROM {$wpdb->options}", ARRAY_A);
-file_put_contents($args[0], json_encode(['options' => $rows, 'tables' => $wpdb->get_col('SHOW TABLES')]));
-echo 'ok';
-"""
 
 _RESTORE_PHP = r"""
 global $wpdb;
@@ -371,8 +365,8 @@ def peer_staging(bridge_installed):
 @pytest.fixture
 def peers(bridge, tmp_path, peer_staging):
     """The real peer plugins on demand; the site (options, tables, plugins dir) is put back after the test."""
-    snap = tmp_path / "peers-options.json"
-    assert bridge.php(_SNAPSHOT_PHP, str(snap)).strip() == "ok"
+    snap = tmp_path / "peers-options.json"  # the whole options table after the clean start: the bridge fixture's PHP run
+    assert snap.is_file(), "the bridge fixture did not snapshot the options table for peers"
     ps = PeerSite(bridge, peer_staging)
     try:
         yield ps

@@ -42,11 +42,8 @@ MODELS_READY = "document.querySelector('#aimo-model-text') && !document.querySel
 def open_connectors(bridge, page: Page) -> None:
     """Log in through the one-time test login and open Settings → Connectors; wait for React's cards."""
     token = secrets.token_hex(24)
-    bridge.set_options(aimo_test_login_token=token)
-    try:
-        page.goto(f"{bridge.url}/wp-admin/options-connectors.php?aimo_test_login={token}")
-    finally:
-        bridge.php("delete_option('aimo_test_login_token');")
+    bridge.set_options(aimo_test_login_token=token)  # used up by the login (the bridge fixture restores it anyway)
+    page.goto(f"{bridge.url}/wp-admin/options-connectors.php?aimo_test_login={token}")
     assert "/wp-login.php" not in page.evaluate("location.href")
     page.wait_for(CARDS_READY)
 
