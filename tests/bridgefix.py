@@ -231,6 +231,21 @@ def bridge_installed(wp_site, tmp_path_factory):
             f"echo json_encode(['active' => is_plugin_active('{BASENAME}'), 'mode' => get_option('aimo_connectors_mode', null)]);"
         )
     )
+    # What older versions of these tests, or a killed run, left behind: test mu-plugins that are no longer in
+    # tests/wp/mu-plugins (e.g. the removed mimics of other plugins) and harness options no fixture restores. The site
+    # starts from a known state, not from whatever an earlier checkout put there.
+    current = {f.name for f in TEST_MU_PLUGINS.iterdir()}
+    for stale in sorted(mu.glob("aimo-test-*")):
+        if stale.name not in current:
+            stale.unlink()
+    keep = json.dumps(TOUCHED_OPTIONS)
+    assert "'" not in keep
+    wp_site.php_eval(
+        f"global $wpdb; $keep = json_decode('{keep}', true);"
+        " foreach ($wpdb->get_col(\"SELECT option_name FROM {$wpdb->options} WHERE option_name LIKE 'aimo%'\") as $n) {"
+        "   if (str_starts_with($n, 'aimo_test_') && !in_array($n, $keep, true)) { delete_option($n); }"
+        " }"
+    )
     added = []
     for f in sorted(TEST_MU_PLUGINS.iterdir()):
         dest = mu / f.name
