@@ -47,6 +47,18 @@ TOUCHED_OPTIONS = [
 # aimo's explicit removal path (the flag POST /aimo/v1/credentials/clear sets), so it works from any state.
 _HARNESS_PHP = "$GLOBALS['aimo_bridge_clearing'] = true;\n"
 
+# The options named in $names as they are now, into $out: {name: {"value": v} or {"absent": true}}.
+_READ_STEP = r"""
+$out = [];
+foreach ($names as $name) {
+    $v = get_option($name, '__aimo_absent__');
+    $out[$name] = $v === '__aimo_absent__' ? ['absent' => true] : ['value' => $v];
+}
+"""
+
+# The touched options as they are now, printed as JSON (args: the option names as JSON). For tests that compare.
+_SNAPSHOT_PHP = "$names = json_decode($args[0], true);" + _READ_STEP + "echo json_encode($out);"
+
 # Put every touched option back as the snapshot file $restore_from has it (deleted when it was absent).
 _RESTORE_STEP = r"""
 foreach (json_decode(file_get_contents($restore_from), true) as $name => $state) {
@@ -55,12 +67,7 @@ foreach (json_decode(file_get_contents($restore_from), true) as $name => $state)
 """
 
 # Remember every touched option (into the file $save_to), then a clean start: observe mode, no keys, no preferences.
-_BEGIN_STEP = r"""
-$out = [];
-foreach ($names as $name) {
-    $v = get_option($name, '__aimo_absent__');
-    $out[$name] = $v === '__aimo_absent__' ? ['absent' => true] : ['value' => $v];
-}
+_BEGIN_STEP = _READ_STEP + r"""
 file_put_contents($save_to, json_encode($out));
 foreach ($names as $n) { if ($n !== 'aimo_connectors_change_log') delete_option($n); }
 update_option('aimo_connectors_mode', 'observe');
