@@ -123,7 +123,7 @@ def test_ollama_url_is_the_credential_and_failure_cached_when_down(bridge):
     assert configured is False
     assert bridge.connector(bridge.status(), "ollama")["unreachable_since"]
     bridge.fake.clear()
-    bridge.fake.down("ollama").disarm()  # a trap, not a fault to exercise: the cooldown means no call at all (asserted below)
+    bridge.fake.down("ollama").disarm()  # a trap, not a fault to exercise: the cached failure means no call at all (asserted below)
     configured = bridge.php_json("echo json_encode(WordPress\\AiClient\\AiClient::defaultRegistry()->isProviderConfigured('ollama'));")
     assert configured is False and bridge.fake.requests_for("ollama") == []  # the failure is cached: no call at all
 
