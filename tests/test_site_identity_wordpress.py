@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from aimo_cli.core.secrets import fingerprint
 from aimo_cli.errors import ExitCode
 
 from .clihelper import run_cli
@@ -67,10 +68,10 @@ def test_two_profiles_of_one_wordpress_are_flagged_and_a_fleet_push_writes_it_on
     assert "site alias and site local point at the same WordPress; commands that write (sync push/pull, keys rotate, connectors clear) handle it once" in r.err
     key = bridge.fake.make_valid_key("groq")
     assert run_cli(["keys", "set", "groq", "--stdin"], stdin=key).code == 0
-    log_before = len(bridge.status()["change_log"])
     r = run_cli(["sync", "push", "--all", "--provider", "groq", "--json"])
     assert r.code == 0, r.err
     assert [s["site"] for s in json.loads(r.out)["sites"]] == ["local"]
     assert "Site alias is the same WordPress as site local: handled once, as local." in r.err
-    writes = [e for e in bridge.status()["change_log"][log_before:] if e.get("setting") == "connectors_ai_groq_api_key"]
+    # the writes of this fresh key, by its fingerprint (not by position: the bridge keeps only the newest 50 entries)
+    writes = [e for e in bridge.status()["change_log"] if e.get("setting") == "connectors_ai_groq_api_key" and e.get("fingerprint") == fingerprint(key)]
     assert len(writes) == 1
