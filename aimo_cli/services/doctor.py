@@ -635,11 +635,9 @@ def _local_creds(ctx) -> dict:
 
 def _rollbacks(ctx, status, remote: dict) -> dict:
     """provider → "rollback: …" for site keys that are keys aimo replaced earlier (services/rollback.py)."""
-    from .credentials import previous_entry
-    from .rollback import find_rollbacks
+    from .rollback import rollbacks_of
 
-    previous = {pid: ctx.secrets.get(previous_entry(pid)) or "" for pid in PROVIDER_IDS}
-    return {pid: rb.describe() for pid, rb in find_rollbacks(status, {p: remote[p].fingerprint for p in PROVIDER_IDS}, previous).items()}
+    return {pid: rb.describe() for pid, rb in rollbacks_of(ctx, status, {p: remote[p] for p in PROVIDER_IDS}).items()}
 
 
 def _no_sampling_required(ctx) -> tuple:

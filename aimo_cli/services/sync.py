@@ -587,10 +587,9 @@ def adoptable(ctx, result: SiteSync) -> list[str]:
 
 def site_rollbacks(ctx, remote, pids: list[str]) -> dict:
     """Site keys that are keys aimo replaced earlier (services/rollback.py), by provider."""
-    from .rollback import find_rollbacks
+    from .rollback import rollbacks_of
 
-    previous = {pid: ctx.secrets.get(credentials.previous_entry(pid)) or "" for pid in pids}
-    return find_rollbacks(remote.status, {pid: remote.keys[pid].fingerprint for pid in pids}, previous)
+    return rollbacks_of(ctx, remote.status, {pid: remote.keys[pid] for pid in pids})
 
 
 def check_prefer(prefer: str | None) -> str | None:

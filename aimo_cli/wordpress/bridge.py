@@ -113,11 +113,6 @@ def _list(conv: Callable[[Any], Any]) -> Callable[[Any], tuple]:
     return parse
 
 
-def _opt_list(conv: Callable[[Any], Any]) -> Callable[[Any], tuple | None]:
-    inner = _list(conv)
-    return lambda v: None if v is None else inner(v)
-
-
 def _opt(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda v: None if v is None else conv(v)
 
@@ -396,7 +391,7 @@ class BridgeStatus(_Contract):
     managers: tuple[Manager, ...] = _f(_list(_obj(Manager)), ())
     approval: Approval = _f(_obj(Approval), Approval())
     models: ModelPrefs = _f(_obj(ModelPrefs), ModelPrefs())
-    no_sampling_prefixes: tuple[str, ...] | None = _f(_opt_list(_str), None)  # None: the bridge did not say
+    no_sampling_prefixes: tuple[str, ...] | None = _f(_opt(_list(_str)), None)  # None: the bridge did not say
     change_log: tuple[ChangeLogEntry, ...] = _f(_list(_obj(ChangeLogEntry)), ())  # oldest first, capped by the bridge
     extra: Mapping[str, Any] = _extra()
 
