@@ -137,7 +137,7 @@ def test_cli_shard_option_on_fleet_commands_is_checked(tmp_path):
     from .clihelper import run_cli
 
     for args in (["sync", "status", "--all"], ["sync", "push", "--all"], ["sync", "pull", "--all"], ["doctor", "--all", "--offline"],
-                 ["connectors", "clear", "openai", "--all", "--yes"]):
+                 ["connectors", "clear", "openai", "--all", "--yes"], ["connectors", "enable", "--all"]):
         r = run_cli([*args, "--shard", "4/3"])
         assert r.code == 2 and "--shard 4/3" in r.err, (args, r.text)
 

@@ -65,7 +65,7 @@ def test_two_profiles_of_one_wordpress_are_flagged_and_a_fleet_push_writes_it_on
     other_url = bridge.url.replace("127.0.0.1", "localhost")  # another name for the same WordPress
     r = _add(bridge, "alias", other_url, "--rest-root", other_url + "/wp-json/")
     assert r.code == 0, r.err
-    assert "site alias and site local point at the same WordPress; commands that write (sync push/pull, keys rotate, connectors clear) handle it once" in r.err
+    assert "site alias and site local point at the same WordPress; commands that write (sync push/pull, keys rotate, connectors enable/clear) handle it once" in r.err
     key = bridge.fake.make_valid_key("groq")
     assert run_cli(["keys", "set", "groq", "--stdin"], stdin=key).code == 0
     r = run_cli(["sync", "push", "--all", "--provider", "groq", "--json"])

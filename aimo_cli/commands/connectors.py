@@ -138,19 +138,59 @@ def offer_adoption(actx, target, result, adopt: bool):
     return status_of(sync_render.render(actx, adopted, title="adopt"))
 
 
-@app.command("enable", short_help="Switch a site to managed mode and push the local keys.")
+@app.command("enable", short_help="Switch sites to managed mode and push the local keys.")
 def enable(
     ctx: typer.Context,
-    site: Optional[str] = SITE_ARG,
+    sites_: Optional[List[str]] = typer.Argument(None, help="Site names (default: the default site).", metavar="[SITE]..."),
+    group: Optional[str] = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP"),
+    all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
     take_over: bool = typer.Option(False, "--take-over", help="Take over from another manager."),
-    adopt: bool = typer.Option(False, "--adopt", help="Copy the site's keys for providers aimo has none for into the local store."),
+    adopt: bool = typer.Option(False, "--adopt", help="Copy the site's keys for providers aimo has none for into the local store (one site)."),
     from_env: bool = typer.Option(False, "--from-env", help="Also send keys that come from environment variables."),
+    jobs: int = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", metavar="N", min=1, max=256),
     dry_run: bool = DRY_RUN_OPT,
+    shard: Optional[str] = SHARD_OPT,
     json: bool = JSON_OPT,
     fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
-    """Switch the site to managed mode and push the local keys (the one-command quick start)."""
-    _enable(ctx, site, take_over, output_format(json, fmt), adopt, from_env, dry_run)
+    """Switch sites to managed mode and push the local keys (the one-command quick start). One site, or a fleet: several
+    names, --group, --all, split across machines with --shard."""
+    mode = output_format(json, fmt)
+    if len(sites_ or []) > 1 or group or all_sites or shard:
+        _enable_fleet(ctx, sites_, group, all_sites, shard, jobs, take_over, mode, adopt, from_env, dry_run)
+    _enable(ctx, (sites_ or [None])[0], take_over, mode, adopt, from_env, dry_run)
+
+
+def _enable_fleet(ctx: typer.Context, names, group, all_sites: bool, shard, jobs: int, take_over: bool, mode: str, adopt: bool, from_env: bool, dry_run: bool) -> None:
+    """`connectors enable` over several sites: each WordPress once, one failing site never stops the others, the most
+    severe site sets the exit code. --adopt stays a one-site action: two sites may hold different keys for one
+    provider, and aimo never picks one silently."""
+    from ..errors import UsageError
+    from ..services import connectors, fleet, modes, sync, sync_render
+    from ..services import sites as site_profiles
+    from ..services.fleet import SiteOutcome
+
+    if adopt:
+        raise UsageError("--adopt works on one site at a time (two sites may hold different keys for one provider)", "Enable the fleet without --adopt, then adopt per site: aimo sync pull SITE --provider ID")
+    actx = app_ctx(ctx)
+    picked = site_profiles.once_per_wordpress(actx, fleet.select_sites(actx, names, group, all_sites, shard))
+    outcomes = fleet.run_fleet(actx, picked, lambda s: connectors.enable(actx, s, take_over=take_over, from_env=from_env, dry_run=dry_run), jobs=jobs, label="enable")
+    pushed = [SiteOutcome(o.site, True, o.value.push) if o.ok else o for o in outcomes]
+    adoptable = {o.site: sync.adoptable(actx, o.value.push) for o in outcomes if o.ok}
+    adoptable = {site: pids for site, pids in adoptable.items() if pids}
+    title = "enable (dry run)" if dry_run else "enable"
+    if mode == "auto":
+        for o in outcomes:
+            if o.ok:
+                for line in modes.describe_change(o.value.change, dry_run=dry_run):
+                    actx.out.line(line)
+    extra = {"mode_changes": [mode_change(o.value.change, dry_run) for o in outcomes if o.ok], "adoptable": adoptable, "dry_run": dry_run}
+    code = sync_render.render(actx, pushed, fmt=mode, title=title, extra=extra)
+    for site, pids in adoptable.items():
+        actx.out.info(f"{site} holds keys for {', '.join(pids)} that aimo has none for; adopt them per site: aimo connectors enable {site} --adopt")
+    if dry_run:
+        actx.out.info(DRY_RUN_NOTE)
+    raise typer.Exit(code)
 
 
 @app.command("takeover", short_help="Take the Connectors over from another manager, then push.")

@@ -96,7 +96,7 @@ def add(
         actx.out.line(f"Added site {name}.")
     same_site = sites.same_site_profiles(actx, name)
     for other in same_site:
-        actx.out.warn(f"site {name} and site {other} point at the same WordPress; commands that write (sync push/pull, keys rotate, connectors clear) handle it once.")
+        actx.out.warn(f"site {name} and site {other} point at the same WordPress; commands that write (sync push/pull, keys rotate, connectors enable/clear) handle it once.")
     from ..errors import exit_code
 
     code = exit_code([])

@@ -360,16 +360,29 @@ COMMANDS: dict[str, dict] = {
             ),
         }
     ),
-    "connectors enable": obj(
-        {
-            "site": f(S, "site name"),
-            "mode_change": ref("mode_change"),
-            **SYNC,
-            "adoptable": strings("providers whose site key aimo has none for"),
-            "adopted": obj(SYNC, "the adoption's pull (--adopt)", null=True),
-            "dry_run": DRY_RUN,
-        }
-    ),
+    "connectors enable": {
+        "anyOf": [
+            obj(
+                {
+                    "site": f(S, "site name"),
+                    "mode_change": ref("mode_change"),
+                    **SYNC,
+                    "adoptable": strings("providers whose site key aimo has none for"),
+                    "adopted": obj(SYNC, "the adoption's pull (--adopt)", null=True),
+                    "dry_run": DRY_RUN,
+                },
+                "one site (a SITE or the default site)",
+            ),
+            obj(
+                {
+                    "mode_changes": arr(ref("mode_change"), "one per site whose mode switch was done (or planned)"),
+                    "adoptable": {"type": "object", "additionalProperties": strings("providers"), "description": "site → providers whose site key aimo has none for (adopt per site with --adopt)"},
+                    **SYNC_WRITE,
+                },
+                "a fleet (several SITEs, --group, --all or --shard): each site's push, a failed site as its error",
+            ),
+        ]
+    },
     "connectors takeover": obj(
         {
             "site": f(S, "site name"),
