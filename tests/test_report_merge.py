@@ -137,7 +137,7 @@ def test_cli_shard_option_on_fleet_commands_is_checked(tmp_path):
     from .clihelper import run_cli
 
     for args in (["sync", "status", "--all"], ["sync", "push", "--all"], ["sync", "pull", "--all"], ["doctor", "--all", "--offline"],
-                 ["connectors", "clear", "openai", "--all", "--yes"], ["connectors", "enable", "--all"]):
+                 ["connectors", "clear", "openai", "--all", "--yes"], ["connectors", "enable", "--all"], ["log", "--all", "--local"]):
         r = run_cli([*args, "--shard", "4/3"])
         assert r.code == 2 and "--shard 4/3" in r.err, (args, r.text)
 
@@ -151,3 +151,32 @@ def test_a_shard_that_failed_as_a_whole_counts_with_its_error(tmp_path):
     assert list(merged.data)[0] == "schema_version" and merged.data["errors"][0]["report"] == failed
     only_failed = report.merge([failed])
     assert only_failed.exit_code == 3 and only_failed.data["sites"] == []
+
+
+def test_log_shards_split_the_local_log_by_site(tmp_path):
+    """`aimo log --local --shard K/N`: each site's local events in exactly one shard, and every site's in one."""
+    import os
+    from pathlib import Path
+
+    from aimo_cli import paths
+    from aimo_cli.services.shard import parse, select
+
+    from .clihelper import run_cli
+
+    names = [f"client-{i:02d}" for i in range(24)]
+    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "aimo" / "aimo.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text("".join(f'[sites."{n}"]\nurl = "http://127.0.0.1:9/{n}"\nuser = "admin"\n\n' for n in names))
+    log = paths.state_dir() / "audit.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(json.dumps({"time": "2026-11-29T10:00:00Z", "site": n, "provider": "groq", "action": "push", "old_fingerprint": "",
+                                       "new_fingerprint": "ab12", "result": "stored", "detail": ""}) + "\n" for n in names))
+    seen = []
+    for k in (1, 2, 3):
+        r = run_cli(["log", "--all", "--local", "--limit", "0", "--shard", f"{k}/3", "--json"])
+        assert r.code == 0, r.text
+        got = [e["site"] for e in json.loads(r.out)["events"]]
+        # the shard's own share, by the same stable hash as every other fleet command
+        assert sorted(got) == sorted(select(names, parse(f"{k}/3"), name=str)), (k, got)
+        seen += got
+    assert sorted(seen) == sorted(names)

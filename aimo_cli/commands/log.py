@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..ui.formats import emit
-from ._common import FORMAT_OPT, JSON_OPT, app_ctx, output_format
+from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format
 
 
 def log(
@@ -18,6 +18,8 @@ def log(
     provider: Optional[List[str]] = typer.Option(None, "--provider", "-p", help="Only this provider (repeatable).", metavar="ID"),
     local: bool = typer.Option(False, "--local", help="Only aimo's local log; do not contact the sites."),
     limit: int = typer.Option(50, "--limit", "-n", help="Show the newest N entries (0: all).", metavar="N", min=0),
+    jobs: int = typer.Option(8, "--jobs", "-j", help="Sites read at once.", metavar="N", min=1, max=256),
+    shard: Optional[str] = SHARD_OPT,
     json: bool = JSON_OPT,
     fmt: Optional[str] = FORMAT_OPT,
 ) -> None:
@@ -29,12 +31,13 @@ def log(
     actx = app_ctx(ctx)
     mode = output_format(json, fmt)
     pids = set(pick_providers(provider)) if provider else None
-    picked = fleet.select_sites(actx, sites, group, all_sites) if (sites or group or all_sites or not local) else []
-    names = {s.name for s in picked} if picked else None
+    chosen = sites or group or all_sites or shard
+    picked = fleet.select_sites(actx, sites, group, all_sites, shard) if (chosen or not local) else []
+    names = {s.name for s in picked} if chosen or picked else None
     events = audit.local_events(actx, names)
     failures = []
     if not local:
-        for outcome in fleet.run_fleet(actx, picked, lambda site: audit.site_events(actx, site), label="log"):
+        for outcome in fleet.run_fleet(actx, picked, lambda site: audit.site_events(actx, site), jobs=jobs, label="log"):
             if outcome.ok:
                 events += outcome.value
             else:
