@@ -160,3 +160,20 @@ def test_every_new_command_has_help():
     for args in (["models", "list"], ["models", "refresh"], ["models", "show"], ["keys", "verify"], ["ask"]):
         r = run_cli([*args, "--help"])
         assert r.code == 0 and "Usage:" in r.out
+
+
+def test_a_mistyped_model_gets_the_closest_known_ids_and_never_a_hostile_one(fake_env, fake):
+    """`models show` / `models set` with a model id the catalog lacks: exit 2, the closest ids of that provider from the
+    cached and curated lists (no new request), never an id carrying terminal controls from a provider's list."""
+    hostile = "llama-3.3-70b-versatile\x1b]52;c;ZXZpbA==\x07"
+    models = [{"id": i, "object": "model", "owned_by": "x"} for i in ("llama-3.3-70b-versatile", hostile, "whisper-large-v3")]
+    fake.fail_next("groq", 200, {"object": "list", "data": models})
+    assert run_cli(["models", "refresh", "groq"]).code == 0
+    before = len(fake.requests)
+    r = run_cli(["models", "show", "groq:llama-3.3-70b-versatil"])
+    assert r.code == 2, r.err
+    assert "Hint: Did you mean groq:llama-3.3-70b-versatile?" in r.err, r.err
+    assert "\x1b" not in r.err and "\x07" not in r.err and "ZXZpbA" not in r.err
+    assert len(fake.requests) == before  # the suggestion asked nobody
+    r = run_cli(["models", "show", "groq:zzzz"])
+    assert r.code == 2 and "Did you mean" not in r.err and "aimo models list --all --provider groq" in r.err

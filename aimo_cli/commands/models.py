@@ -109,10 +109,11 @@ def show(
     catalog = Catalog(actx)
     try:
         entry = catalog.find(ref)
+        hint = "" if entry is not None else catalog.did_you_mean(ref)
     finally:
         catalog.close()
     if entry is None:
-        raise UsageError(f"no model {ref!r} in the catalog", f"See the list: aimo models list --all --provider {ref.split(':', 1)[0]}")
+        raise UsageError(f"no model {ref!r} in the catalog", f"{hint}See the list: aimo models list --all --provider {ref.split(':', 1)[0]}")
     today = _today()
     if mode != "auto":
         row = _as_dict(entry, today)

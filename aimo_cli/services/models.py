@@ -251,6 +251,20 @@ class Catalog:
                 return entry
         return None
 
+    def did_you_mean(self, ref: str, kind: str | None = None) -> str:
+        """'Did you mean PROVIDER:MODEL? ' for a model the catalog does not have (of `kind` when given; '' when nothing
+        is close). Only what is known already: the cached or curated lists, no new request (the cache keeps only
+        well-formed ids of a provider's list: catalog/cache.py)."""
+        from ..core.names import did_you_mean
+
+        parsed = split_ref(ref)
+        if parsed is None or parsed[0] not in PROVIDERS:
+            return ""
+        pid, model = parsed
+        entries = [e for listing in self.listings([pid], fetch_missing=False) for e in listing.entries] + list(fallback.curated(pid))
+        ids = [e.id for e in entries if kind is None or e.kind == kind]
+        return did_you_mean(model, ids, template=f"{pid}:{{}}")
+
 
 def list_models(ctx, *, kind: str | None = None, provider: str | None = None, include_all: bool = False, catalog: Catalog | None = None) -> tuple[list[ModelEntry], list[Listing], list[str]]:
     """Entries to show, the per-provider listings, and the provider ids considered."""

@@ -41,10 +41,11 @@ def validate(ctx, kind: str, ref: str):
     catalog = Catalog(ctx)
     try:
         entry = catalog.find(f"{pid}:{parsed[1]}")
+        hint = "" if entry is not None else catalog.did_you_mean(f"{pid}:{parsed[1]}", kind)
     finally:
         catalog.close()
     if entry is None:
-        raise UsageError(f"no model {parsed[1]!r} for {pid} in the catalog", f"See the models: aimo models list --provider {pid} --type {kind}")
+        raise UsageError(f"no model {parsed[1]!r} for {pid} in the catalog", f"{hint}See the models: aimo models list --provider {pid} --type {kind}")
     if entry.kind != kind:
         raise UsageError(f"{entry.ref} is a {entry.kind} model, not a {kind} model", f"aimo models list --type {kind}")
     return entry
