@@ -333,3 +333,22 @@ def test_with_the_ollama_plugin_aimo_syncs_its_host_and_never_pulls_its_cloud_ke
     checks = {c["id"]: c for c in json.loads(r.out)["checks"]}
     assert "AI Provider for Ollama 1.2.0 serves Ollama" in checks["features.ollama.site"]["message"]
     assert "Settings → Ollama" in checks["features.ollama.site"]["message"]
+
+
+def test_bridge_status_text_names_the_plugins_that_register_and_serve(cli_site, peers):
+    """`aimo bridge status` (plain text) says which plugin registered each connector and whose class serves it, by
+    name and version, with the real official OpenAI plugin and the real AI Engine managing."""
+    from .clihelper import run_cli
+
+    peers.official_openai()
+    cli_site.managed()
+    r = run_cli(["bridge", "status", "local"])
+    assert r.code == 0, r.text
+    rows = {line.split()[0]: line for line in r.out.splitlines()[2:] if line.strip()}
+    assert "plugin: AI Provider for OpenAI 1.0.3" in rows["openai"] and rows["openai"].count("AI Provider for OpenAI 1.0.3") == 2, rows["openai"]
+    assert " aimo " in rows["groq"] and "AI Provider for OpenAI" not in rows["groq"], rows["groq"]
+    peers.ai_engine_managed()
+    r = run_cli(["bridge", "status", "local"])
+    rows = {line.split()[0]: line for line in r.out.splitlines()[2:] if line.strip()}
+    assert "AI Engine 3.6.2 (gateway)" in rows["anthropic"], rows["anthropic"]
+    assert "Other connector manager: AI Engine (managed, active)" in r.err

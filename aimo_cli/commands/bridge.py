@@ -106,9 +106,9 @@ def status(
     from ..services.audit import checked_when
 
     actx.out.table(
-        ["id", "name", "registered by", "key", "fingerprint", "connected", "checked"],
+        ["id", "name", "registered by", "key", "connected", "checked", "served by", "fingerprint"],
         [
-            [c.id, c.name, c.registered_by, c.key_source, c.fingerprint, connected[c.connected], checked_when(c.checked_at, c.connected)]
+            [c.id, c.name, registered_by(c), c.key_source, connected[c.connected], checked_when(c.checked_at, c.connected), served_by(c), c.fingerprint]
             for c in report.connectors
         ],
     )
@@ -124,6 +124,21 @@ def status(
             actx.out.warn(f"{c.id}: requests (and keys) go to {found[0]}, not the provider's own endpoint ({found[1]})")
     if report.compatible is False:
         actx.out.warn(f"This bridge ({report.bridge_version}) is not compatible with this aimo: update it (aimo bridge install) or aimo.")
+
+
+def registered_by(c) -> str:
+    """Who registered a connector, by name where the bridge names the plugin ("plugin: AI Provider for OpenAI 1.0.3")."""
+    who = (c.registrant.label or c.registrant.name) if c.registrant is not None and c.registrant.kind in ("plugin", "mu-plugin") else ""
+    if c.registered_by == "manager" and c.manager:
+        who = who or c.manager
+    return f"{c.registered_by}: {who}" if who and who != c.registered_by else c.registered_by
+
+
+def served_by(c) -> str:
+    """The plugin whose AI Client class serves the provider ("-" when none does or the bridge does not say)."""
+    if c.served_by is None:
+        return "-"
+    return c.served_by.label or c.served_by.name or c.served_by.kind
 
 
 @app.command("base-url", short_help="Point a provider's connector on a site at a gateway.")
