@@ -26,8 +26,17 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-def build_app() -> typer.Typer:
-    from .commands import ask, keys, models, site
+# The top-level commands in registration order (the order `--help` falls back on; commands/_cli.py's ORDER sorts them).
+COMMANDS = ("keys", "site", "models", "ask", "connectors", "mode", "sync", "completion", "bridge", "doctor", "log", "report")
+
+# Root options that take a value (the value is not a command name).
+_VALUE_OPTIONS = ("--config", "--ca-bundle", "--timeout")
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root app. `only`: register just that top-level command (the one being run): Typer turns every registered
+    command into a Click command (inspecting each signature) and each command module is imported, ~30 ms for the whole
+    tree that a command never needs. Help, completion and docs build the whole tree (only=None)."""
     from .commands._cli import AimoTyper
 
     app = AimoTyper(
@@ -55,33 +64,108 @@ def build_app() -> typer.Typer:
         deps = ctx.obj if isinstance(ctx.obj, Dependencies) else None  # injected by run(deps=…)
         ctx.obj = AppContext(Options(config=config, debug=debug, ca_bundle=ca_bundle, quiet=quiet, timeout=timeout), deps=deps)
 
+    for name in COMMANDS if only is None else (only,):
+        _REGISTER[name](app)
+    return app
+
+
+def _keys(app) -> None:
+    from .commands import keys
+
     app.add_typer(keys.app, name="keys")
+
+
+def _site(app) -> None:
+    from .commands import site
+
     app.add_typer(site.app, name="site")
+
+
+def _models(app) -> None:
+    from .commands import models
+
     app.add_typer(models.app, name="models")
+
+
+def _ask(app) -> None:
+    from .commands import ask
+
     app.command("ask", short_help="Send one prompt to a model and print the answer.")(ask.ask)
+
+
+def _connectors(app) -> None:
     from .commands import connectors as connectors_cmd
-    from .commands import mode as mode_cmd
-    from .commands import sync as sync_cmd
 
     app.add_typer(connectors_cmd.app, name="connectors")
+
+
+def _mode(app) -> None:
+    from .commands import mode as mode_cmd
+
     app.command("mode", short_help="Show or switch the bridge's mode on a site.")(mode_cmd.mode)
+
+
+def _sync(app) -> None:
+    from .commands import sync as sync_cmd
+
     app.add_typer(sync_cmd.app, name="sync")
+
+
+def _completion(app) -> None:
     from .commands import completion as completion_cmd
 
     app.add_typer(completion_cmd.app, name="completion")
+
+
+def _bridge(app) -> None:
     from .commands import bridge as bridge_cmd
 
     app.add_typer(bridge_cmd.app, name="bridge")
+
+
+def _doctor(app) -> None:
     from .commands import doctor as doctor_cmd
 
     app.command("doctor", short_help="Check the whole setup; exit 7 when a check fails.")(doctor_cmd.doctor)
+
+
+def _log(app) -> None:
     from .commands import log as log_cmd
 
     app.command("log", short_help="Who changed which key, when: sites' logs and aimo's own.")(log_cmd.log)
+
+
+def _report(app) -> None:
     from .commands import report as report_cmd
 
     app.add_typer(report_cmd.app, name="report")
-    return app
+
+
+_REGISTER = {
+    "keys": _keys, "site": _site, "models": _models, "ask": _ask, "connectors": _connectors, "mode": _mode, "sync": _sync,
+    "completion": _completion, "bridge": _bridge, "doctor": _doctor, "log": _log, "report": _report,
+}
+
+
+def invoked_command(args: list[str]) -> str | None:
+    """The top-level command `args` run (`aimo --quiet doctor …` → "doctor"), or None when the whole tree is needed:
+    root help or --version before any command, no command, or a word that is no command (Click's own error, with its
+    suggestions, needs every name)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return None
+        if arg in _VALUE_OPTIONS:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            if arg in ("-h", "--help", "--version"):
+                return None
+            i += 1
+            continue
+        return arg if arg in _REGISTER else None
+    return None
 
 
 def _hoist_debug(args: list[str]) -> list[str]:
@@ -109,7 +193,7 @@ def run(argv: list[str] | None = None, *, deps: Dependencies | None = None) -> i
     try:
         from typer._click.exceptions import ClickException, UsageError  # Typer 0.28 vendors Click
 
-        app = build_app()
+        app = build_app(invoked_command(args))
         try:
             result = app(args=args, prog_name="aimo", standalone_mode=False, obj=deps)
         except typer.Exit as exc:

@@ -23,6 +23,7 @@ bridge's live checks take the longest); when 1 is refused, 2's answer is not rea
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
@@ -514,9 +515,19 @@ def _catalog_states(ctx, creds) -> dict[str, str]:
 
 
 def gather_site(
-    ctx, site: SiteConfig, *, offline: bool, live: bool | None = None, want_settings: bool = False, catalog=None, password: str | None = None, rest_root: str | None = None
+    ctx,
+    site: SiteConfig,
+    *,
+    offline: bool,
+    live: bool | None = None,
+    want_settings: bool = False,
+    catalog=None,
+    password: str | None = None,
+    rest_root: str | None = None,
+    on_sent: Callable[[], None] | None = None,
 ) -> SiteFacts:
-    """One site's facts (see the request budget above). `password`/`rest_root`: check a profile before storing it."""
+    """One site's facts (see the request budget above). `password`/`rest_root`: check a profile before storing it.
+    `on_sent`: called once the site's first two requests are on their way."""
     from ..core.hosts import is_loopback_host
 
     f = SiteFacts(site, offline, is_loopback_host(urlsplit(site.url).hostname), not offline if live is None else live, want_settings)
@@ -530,7 +541,7 @@ def gather_site(
         return f
     with client:
         try:
-            _gather_site(ctx, client, f, catalog)
+            _gather_site(ctx, client, f, catalog, on_sent)
         finally:
             f.requests = client.request_count
     return f
@@ -556,7 +567,7 @@ def _read_me(ctx, client, f: SiteFacts) -> bool:
     return True
 
 
-def _gather_site(ctx, client, f: SiteFacts, catalog) -> None:
+def _gather_site(ctx, client, f: SiteFacts, catalog, on_sent: Callable[[], None] | None = None) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     def bridge_status():
@@ -574,6 +585,8 @@ def _gather_site(ctx, client, f: SiteFacts, catalog) -> None:
     # credentials are checked. Leaving this block waits for it, so no request outlives the client.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aimo-doctor-status") as pool:
         pending = pool.submit(bridge_status)
+        if on_sent is not None:
+            on_sent()
         if not _read_me(ctx, client, f) or not f.admin:
             return
         f.local = _local_creds(ctx)
@@ -697,9 +710,25 @@ def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_si
     report = DoctorReport(strict=strict)
     parse(shard)  # a bad --shard is a usage error even when no site is configured
     sites = select(ctx, names, group, all_sites, shard) if _settings_valid(ctx) else []
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the local facts (key verifications) while the sites are checked
-        local = pool.submit(gather_local, ctx, offline=offline)
-        outcomes = run_fleet(ctx, sites, lambda site: site_checks(ctx, site, offline=offline), jobs=jobs, label="doctor") if sites else []
+    # The local facts (every key verified) are gathered while the sites are checked, but only once the first site's
+    # requests are out: the bridge's live checks take the longest, and one interpreter lock means that every import
+    # and verification running beside the site's first steps would delay them.
+    sent = threading.Event()
+
+    def local_facts() -> LocalFacts:
+        sent.wait()
+        return gather_local(ctx, offline=offline)
+
+    if sites:
+        _load_site_path()
+    else:
+        sent.set()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        local = pool.submit(local_facts)
+        try:
+            outcomes = run_fleet(ctx, sites, lambda site: site_checks(ctx, site, offline=offline, on_sent=sent.set), jobs=jobs, label="doctor") if sites else []
+        finally:
+            sent.set()  # a site that failed before sending anything
         facts = local.result()
     report.checks += run_registry(facts, "local")
     if facts.settings is None:
@@ -722,6 +751,13 @@ def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_si
                 C.check("site.error", C.FAIL, outcome.error or "failed", outcome.hint, group=f"site {outcome.site}", site=outcome.site, exit_class=outcome.exit_status)
             )
     return report
+
+
+def _load_site_path() -> None:
+    """Import what a site check needs to send its first requests, before anything runs beside it."""
+    import httpcore  # noqa: F401 - httpx imports it when it builds its first client
+
+    from ..wordpress import bridge, client  # noqa: F401
 
 
 def _settings_valid(ctx) -> bool:

@@ -203,8 +203,23 @@ def _to_json(v: Any) -> Any:
     return v
 
 
+_COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+def _compared(cls: type) -> tuple[str, ...]:
+    names = _COMPARED.get(cls)
+    if names is None:
+        names = _COMPARED[cls] = tuple(f.name for f in fields(cls) if f.compare)
+    return names
+
+
 class _Contract:
-    """Shared by every contract object: `extra` holds the fields this aimo does not know; `as_dict` gives the JSON back."""
+    """Shared by every contract object: `extra` holds the fields this aimo does not know; `as_dict` gives the JSON back.
+
+    The contract classes are frozen dataclasses (`_contract`) whose __repr__, __eq__ and __hash__ are these three,
+    written once here instead of generated per class: the dataclass decorator compiles every method it writes, and
+    six methods for each of fourteen classes cost this module most of its import time (every command that talks to
+    the bridge pays it). They behave as the generated ones: the fields in order, `extra` left out."""
 
     extra: Mapping[str, Any]
 
@@ -213,11 +228,31 @@ class _Contract:
         out.update({k: v for k, v in self.extra.items() if k not in out})
         return out
 
+    def _key(self) -> tuple:
+        return tuple(getattr(self, name) for name in _compared(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return f"{type(self).__qualname__}({shown})"
+
+
+def _contract(cls: type) -> Any:
+    """A contract class: a frozen dataclass; equality, hashing and repr come from _Contract."""
+    return dataclass(frozen=True, eq=False, repr=False)(cls)
+
 
 # -- the contract ------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@_contract
 class Manager(_Contract):
     """Another plugin that manages AI connectors (AI Engine, AI Puffer, a "… via X" connector)."""
 
@@ -247,7 +282,7 @@ class Manager(_Contract):
         return self.mode == "managed" and (self.active or self.source == "connector")
 
 
-@dataclass(frozen=True)
+@_contract
 class PluginRef(_Contract):
     """A plugin (or core, or aimo) as the bridge names it: who registered a connector, or who wrote a key."""
 
@@ -259,7 +294,7 @@ class PluginRef(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class ServedBy(_Contract):
     """The AI Client class that serves a provider, and the plugin it comes from."""
 
@@ -273,7 +308,7 @@ class ServedBy(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class PageState(_Contract):
     """What Settings → Connectors shows for a connector, by the page's own logic."""
 
@@ -287,7 +322,7 @@ class PageState(_Contract):
         return "connected" if self.connected else ("not connected" if self.visible else "absent")
 
 
-@dataclass(frozen=True)
+@_contract
 class OllamaHost(_Contract):
     """Where AI Provider for Ollama (Fueled) takes its server from, when that plugin serves Ollama."""
 
@@ -299,7 +334,7 @@ class OllamaHost(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class Connector(_Contract):
     """One AI connector on the site, as the bridge sees it. Keys never travel: only a fingerprint and the mask's tail."""
 
@@ -326,7 +361,7 @@ class Connector(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class Approval(_Contract):
     """The WordPress AI plugin's Connector Approval: whether it is on, and which connectors each plugin may use."""
 
@@ -335,7 +370,7 @@ class Approval(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class ModelPrefs(_Contract):
     """WordPress AI's preferred models ("provider:model", "" for Automatic)."""
 
@@ -344,7 +379,7 @@ class ModelPrefs(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class Writer(_Contract):
     """The code that wrote a key option, from the call stack: WordPress core, aimo's bridge, or a plugin."""
 
@@ -355,7 +390,7 @@ class Writer(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class ChangeLogEntry(_Contract):
     """One change of a connector key option on the site (fingerprints only, never a key)."""
 
@@ -373,7 +408,7 @@ class ChangeLogEntry(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class BridgeStatus(_Contract):
     """GET /aimo/v1/status: everything aimo needs about a site in one request."""
 
@@ -423,7 +458,7 @@ class BridgeStatus(_Contract):
         return self
 
 
-@dataclass(frozen=True)
+@_contract
 class ModeChange(_Contract):
     """POST /aimo/v1/mode's answer."""
 
@@ -434,7 +469,7 @@ class ModeChange(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class CredentialResult(_Contract):
     """One provider's result of POST /aimo/v1/credentials (the safe write)."""
 
@@ -447,7 +482,7 @@ class CredentialResult(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@dataclass(frozen=True)
+@_contract
 class ClearResult(_Contract):
     """One provider's result of POST /aimo/v1/credentials/clear (aimo's explicit removal route)."""
 
