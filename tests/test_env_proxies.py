@@ -9,6 +9,7 @@ import pytest
 
 from aimo_cli import tls
 from aimo_cli.wordpress.client import RestRoot, WordPressClient
+from aimo_cli.wordpress.transport import DirectTransport
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere the OS proxy settings are always read")
@@ -17,7 +18,7 @@ def test_no_proxy_variable_means_no_environment_walk(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     assert tls.env_proxies() is False
     client = WordPressClient(RestRoot.parse("https://blog.example/wp-json/"), "u", "p p p p p p")
-    assert client._http.trust_env is False and not client._http._mounts
+    assert isinstance(client._transport, DirectTransport)  # no httpx client at all, so no environment walk
     client.close()
 
 
@@ -27,7 +28,8 @@ def test_a_proxy_variable_is_honoured(monkeypatch, name):
     assert tls.env_proxies() is True
     client = WordPressClient(RestRoot.parse("https://blog.example/wp-json/"), "u", "p p p p p p")
     try:
-        assert client._http.trust_env is True
-        assert any(t is not None for t in client._http._mounts.values())  # a proxy transport is mounted, as before
+        http = client._transport.client  # an httpx client picks the transport, proxy or not, as before
+        assert http.trust_env is True
+        assert any(t is not None for t in http._mounts.values())  # a proxy transport is mounted, as before
     finally:
         client.close()

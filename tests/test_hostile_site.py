@@ -109,9 +109,10 @@ def test_stored_rest_root_on_another_origin_is_refused_with_the_fix(pair):
 def test_the_transport_check_refuses_any_request_to_another_origin(pair):
     """The one check point: whatever builds the request, nothing with the client's credentials leaves the origin."""
     client = WordPressClient(RestRoot.parse(pair.a.url + "/wp-json/"), "admin", PASSWORD, retries=0)
-    with pytest.raises(SafetyError) as err:
-        client._http.get(pair.b.url + "/wp-json/wp/v2/settings")
-    assert "127.0.0.2" in err.value.message and err.value.code == ExitCode.REFUSED
+    for public in (False, True):  # _send: the one path every request of a client takes, with or without the password
+        with pytest.raises(SafetyError) as err:
+            client._send("GET", pair.b.url + "/wp-json/wp/v2/settings", public=public)
+        assert "127.0.0.2" in err.value.message and err.value.code == ExitCode.REFUSED
     assert pair.b.seen == []
     assert client.get("/wp/v2/settings")["title"] == "Hostile"  # the pinned origin itself works
     client.close()

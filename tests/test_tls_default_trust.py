@@ -57,3 +57,21 @@ def test_https_is_verified_as_before(tls_server):
         httpx.get(url, verify=ctx)  # a self-signed certificate is refused by the default trust
     assert ctx.cert_store_stats()["x509_ca"] > 0  # the bundle was loaded before that handshake
     assert httpx.get(url, verify=ssl_context(cert)).status_code == 204  # and a CA bundle (--ca-bundle) makes it work
+
+
+def test_the_wordpress_client_verifies_certificates_and_host_names(tls_server):
+    """WordPressClient's own transport (wordpress/transport.py) verifies as httpx did: a self-signed certificate is
+    refused by the default trust, accepted with its CA bundle (--ca-bundle), and only for the host it names."""
+    from aimo_cli.errors import RemoteError
+    from aimo_cli.wordpress.client import RestRoot, WordPressClient
+
+    url, cert = tls_server
+    with WordPressClient(RestRoot.parse(url + "wp-json/"), "u", "p p p p p p", retries=0) as client:
+        with pytest.raises(RemoteError, match="TLS verification failed"):
+            client.get("/aimo/v1/status")
+    with WordPressClient(RestRoot.parse(url + "wp-json/"), "u", "p p p p p p", retries=0, verify=cert) as client:
+        assert client.request("GET", "/aimo/v1/status", expect_json=False).status == 204
+    other_name = url.replace("127.0.0.1", "localhost")  # the same server, under a name its certificate does not hold
+    with WordPressClient(RestRoot.parse(other_name + "wp-json/"), "u", "p p p p p p", retries=0, verify=cert) as client:
+        with pytest.raises(RemoteError, match="TLS verification failed"):
+            client.get("/aimo/v1/status")

@@ -20,7 +20,9 @@ DRY_OPT = typer.Option(False, "--dry-run", "-n", help="Print the plan; write not
 PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or remote.", metavar="SIDE")
 
 
-def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, fmt: str, title: str, writes: bool = False, dry_run: bool | None = None, shard: Optional[str] = None) -> None:
+def _run(
+    ctx: typer.Context, job, sites, group, all_sites, jobs, fmt: str, title: str, writes: bool = False, dry_run: bool | None = None, shard: Optional[str] = None, prepare=None
+) -> None:
     from ..services import fleet, sync_render
     from ..services import sites as site_profiles
 
@@ -28,7 +30,8 @@ def _run(ctx: typer.Context, job, sites, group, all_sites, jobs, fmt: str, title
     picked = fleet.select_sites(actx, sites, group, all_sites, shard)
     if writes:
         picked = site_profiles.once_per_wordpress(actx, picked)
-    outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title)
+    # a read-only job (prepare given) may run in worker processes: a big fleet is CPU-bound on one core
+    outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title, processes=prepare is not None, prepare=prepare)
     raise typer.Exit(sync_render.render(actx, outcomes, fmt=fmt, title=title, extra=None if dry_run is None else {"dry_run": dry_run}))
 
 
@@ -49,8 +52,8 @@ def status(
 
     actx = app_ctx(ctx)
     mode = output_format(json, fmt)
-    sync.pick_providers(provider)
-    _run(ctx, lambda site: sync.status_site(actx, site, provider), sites, group, all_sites, jobs, mode, "sync status", shard=shard)
+    job, prepare = sync.status_job(actx, provider)
+    _run(ctx, job, sites, group, all_sites, jobs, mode, "sync status", shard=shard, prepare=prepare)
 
 
 @app.command("push", short_help="Push changed local keys to sites, verified and read back.")

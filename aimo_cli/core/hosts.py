@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet asks for each site's host several times
 def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False

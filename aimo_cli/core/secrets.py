@@ -59,6 +59,7 @@ def matches_wp_mask(local: str, remote_mask: str) -> bool:
 
 
 _URL_RE = re.compile(r"^https?://", re.IGNORECASE)
+_SPACE_RE = re.compile(r"\s")
 
 
 def validate_url(value: str) -> str | None:
@@ -72,7 +73,7 @@ def validate_url(value: str) -> str | None:
         return f"is not a valid URL ({exc})"
     if not parts.hostname:
         return "has no host name"
-    if any(c.isspace() for c in value):
+    if _SPACE_RE.search(value):  # str.isspace's white space (Unicode included), as re's \s for str patterns
         return "contains white space"
     del port
     return None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import os
+import signal
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -91,8 +95,24 @@ def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: boo
     return sharding.select(picked, part)
 
 
-def run_fleet(ctx, sites: list[SiteConfig], job: Callable[[SiteConfig], Any], *, jobs: int = DEFAULT_JOBS, label: str = "sites") -> list[SiteOutcome]:
-    """Run `job(site)` for every site; errors become failed outcomes (with their exit code), never exceptions."""
+def run_fleet(
+    ctx,
+    sites: list[SiteConfig],
+    job: Callable[[SiteConfig], Any],
+    *,
+    jobs: int = DEFAULT_JOBS,
+    label: str = "sites",
+    processes: bool = False,
+    prepare: Callable[[list[SiteConfig]], None] | None = None,
+) -> list[SiteOutcome]:
+    """Run `job(site)` for every site; errors become failed outcomes (with their exit code), never exceptions.
+
+    `processes`: the job may run in worker processes (a read that changes nothing locally, whose value can be
+    pickled; `sync status`). A large fleet is then split over the machine's cores (workers_for): one Python process
+    runs one core at a time however many threads it has, and a fleet of fast sites is CPU-bound. The --jobs sites at
+    once are shared out between the processes; the outcomes come back in the sites' order, as with threads alone.
+    `prepare(sites)` runs first, in this process, when there are workers: what they should inherit rather than each
+    do again (imports, secrets)."""
     if jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 8")
 
@@ -108,27 +128,216 @@ def run_fleet(ctx, sites: list[SiteConfig], job: Callable[[SiteConfig], Any], *,
         return []
     if len(sites) == 1:
         return [one(sites[0])]
-    results: dict[str, SiteOutcome] = {}
     progress = None
     if ctx.out.rich_ok and not ctx.out.quiet:
         from rich.progress import Progress
 
         progress = Progress(transient=True, console=None)
+    workers = workers_for(ctx, len(sites), jobs) if processes else 1
+    if workers > 1:
+        if prepare is not None:
+            prepare(sites)
+        return _run_processes(sites, one, jobs=jobs, workers=workers, progress=progress, label=label)
+    return run_threads(sites, one, jobs=jobs, progress=progress, label=label)
+
+
+def run_threads(sites: list[SiteConfig], one: Callable[[SiteConfig], SiteOutcome], *, jobs: int, progress=None, label: str = "sites", advance=None) -> list[SiteOutcome]:
+    """`one(site)` for every site on `jobs` threads, the outcomes in the sites' order; a Rich `progress` (its own
+    task), or an `advance()` to call as each site finishes."""
+    tick = advance
+
+    def run(site: SiteConfig) -> SiteOutcome:
+        outcome = one(site)
+        if tick is not None:
+            tick()
+        return outcome
+
     with ThreadPoolExecutor(max_workers=min(jobs, len(sites))) as pool:
-        futures = {pool.submit(one, s): s for s in sites}
-        if progress is not None:
-            with progress:
-                task = progress.add_task(label, total=len(sites))
-                for fut in as_completed(futures):
-                    results[futures[fut].name] = fut.result()
-                    progress.advance(task)
-        else:
-            for fut in as_completed(futures):
-                results[futures[fut].name] = fut.result()
-    return [results[s.name] for s in sites]
+        if progress is None:
+            return list(pool.map(run, sites))
+        with progress:
+            task = progress.add_task(label, total=len(sites))
+            tick = lambda: progress.advance(task)  # noqa: E731 - Rich's progress is thread-safe
+            return list(pool.map(run, sites))
+
+
+PROCESS_SITES = 100  # at least this many sites per worker process: below, a fork costs more than it saves
+MAX_PROCESSES = 8
+
+
+def workers_for(ctx, sites: int, jobs: int) -> int:
+    """How many processes a fleet of `sites` at `jobs` at once runs in: one per core the process may use, at most one
+    per PROCESS_SITES sites and per job. Only where fork is safe and cheap (Linux), and never with an injected
+    transport (tests, embedding programs: their transport lives in this process)."""
+    if ctx.transport is not None or not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_PROCESSES, jobs, sites // PROCESS_SITES))
 
 
 def fleet_exit_code(outcomes: list[SiteOutcome]) -> ExitCode:
     """The fleet rule (core/exits.py): the most severe site wins, so an auth or configuration failure on any site is
     never hidden behind another site's drift, remote failure or refusal."""
     return exit_code(o.exit_status for o in outcomes)
+
+
+# -- a fleet over several processes ---------------------------------------------------------------------------------
+# run_fleet with `processes=True`: fork, share the sites out, gather the outcomes back in order. Each worker is a fork
+# of this process after the command has set itself up (settings read, secrets read and registered for redaction,
+# modules imported): it runs its share of the sites on its share of the --jobs threads, writes one byte per finished
+# site (the progress bar) and at the end its outcomes, pickled, to a pipe, and leaves with os._exit (no atexit
+# handler, no buffered output of the parent flushed twice). This process runs a share itself meanwhile. A worker that
+# dies before it answers costs its sites an "unexpected" outcome (exit 1), never the fleet. Ctrl-C at the terminal
+# reaches every process of the group: the workers stop at once (default SIGINT), this one reports the interruption
+# (exit 130) as without workers; a worker whose parent is gone is ended by the kernel (PR_SET_PDEATHSIG).
+
+_DONE = b"."  # one site finished
+_RESULT = b"!"  # the pickled outcomes follow, to the end of the pipe
+
+
+def _run_processes(sites: list, one: Callable[[Any], SiteOutcome], *, jobs: int, workers: int, progress=None, label: str = "sites") -> list[SiteOutcome]:
+    shares = [list(range(k, len(sites), workers)) for k in range(workers)]  # interleaved: each share as mixed as the fleet
+    threads = [max(1, (jobs + k) // workers) for k in range(workers)]  # the --jobs shared out (32 over 2: 16 + 16)
+    task = None
+    lock = threading.Lock()
+
+    def advance() -> None:
+        if task is not None:
+            with lock:
+                progress.advance(task)
+
+    import pickle  # noqa: F401 - imported here, once, not in each worker
+
+    prctl = _prctl()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()  # nothing buffered may be written twice (parent and child)
+        except (OSError, ValueError):
+            pass
+    children: list[tuple[int, int, list[int]]] = []
+    results: list[SiteOutcome | None] = [None] * len(sites)
+    try:
+        parent = os.getpid()
+        for k in range(1, workers):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker
+                os.close(read_end)
+                _worker(parent, prctl, [sites[i] for i in shares[k]], one, threads[k], write_end, progress is not None)
+            os.close(write_end)
+            children.append((pid, read_end, shares[k]))
+        if progress is not None:  # started after the forks: its refresh thread is this process's alone
+            progress.start()
+            task = progress.add_task(label, total=len(sites))
+        readers = [threading.Thread(target=_gather, args=(child, sites, results, advance), daemon=True) for child in children]
+        for reader in readers:
+            reader.start()
+        mine = run_threads([sites[i] for i in shares[0]], one, jobs=threads[0], advance=advance)
+        for i, outcome in zip(shares[0], mine):
+            results[i] = outcome
+        for reader in readers:
+            reader.join()
+    finally:
+        for pid, read_end, _ in children:
+            try:
+                os.kill(pid, signal.SIGTERM)  # a no-op for a worker that has answered and gone
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            try:
+                os.close(read_end)
+            except OSError:
+                pass
+        if progress is not None:
+            progress.stop()
+    return results  # type: ignore[return-value]
+
+
+def _worker(parent: int, prctl, share: list, one, jobs: int, out: int, report_progress: bool) -> None:
+    import pickle
+
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: stop at once; the parent reports it
+        if prctl is not None:
+            prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: the kernel ends this worker when the parent dies
+        if os.getppid() != parent:  # the parent went before the line above
+            return
+        lock = threading.Lock()
+
+        def advance() -> None:
+            with lock:
+                os.write(out, _DONE)
+
+        outcomes = run_threads(share, one, jobs=jobs, advance=advance if report_progress else None)
+        try:
+            payload = pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - a value that cannot travel: said per site, never a lost fleet
+            payload = pickle.dumps([_lost(o.site, f"its result could not be passed back from a worker process ({type(exc).__name__})") for o in outcomes])
+        _write_all(out, _RESULT + payload)
+        code = 0
+    finally:
+        try:
+            sys.stderr.flush()  # a --debug log written by this worker
+        finally:
+            os._exit(code)
+
+
+def _prctl():
+    """libc's prctl (Linux), looked up before the forks (no import in a worker), or None."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _gather(child: tuple[int, int, list[int]], sites: list, results: list, advance: Callable[[], None]) -> None:
+    """Read one worker's pipe to its end: progress bytes, then its outcomes (in its share's order)."""
+    import pickle
+
+    _, read_end, share = child
+    chunks: list[bytes] = []
+    answered = False
+    while True:
+        try:
+            data = os.read(read_end, 1 << 16)
+        except OSError:
+            break
+        if not data:
+            break
+        if not answered:
+            mark = data.find(_RESULT)
+            done = data[: mark if mark >= 0 else len(data)]
+            for _ in range(len(done)):
+                advance()
+            if mark >= 0:
+                answered = True
+                chunks.append(data[mark + 1 :])
+        else:
+            chunks.append(data)
+    outcomes = None
+    if answered:
+        try:
+            outcomes = pickle.loads(b"".join(chunks))  # from a fork of this very process
+        except Exception:  # noqa: BLE001 - a cut-off answer (the worker was killed while writing)
+            outcomes = None
+    for n, i in enumerate(share):
+        results[i] = outcomes[n] if outcomes is not None and n < len(outcomes) else _lost(sites[i].name, "the worker process running it stopped before it answered")
+
+
+def _lost(site: str, why: str) -> SiteOutcome:
+    return SiteOutcome(site, False, None, f"unexpected: {why}", "Run the command again; report it if it persists (aimo --debug).", ExitStatus.UNEXPECTED)

@@ -70,10 +70,11 @@ def find_rollbacks(status, remote_fingerprints: dict[str, str | None], previous_
     return found
 
 
-def rollbacks_of(ctx, status, remote_keys: dict) -> dict[str, Rollback]:
+def rollbacks_of(ctx, status, remote_keys: dict, previous: dict[str, str] | None = None) -> dict[str, Rollback]:
     """find_rollbacks for a site as aimo reads it: `remote_keys` (provider → sync's RemoteKey) against the bridge's
-    change log and the local store's previous key of each provider."""
+    change log and the local store's previous key of each provider (`previous`, when the caller read them already)."""
     from .credentials import previous_entry
 
-    previous = {pid: ctx.secrets.get(previous_entry(pid)) or "" for pid in remote_keys}
+    if previous is None:
+        previous = {pid: ctx.secrets.get(previous_entry(pid)) or "" for pid in remote_keys}
     return find_rollbacks(status, {pid: k.fingerprint for pid, k in remote_keys.items()}, previous)

@@ -495,7 +495,70 @@ def store_first_line(ctx, provider_id: str, key: str) -> None:
 # -- status --------------------------------------------------------------------------------------------------------
 
 
-def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> SiteSync:
+class LocalKeys:
+    """The local side of a read-only fleet run, resolved once, on the first site that asks: each provider's credential
+    and the previous key aimo kept for it (`sync status` of 1,000 sites asked the store for them 20,000 times). A
+    failure is not kept: every site reports it, as before. Not for a push or pull: they change the local keys."""
+
+    def __init__(self, ctx, providers: list[str] | None = None) -> None:
+        self.ctx = ctx
+        self.providers = pick_providers(providers)
+        self._found: tuple[dict, dict] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> tuple[dict, dict[str, str]]:
+        """({provider: Credential}, {provider: previous key or ""})."""
+        with self._lock:
+            if self._found is None:
+                from .credentials import previous_entry
+
+                creds = {pid: credentials.resolve(self.ctx, pid) for pid in self.providers}
+                previous = {pid: self.ctx.secrets.get(previous_entry(pid)) or "" for pid in self.providers}
+                self._found = (creds, previous)
+            return self._found
+
+
+def status_job(ctx, providers: list[str] | None = None):
+    """`sync status` of a fleet: (job, prepare) for services/fleet.run_fleet. `prepare(sites)` readies what worker
+    processes share: the modules a site needs, the local keys, each site's application password (read and
+    registered for redaction here, so the workers inherit them)."""
+    local = LocalKeys(ctx, providers)
+
+    def job(site: SiteConfig) -> SiteSync:
+        return status_site(ctx, site, local=local)
+
+    def prepare(sites: list[SiteConfig]) -> None:
+        import httpx  # noqa: F401 - imported once here, not by every worker
+        from ..stores.secrets import site_entry
+        from ..wordpress import bridge, client, transport  # noqa: F401
+        from . import audit, rollback  # noqa: F401 - (services.sites: imported by the command already)
+        from ..errors import AimoError
+
+        try:
+            local.get()
+        except AimoError:
+            pass  # every site says it
+        def password(site: SiteConfig) -> None:
+            try:
+                ctx.secrets.get(site_entry(site.name))
+            except AimoError:
+                pass  # the site that needs it says it
+
+        if ctx.secrets.backend.name in ("file", "memory"):  # one parsed file: no wait
+            for site in sites:
+                password(site)
+        else:  # an OS keyring: a round trip each, several at once as the sites' own threads would
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                list(pool.map(password, sites))
+
+    return job, prepare
+
+
+def status_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, local: LocalKeys | None = None) -> SiteSync:
+    """The three-way comparison for one site; `local`: the local keys when the caller resolved them once for a fleet
+    (then `providers` is theirs)."""
     from .audit import describe_change
 
     state = SyncState(ctx.state_dir)
@@ -504,10 +567,11 @@ def status_site(ctx, site: SiteConfig, providers: list[str] | None = None) -> Si
         requests = client.request_count
     base = state.load(site.name)
     result = SiteSync(site.name, remote.via_bridge, requests=requests, competitor=remote.competitor)
-    pids = pick_providers(providers)
-    rollbacks = site_rollbacks(ctx, remote, pids)
+    pids = local.providers if local is not None else pick_providers(providers)
+    creds, previous = local.get() if local is not None else (None, None)
+    rollbacks = site_rollbacks(ctx, remote, pids, previous=previous)
     for pid in pids:
-        cred = credentials.resolve(ctx, pid)
+        cred = creds[pid] if creds is not None else credentials.resolve(ctx, pid)
         local = cred.first
         rk = remote.keys[pid]
         d = plan_push(pid, local, rk, base.get(pid), source="env" if cred.source == "env" else "store")
@@ -585,11 +649,12 @@ def adoptable(ctx, result: SiteSync) -> list[str]:
     return [r.provider for r in result.results if r.status == Status.LOCAL_EMPTY.value]
 
 
-def site_rollbacks(ctx, remote, pids: list[str]) -> dict:
-    """Site keys that are keys aimo replaced earlier (services/rollback.py), by provider."""
+def site_rollbacks(ctx, remote, pids: list[str], previous: dict[str, str] | None = None) -> dict:
+    """Site keys that are keys aimo replaced earlier (services/rollback.py), by provider; `previous`: the local previous
+    keys when the caller has them already (LocalKeys)."""
     from .rollback import rollbacks_of
 
-    return rollbacks_of(ctx, remote.status, {pid: remote.keys[pid] for pid in pids})
+    return rollbacks_of(ctx, remote.status, {pid: remote.keys[pid] for pid in pids}, previous)
 
 
 def check_prefer(prefer: str | None) -> str | None:

@@ -8,13 +8,14 @@ from .fleet import SiteOutcome, fleet_exit_code
 _SHOW_ALWAYS = {"stored", "rejected", "unreachable", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run", "cleared"}
 
 
-def document(outcomes: list[SiteOutcome]) -> dict:
-    """The JSON payload of a fleet run (docs/json.md `sync`): one entry per site, a failed site as its error."""
+def document(outcomes: list[SiteOutcome], overall: int | None = None) -> dict:
+    """The JSON payload of a fleet run (docs/json.md `sync`): one entry per site, a failed site as its error.
+    `overall`: the fleet's exit code when the caller has it already (`fleet_exit_code`)."""
     return {
         "sites": [
             (o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": int(o.code)}) for o in outcomes
         ],
-        "exit_code": int(fleet_exit_code(outcomes)),
+        "exit_code": int(fleet_exit_code(outcomes)) if overall is None else overall,
     }
 
 
@@ -38,8 +39,8 @@ def render(actx, outcomes: list[SiteOutcome], *, fmt: str = "auto", title: str, 
     out = actx.out
     overall = int(fleet_exit_code(outcomes))
     if fmt != "auto":
-        doc = {**(extra or {}), **document(outcomes)}
-        emit(out, fmt, doc, rows=csv_rows(doc), columns=CSV_COLUMNS)
+        doc = {**(extra or {}), **document(outcomes, overall)}
+        emit(out, fmt, doc, rows=csv_rows(doc) if fmt == "csv" else None, columns=CSV_COLUMNS)  # the rows only for csv
         return overall
     _human(out, outcomes, title)
     return overall

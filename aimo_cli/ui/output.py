@@ -76,7 +76,7 @@ class Output:
         target.flush()
 
     def json(self, data: Any) -> None:
-        self.stdout.write(json_safe(redact(json.dumps(data, indent=2, ensure_ascii=False, default=str))) + "\n")
+        self.stdout.write(json_safe(redact(dump_json(data))) + "\n")
 
     def yaml(self, data: Any) -> None:
         from .formats import dump_yaml
@@ -116,6 +116,29 @@ class Output:
         self.line("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
         for row in rows:
             self.line("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # no indent: the C encoder
+
+
+def dump_json(data: Any) -> str:
+    """The text of a JSON document (docs/json.md): the envelope's fields one per line, and each item of a list in it
+    (a site, a key, a check) on a line of its own, written compactly.
+
+    Readable and line-oriented (grep finds one item per line), and fast: every piece is written by the json module's
+    C encoder (it does not indent), where a fully indented 1,000-site fleet document took the pure-Python encoder
+    ~10x as long."""
+    encode = _ENCODER.encode
+    if not isinstance(data, dict) or not data:
+        return encode(data)
+    fields = []
+    for key, value in data.items():
+        name = encode({key: None})[1:-5]  # the key as json writes it (a non-string key too), with its ": "
+        if isinstance(value, (list, tuple)) and value:
+            fields.append(f"  {name}[\n" + ",\n".join("    " + encode(item) for item in value) + "\n  ]")
+        else:
+            fields.append(f"  {name}{encode(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}"
 
 
 def fit_columns(columns: Sequence[str], rows: list[list[str]], width: int) -> tuple[list[int], list[int]]:

@@ -28,7 +28,7 @@ That is all: the parser, `as_dict()` and the drift test (schema properties == da
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
@@ -167,30 +167,65 @@ def _extra() -> Any:
     return field(default_factory=lambda: _EMPTY, compare=False, repr=False)
 
 
-_PLANS: dict[type, tuple[tuple[tuple[str, str, Callable[[Any], Any]], ...], frozenset[str]]] = {}
+_PLANS: dict[type, tuple[tuple[tuple[str, str, Callable[[Any], Any]], ...], dict[str, tuple[str, Callable[[Any], Any]]]]] = {}
 
 
-def _plan(cls: type) -> tuple[tuple[tuple[str, str, Callable[[Any], Any]], ...], frozenset[str]]:
-    """A contract class's (field name, JSON name, converter) triples and its JSON names, worked out once per class
-    (a fleet parses one status, a dozen objects, per site)."""
+def _plan(cls: type) -> tuple[tuple[tuple[str, str, Callable[[Any], Any]], ...], dict[str, tuple[str, Callable[[Any], Any]]]]:
+    """A contract class's (field name, JSON name, converter) triples, and its JSON names → (field name, converter),
+    worked out once per class (a fleet parses one status, a dozen objects, per site)."""
     plan = _PLANS.get(cls)
     if plan is None:
         triples = tuple((f.name, json_name(f), f.metadata["conv"]) for f in fields(cls) if "conv" in f.metadata)
-        plan = _PLANS[cls] = (triples, frozenset(name for _, name, _ in triples))
+        plan = _PLANS[cls] = (triples, {name: (attr, conv) for attr, name, conv in triples})
     return plan
 
 
+_DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]] | None] = {}
+
+
+def _defaults(cls: type) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]] | None:
+    """A contract class's field defaults and default factories, or None when a field has neither (then __init__)."""
+    if cls not in _DEFAULTS:
+        plain: dict[str, Any] = {}
+        factories = []
+        for f in fields(cls):
+            if f.default is not MISSING:
+                plain[f.name] = f.default
+            elif f.default_factory is not MISSING:
+                factories.append((f.name, f.default_factory))
+            else:
+                _DEFAULTS[cls] = None
+                return None
+        _DEFAULTS[cls] = (plain, tuple(factories))
+    return _DEFAULTS[cls]
+
+
 def _parse(cls: type, raw: Mapping[str, Any]) -> Any:
-    triples, known = _plan(cls)
-    kwargs: dict[str, Any] = {}
-    for attr, name, conv in triples:
-        if name in raw:
-            try:
-                kwargs[attr] = conv(raw[name])
-            except _Bad:
-                pass
-    extra = {k: v for k, v in raw.items() if k not in known}
-    return cls(**kwargs, extra=MappingProxyType(extra) if extra else _EMPTY)
+    by_name = _plan(cls)[1]
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for name, value in raw.items():  # the answer's own fields: a field it lacks keeps its default
+        known = by_name.get(name)
+        if known is None:
+            extra[name] = value
+            continue
+        try:
+            values[known[0]] = known[1](value)
+        except _Bad:
+            pass
+    values["extra"] = MappingProxyType(extra) if extra else _EMPTY
+    defaults = _defaults(cls)
+    if defaults is None:
+        return cls(**values)
+    # what the frozen dataclass's __init__ does (every field set: its value, else its default), without its one
+    # object.__setattr__ call per field: a status is a dozen objects of up to 21 fields, and a fleet parses one per site
+    obj = object.__new__(cls)
+    state = obj.__dict__
+    state.update(defaults[0])
+    for name, factory in defaults[1]:
+        state[name] = factory()
+    state.update(values)
+    return obj
 
 
 def _to_json(v: Any) -> Any:

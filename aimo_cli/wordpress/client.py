@@ -5,11 +5,15 @@ TLS verification on; every failure mapped to an AimoError carrying the site's ow
 log that never shows the Authorization header or a key (everything passes through `redact`).
 
 Origin pinning (docs/security.md): a client is pinned to one origin (scheme, host, port) — the site URL the admin
-typed, or the REST root they gave explicitly. Every request is checked in one place, an httpx request hook that sees
-each request as it is sent (redirect hops included, whatever the transport or proxy mount): a request to any other
-origin is refused before it leaves (SafetyError, exit 6), so neither the application password nor a key in a body can
-reach another host. Redirects are never followed on a write (a 307/308 would re-send the body); a read follows only a
-redirect to the same origin (or http → https on the same host); any other redirect is an error naming the target.
+typed, or the REST root they gave explicitly. Every request is checked in one place, `_send`, the one path every
+request of a client takes (redirect hops included, whatever the transport or proxy): a request to any other origin is
+refused before it leaves (SafetyError, exit 6), so neither the application password nor a key in a body can reach
+another host; the password is added to a request only after that check.
+
+Transport: the client's own HTTP/1.1 transport (transport.py: a fresh connection per client, never shared between
+sites), an httpx client picking the proxy when proxy variables are set, or an injected one (`ctx.transport`: tests).
+Redirects are never followed on a write (a 307/308 would re-send the body); a read follows only a redirect to the
+same origin (or http → https on the same host); any other redirect is an error naming the target.
 """
 
 from __future__ import annotations
@@ -197,17 +201,21 @@ class WordPressClient:
         self._sleep = sleep
         self.request_count = 0
         self._count_lock = threading.Lock()  # the doctor sends two requests at once
-        auth = httpx.BasicAuth(user, password) if user and password else None
-        self._http = httpx.Client(
-            auth=auth,
-            timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout)),
-            verify=ssl_context(verify),
-            trust_env=env_proxies(),
-            follow_redirects=False,  # redirects are handled in request(): reads same-origin only, writes never
-            headers={"User-Agent": f"aimo/{_version()}", "Accept": "application/json"},
-            transport=transport,
-            event_hooks={"request": [self._pin]},
-        )
+        self._auth = _basic_auth(user, password) if user and password else None
+        self._user_agent = f"aimo/{_version()}"
+        connect = min(CONNECT_TIMEOUT, timeout)
+        self._timeout = {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}  # httpx's timeout extension
+        self._cookies = None  # an httpx.Cookies jar once the site sets a cookie (sent back on this client's next requests)
+        if env_proxies():  # the proxy settings (and NO_PROXY) as httpx applies them: its client picks the transport
+            self._transport = _ClientTransport(
+                httpx.Client(verify=ssl_context(verify), trust_env=True, follow_redirects=False, timeout=httpx.Timeout(timeout, connect=connect), transport=transport)
+            )
+        elif transport is not None:  # an injected transport (tests, embedding programs: ctx.transport)
+            self._transport = transport
+        else:
+            from .transport import DirectTransport
+
+            self._transport = DirectTransport(ssl_context(verify))
 
     def _pin(self, request) -> None:
         """The transport-level check: every request this client sends goes to the pinned origin, or nowhere."""
@@ -232,7 +240,7 @@ class WordPressClient:
         return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
     def __enter__(self) -> "WordPressClient":
         return self
@@ -274,12 +282,12 @@ class WordPressClient:
             started = time.monotonic()
             try:
                 if method in ("GET", "HEAD", "OPTIONS"):
-                    resp = self._http.request(method, url, params=query, json=body if body is not None else None)
+                    resp = self._send(method, url, params=query, body=body)
                 else:
                     from .. import inflight
 
                     with inflight.write(f"{label} on {self.site}"):
-                        resp = self._http.request(method, url, params=query, json=body if body is not None else None)
+                        resp = self._send(method, url, params=query, body=body)
                 resp = self._redirects(resp, method, label)
             except httpx.TimeoutException:
                 if attempt + 1 < attempts:
@@ -317,7 +325,7 @@ class WordPressClient:
         """Follow a read's same-origin redirects (at most MAX_REDIRECTS); refuse every other redirect (exit 5)."""
         hops = 0
         while resp.has_redirect_location:
-            target = resp.next_request.url if resp.next_request is not None else resp.headers.get("location", "?")
+            target = _redirect_url(resp)
             shown = _plain(str(target))
             if method not in READ_METHODS:
                 raise _redirect_error(
@@ -336,8 +344,34 @@ class WordPressClient:
             self._log(f"↪ {resp.status_code} to {shown}")
             resp.close()
             self._count()
-            resp = self._http.request(method, target, **({"auth": None, "headers": {"Accept": "*/*"}} if public else {}))
+            resp = self._send(method, target, public=public)
         return resp
+
+    def _send(self, method: str, url, *, params: dict | None = None, body: Any = None, public: bool = False):
+        """Send one request and read its answer: the one path every request of this client takes. The origin pin is
+        checked here, on the request as it goes out, before the transport sees it; the application password is added
+        only then, and never to a credential-free (`public`) request."""
+        import httpx
+
+        headers = {"User-Agent": self._user_agent, "Accept": "*/*" if public else "application/json", "Accept-Encoding": "gzip, deflate"}
+        request = httpx.Request(method, url, params=params or None, json=body, headers=headers, extensions={"timeout": self._timeout})
+        self._pin(request)
+        if self._auth and not public:
+            request.headers["Authorization"] = self._auth
+        if self._cookies:
+            self._cookies.set_cookie_header(request)
+        response = self._transport.handle_request(request)
+        try:
+            response.read()
+        except BaseException:
+            response.close()
+            raise
+        response.request = request
+        if "set-cookie" in response.headers:
+            if self._cookies is None:
+                self._cookies = httpx.Cookies()
+            self._cookies.extract_cookies(response)
+        return response
 
     def _count(self) -> None:
         with self._count_lock:
@@ -351,7 +385,7 @@ class WordPressClient:
             return None
         self._count()
         try:
-            resp = self._http.request("GET", url, params=params, auth=None, headers={"Accept": "*/*"})
+            resp = self._send("GET", url, params=params, public=True)
             resp = self._redirects(resp, "GET", "GET " + url, public=True)
         except (httpx.HTTPError, RemoteError):
             return None
@@ -359,7 +393,7 @@ class WordPressClient:
 
     def _finish(self, resp, label: str, expect_json: bool) -> RestResponse:
         data: Any = None
-        text = resp.text
+        text = _text(resp)
         parsed = False
         if text.strip():
             try:
@@ -388,6 +422,56 @@ class WordPressClient:
         error.status = status  # type: ignore[attr-defined]
         error.wp_code = code  # type: ignore[attr-defined]
         raise error
+
+
+class _ClientTransport:
+    """An httpx client used as a transport (when proxy settings apply): it picks the proxy, sends, and nothing else
+    (no auth, hooks or redirects of its own: WordPressClient does those)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def handle_request(self, request):
+        return self.client.send(request)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _basic_auth(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+def _redirect_url(resp):
+    """Where a redirect answer points, resolved as httpx resolves it (relative to the request's URL)."""
+    import httpx
+
+    location = resp.headers["location"]
+    try:
+        url = httpx.URL(location)
+    except httpx.InvalidURL as exc:
+        raise httpx.RemoteProtocolError(f"Invalid URL in location header: {exc}.", request=resp.request) from None
+    request_url = resp.request.url
+    if url.scheme and not url.host:
+        url = url.copy_with(host=request_url.host)
+    if url.is_relative_url:
+        url = request_url.join(url)
+    if request_url.fragment and not url.fragment:
+        url = url.copy_with(fragment=request_url.fragment)
+    return url
+
+
+_UTF8_TYPE = re.compile(r"^[^;]*(?:;\s*charset=\"?utf-?8\"?\s*)?$", re.IGNORECASE)
+
+
+def _text(resp) -> str:
+    """The answer as text, as httpx's `resp.text` decodes it (the Content-Type's charset, else UTF-8; bad bytes
+    replaced), without its parse of the header for the common cases: no charset, or UTF-8 (every WordPress answer)."""
+    if _UTF8_TYPE.match(resp.headers.get("content-type", "")):
+        return resp.content.decode("utf-8", errors="replace")
+    return resp.text
 
 
 def _version() -> str:

@@ -1,0 +1,281 @@
+"""The direct HTTP/1.1 transport under WordPressClient: an httpx transport that speaks HTTP/1.1 on a socket itself.
+
+Why: a fleet run sends one request per site, each on a fresh connection to another host, and the general machinery
+costs several times the exchange itself: httpx's own transport (httpcore, h11, a connection pool per client) about
+1 ms of CPU per request here, the standard library's http.client (an email parser for the headers) a third of that.
+This one writes the request and reads the answer with a few byte operations.
+
+What stays with WordPressClient (client.py), whatever the transport: the origin pin checked on every request before
+it is sent, redirects never followed here, answers parsed and validated there, credentials only on the pinned
+origin. This transport moves bytes: TLS with the SSL context it is given (verification and host name checks:
+aimo_cli/tls.py), the timeouts the request carries (httpx's `timeout` extension: connect, read, write), strict
+framing (Content-Length or chunked, else to the end of the connection; a cut-off body is an error, never a short
+answer), and its errors as httpx's exceptions, so WordPressClient handles them as before.
+
+One transport serves one WordPressClient (one origin): it keeps an idle connection for the client's next request (a
+push reads, then writes) and closes it with the client, so no connection is ever shared between two sites.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+
+import httpx
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_HEAD = 64 * 1024  # a status line and headers longer than this are not a WordPress answer
+_RECV = 64 * 1024
+_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_BAD_VALUE = re.compile(rb"[\x00\r\n]")
+_NO_BODY = (204, 304)
+
+
+class DirectTransport(httpx.BaseTransport):
+    def __init__(self, ssl_context=None) -> None:
+        self._ssl_context = ssl_context  # for https:// (None or False only in tests: then https is refused)
+        self._idle: list[tuple[tuple, socket.socket]] = []
+        self._lock = threading.Lock()  # the doctor sends two requests at once on one client
+
+    # -- one exchange ----------------------------------------------------------------------------------------------
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        scheme = url.scheme
+        if scheme not in _DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.", request=request)
+        key = (scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[scheme])
+        head = _request_head(request)
+        timeout = request.extensions.get("timeout") or {}
+        sock = self._take(key) or self._connect(key, timeout.get("connect"), request)
+        reusable = False
+        try:
+            try:
+                sock.settimeout(timeout.get("write"))
+                sock.sendall(head + request.content)
+            except socket.timeout:
+                raise httpx.WriteTimeout("timed out", request=request) from None
+            except OSError as exc:
+                raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from None
+            try:
+                sock.settimeout(timeout.get("read"))
+                status, reason, headers, body, reusable = _read_response(sock, request.method)
+            except socket.timeout:
+                raise httpx.ReadTimeout("timed out", request=request) from None
+            except _Protocol as exc:
+                raise httpx.RemoteProtocolError(str(exc), request=request) from None
+            except OSError as exc:
+                raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from None
+        finally:
+            if reusable:
+                with self._lock:
+                    self._idle.append((key, sock))
+            else:
+                _close(sock)
+        extensions = {"http_version": b"HTTP/1.1", "reason_phrase": reason}
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request, extensions=extensions)
+
+    # -- connections -----------------------------------------------------------------------------------------------
+    def _take(self, key: tuple) -> socket.socket | None:
+        """An idle connection to `key` the server has not closed meanwhile (else None)."""
+        while True:
+            with self._lock:
+                found = next((i for i, (k, _) in enumerate(self._idle) if k == key), None)
+                if found is None:
+                    return None
+                _, sock = self._idle.pop(found)
+            if _still_open(sock):
+                return sock
+            _close(sock)
+
+    def _connect(self, key: tuple, connect_timeout: float | None, request: httpx.Request) -> socket.socket:
+        scheme, host, port = key
+        if scheme == "https" and not self._ssl_context:
+            raise httpx.ConnectError("no TLS context for an https:// request", request=request)
+        sock = None
+        try:
+            sock = socket.create_connection((host, port), timeout=connect_timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if scheme == "https":  # the handshake within the connect timeout; certificate and host name verified
+                sock = self._ssl_context.wrap_socket(sock, server_hostname=host)
+            return sock
+        except socket.timeout:
+            _close(sock)
+            raise httpx.ConnectTimeout("timed out", request=request) from None
+        except OSError as exc:  # refused, unreachable, a name that does not resolve, a certificate that does not verify
+            _close(sock)
+            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from None
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for _, sock in idle:
+            _close(sock)
+
+
+class _Protocol(Exception):
+    """The server's answer is not HTTP/1.1 as it must be (reported as httpx.RemoteProtocolError)."""
+
+
+def _request_head(request: httpx.Request) -> bytes:
+    target = request.url.raw_path
+    method = request.method.encode("ascii")
+    if not _TOKEN.match(method) or not target or _BAD_VALUE.search(target) or b" " in target:
+        raise httpx.LocalProtocolError(f"refusing to send a malformed request line ({request.method} {target!r})", request=request)
+    lines = [method + b" " + target + b" HTTP/1.1"]
+    for name, value in request.headers.raw:  # Host first (httpx puts it there), then the rest as given
+        if not _TOKEN.match(name) or _BAD_VALUE.search(value):
+            raise httpx.LocalProtocolError(f"refusing to send a malformed header ({name!r})", request=request)
+        lines.append(name + b": " + value)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def _read_response(sock: socket.socket, method: str) -> tuple[int, bytes, list[tuple[bytes, bytes]], bytes, bool]:
+    """(status, reason, headers, body, whether the connection may carry another request)."""
+    buf = b""
+    while True:
+        buf, head = _read_head(sock, buf)
+        status, reason, headers, http11 = _parse_head(head)
+        if 100 <= status < 200 and status != 101:  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+            continue
+        break
+    fields: dict[bytes, list[bytes]] = {}
+    for name, value in headers:
+        fields.setdefault(name.lower(), []).append(value)
+    tokens = b",".join(fields.get(b"connection", [])).lower()
+    keep = http11 and b"close" not in [t.strip() for t in tokens.split(b",")]
+    if method == "HEAD" or status in _NO_BODY or 100 <= status < 200:
+        return status, reason, headers, b"", keep and not buf
+    codings = [t.strip() for t in b",".join(fields.get(b"transfer-encoding", [])).lower().split(b",") if t.strip()]
+    if codings:
+        if codings[-1] != b"chunked":  # framed by the end of the connection
+            return status, reason, headers, _read_to_close(sock, buf), False
+        body, rest = _read_chunked(sock, buf)
+        return status, reason, headers, body, keep and not rest
+    lengths = {v.strip() for v in b",".join(fields.get(b"content-length", [])).split(b",")} if b"content-length" in fields else set()
+    if lengths:
+        if len(lengths) != 1 or not next(iter(lengths)).isdigit():
+            raise _Protocol("the answer's Content-Length is malformed or contradicts itself")
+        body, rest = _read_exactly(sock, buf, int(next(iter(lengths))))
+        return status, reason, headers, body, keep and not rest
+    return status, reason, headers, _read_to_close(sock, buf), False
+
+
+def _recv(sock: socket.socket) -> bytes:
+    return sock.recv(_RECV)
+
+
+def _read_head(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
+    """(what follows the head, the head) — a head ends at an empty line (CRLF or a bare LF tolerated)."""
+    start = 0
+    while True:
+        end = buf.find(b"\n\r\n", start)
+        bare = buf.find(b"\n\n", start)
+        if end >= 0 and (bare < 0 or end < bare):
+            return buf[end + 3 :], buf[: end + 1]
+        if bare >= 0:
+            return buf[bare + 2 :], buf[: bare + 1]
+        if len(buf) > MAX_HEAD:
+            raise _Protocol(f"the answer's headers are longer than {MAX_HEAD // 1024} KiB")
+        start = max(0, len(buf) - 3)
+        data = _recv(sock)
+        if not data:
+            raise _Protocol("Server disconnected without sending a response." if not buf.strip() else "the server closed the connection within the answer's headers")
+        buf += data
+
+
+def _parse_head(head: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]], bool]:
+    lines = head.split(b"\n")
+    status_line = lines[0].rstrip(b"\r")
+    parts = status_line.split(b" ", 2)
+    if len(parts) < 2 or parts[0] not in (b"HTTP/1.1", b"HTTP/1.0") or len(parts[1]) != 3 or not parts[1].isdigit():
+        raise _Protocol(f"the answer does not start with an HTTP/1.1 status line ({status_line[:80]!r})")
+    headers = []
+    for line in lines[1:]:
+        line = line.rstrip(b"\r")
+        if not line:
+            continue
+        if line[:1] in (b" ", b"\t"):
+            raise _Protocol("the answer folds a header over several lines (obsolete, refused)")
+        name, sep, value = line.partition(b":")
+        if not sep or not _TOKEN.match(name):
+            raise _Protocol(f"the answer has a malformed header line ({line[:80]!r})")
+        headers.append((name, value.strip(b" \t")))
+    return int(parts[1]), parts[2] if len(parts) > 2 else b"", headers, parts[0] == b"HTTP/1.1"
+
+
+def _read_exactly(sock: socket.socket, buf: bytes, n: int) -> tuple[bytes, bytes]:
+    chunks, have = [buf], len(buf)
+    while have < n:
+        data = _recv(sock)
+        if not data:
+            raise _Protocol(f"the server closed the connection {n - have} bytes before the end of the answer")
+        chunks.append(data)
+        have += len(data)
+    whole = b"".join(chunks) if len(chunks) > 1 else buf
+    return whole[:n], whole[n:]
+
+
+def _read_to_close(sock: socket.socket, buf: bytes) -> bytes:
+    chunks = [buf]
+    while True:
+        data = _recv(sock)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
+
+
+def _read_line(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
+    while True:
+        end = buf.find(b"\n")
+        if end >= 0:
+            return buf[:end].rstrip(b"\r"), buf[end + 1 :]
+        if len(buf) > MAX_HEAD:
+            raise _Protocol("a chunk header of the answer is too long")
+        data = _recv(sock)
+        if not data:
+            raise _Protocol("the server closed the connection within a chunked answer")
+        buf += data
+
+
+def _read_chunked(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
+    body = []
+    while True:
+        line, buf = _read_line(sock, buf)
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            size = -1
+        if size < 0 or not size_text or size_text[:1] in (b"+", b"-"):
+            raise _Protocol(f"the answer has a malformed chunk size ({line[:40]!r})")
+        if size == 0:
+            while True:  # trailer fields, to the empty line
+                line, buf = _read_line(sock, buf)
+                if not line:
+                    return b"".join(body), buf
+        data, buf = _read_exactly(sock, buf, size)
+        body.append(data)
+        line, buf = _read_line(sock, buf)
+        if line:
+            raise _Protocol("a chunk of the answer does not end where its size says")
+
+
+def _still_open(sock: socket.socket) -> bool:
+    """An idle keep-alive connection is usable while the server has sent nothing on it (no close, no stray bytes)."""
+    import selectors
+
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(sock, selectors.EVENT_READ)
+            return not sel.select(0)
+    except (OSError, ValueError):
+        return False
+
+
+def _close(sock) -> None:
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:
+            pass

@@ -1,0 +1,183 @@
+"""WordPressClient's own HTTP/1.1 transport (aimo_cli/wordpress/transport.py) against a raw loopback server that
+answers with exact bytes: framing (Content-Length, chunked, to the end of the connection), interim answers,
+malformed and cut-off answers as errors (never a short answer taken as whole), keep-alive within one client only,
+timeouts, and nothing malformed sent."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import httpx
+import pytest
+
+from aimo_cli.errors import RemoteError
+from aimo_cli.wordpress.client import RestRoot, WordPressClient
+from aimo_cli.wordpress.transport import DirectTransport
+
+JSON = b'{"ok": true}'
+
+
+class RawServer:
+    """Accepts connections; on each, reads requests and answers each with the next of `answers` (bytes; None: close
+    the connection without answering). Records every request head and the connection it came on."""
+
+    def __init__(self, answers: list, *, close_after: bool = False) -> None:
+        self.answers = list(answers)
+        self.close_after = close_after
+        self.requests: list[tuple[int, bytes]] = []
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(conn, self.connections), daemon=True).start()
+
+    def _handle(self, conn: socket.socket, number: int) -> None:
+        buf = b""
+        with conn:
+            while self.answers:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
+                while len(buf) < length:
+                    buf += conn.recv(65536)
+                buf = buf[length:]
+                self.requests.append((number, head))
+                answer = self.answers.pop(0)
+                if answer is None:
+                    return
+                conn.sendall(answer)
+                if self.close_after:
+                    return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _client(server: RawServer, **kw) -> WordPressClient:
+    return WordPressClient(RestRoot.parse(server.url + "/wp-json/"), "admin", "abcd efgh ijkl mnop qrst uvwx", retries=0, **kw)
+
+
+def _ok(body: bytes = JSON, extra: bytes = b"") -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), extra, body)
+
+
+def test_the_request_as_sent_and_keep_alive_within_one_client():
+    server = RawServer([_ok(), _ok(b'{"n": 2}')])
+    with _client(server) as client:
+        assert isinstance(client._transport, DirectTransport)
+        assert client.get("/aimo/v1/status") == {"ok": True}
+        assert client.post("/aimo/v1/mode", {"mode": "managed"}) == {"n": 2}
+    assert server.connections == 1  # the second request reused the connection of the first
+    first = server.requests[0][1].decode()
+    assert first.startswith("GET /wp-json/aimo/v1/status HTTP/1.1\r\n")
+    assert f"Host: {server.url[7:]}" in first and "Authorization: Basic " in first and "Accept: application/json" in first
+    assert b"Content-Length: 18" in server.requests[1][1] and b"Content-Type: application/json" in server.requests[1][1]
+    server.close()
+
+
+def test_a_connection_is_never_shared_between_two_clients():
+    server = RawServer([_ok(), _ok()])
+    for _ in range(2):
+        with _client(server) as client:
+            client.get("/aimo/v1/status")
+    assert server.connections == 2
+    server.close()
+
+
+def test_chunked_with_extensions_and_trailers_and_a_bare_lf_head():
+    chunked = b"HTTP/1.1 200 OK\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n5;x=y\r\n{\"ok\"\r\n7\r\n: true}\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    server = RawServer([chunked, _ok()])
+    with _client(server) as client:
+        assert client.get("/a") == {"ok": True}
+        assert client.get("/b") == {"ok": True}
+    assert server.connections == 1
+    server.close()
+
+
+def test_a_body_to_the_end_of_the_connection_and_an_interim_answer():
+    server = RawServer([b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + JSON], close_after=True)
+    with _client(server) as client:
+        assert client.get("/a") == {"ok": True}
+    server.close()
+
+
+def test_no_body_for_204_and_head():
+    server = RawServer([b"HTTP/1.1 204 No Content\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n"])
+    with _client(server) as client:
+        assert client.request("POST", "/a", body={}, expect_json=False).status == 204
+        assert client.request("HEAD", "/a", expect_json=False).status == 200
+    assert server.connections == 1
+    server.close()
+
+
+@pytest.mark.parametrize(
+    "answer, needle",
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n" + JSON, "before the end of the answer"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"ok\"", "within a chunked answer"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Length: 13\r\n\r\n" + JSON, "Content-Length"),
+        (b"ICY 200 OK\r\n\r\n", "status line"),
+        (b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n", "malformed header"),
+        (b"HTTP/1.1 200 OK\r\n folded: x\r\n\r\n", "folds a header"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70_000, "longer than 64 KiB"),
+        (None, "Server disconnected without sending a response"),
+    ],
+)
+def test_a_malformed_or_cut_off_answer_is_an_error_never_a_short_answer(answer, needle):
+    server = RawServer([answer], close_after=True)
+    with _client(server) as client:
+        with pytest.raises(RemoteError) as err:
+            client.get("/a")
+    assert "the connection broke before an answer" in err.value.message and needle in err.value.message
+    server.close()
+
+
+def test_a_keep_alive_connection_the_server_closed_is_replaced():
+    server = RawServer([_ok(), _ok()], close_after=True)  # answers, then closes: the idle connection is dead
+    with _client(server) as client:
+        client.get("/a")
+        import time
+
+        time.sleep(0.2)  # the server's close arrives
+        assert client.get("/b") == {"ok": True}
+    assert server.connections == 2
+    server.close()
+
+
+def test_a_slow_answer_times_out():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)  # accepts (the kernel does) but never answers
+    client = WordPressClient(RestRoot.parse(f"http://127.0.0.1:{sock.getsockname()[1]}/wp-json/"), "u", "p p p p p p", retries=0, timeout=0.3)
+    with pytest.raises(RemoteError, match="did not answer GET /a in time"):
+        client.get("/a")
+    client.close()
+    sock.close()
+
+
+def test_nothing_malformed_is_sent():
+    transport = DirectTransport()
+    for request in (
+        httpx.Request("GET", "http://127.0.0.1:9/a", headers={"X-Bad": "a\r\nInjected: 1"}),
+        httpx.Request("G T", "http://127.0.0.1:9/a"),
+    ):
+        with pytest.raises(httpx.LocalProtocolError):
+            transport.handle_request(request)
+    with pytest.raises(httpx.UnsupportedProtocol):
+        transport.handle_request(httpx.Request("GET", "ftp://127.0.0.1:9/a"))

@@ -1,0 +1,153 @@
+"""A read-only fleet over several processes (services/fleet.py, `processes=True`, used by `sync status`): the outcomes
+come back complete and in the sites' order, with the same errors and exit codes as in one process; a worker that
+dies costs its sites an "unexpected" outcome, never the fleet; Ctrl-C stops every process with exit 130."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from aimo_cli.context import AppContext, Options
+from aimo_cli.errors import ExitStatus, RemoteError
+from aimo_cli.services import fleet
+from aimo_cli.stores.settings import SiteConfig
+
+from .clihelper import run_aimo
+from .fleetstub import StubSites, fleet_toml
+from .secrets_registry import register
+
+PASSWORD = "stub-app-password-0000"
+
+
+def _sites(n: int) -> list[SiteConfig]:
+    return [SiteConfig(name=f"s{i:03d}", url=f"https://s{i:03d}.example", user="admin") for i in range(n)]
+
+
+def test_workers_one_per_core_and_per_hundred_sites(monkeypatch):
+    ctx = AppContext(Options())
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert fleet.workers_for(ctx, 1000, 32) == 2
+    assert fleet.workers_for(ctx, 150, 32) == 1  # fewer than 2 x PROCESS_SITES: one process
+    assert fleet.workers_for(ctx, 1000, 1) == 1  # --jobs 1: one site at a time, one process
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert fleet.workers_for(ctx, 100_000, 256) == fleet.MAX_PROCESSES
+    ctx.transport = object()  # an injected transport lives in this process: never forked
+    assert fleet.workers_for(ctx, 1000, 32) == 1
+
+
+def test_outcomes_in_order_with_errors_from_every_process(monkeypatch):
+    monkeypatch.setattr(fleet, "workers_for", lambda ctx, n, jobs: 3)
+    prepared = []
+
+    def job(site):
+        if site.name.endswith("7"):
+            raise RemoteError(f"cannot reach {site.name}", "Check it.")
+        if site.name == "s100":
+            raise ValueError("a bug")
+        return {"site": site.name, "pid": os.getpid()}
+
+    sites = _sites(300)
+    outcomes = fleet.run_fleet(AppContext(Options()), sites, job, jobs=9, processes=True, prepare=prepared.append)
+    assert prepared == [sites]  # once, in this process, before the workers start
+    assert [o.site for o in outcomes] == [s.name for s in sites]
+    assert len({o.value["pid"] for o in outcomes if o.ok}) == 3  # this process and two workers
+    for o in outcomes:
+        if o.site == "s100":
+            assert not o.ok and o.error == "unexpected ValueError: a bug" and o.exit_status is ExitStatus.UNEXPECTED
+        elif o.site.endswith("7"):
+            assert not o.ok and o.error == f"cannot reach {o.site}" and o.hint == "Check it." and o.exit_status is ExitStatus.REMOTE
+        else:
+            assert o.ok and o.value["site"] == o.site
+    assert int(fleet.fleet_exit_code(outcomes)) == 5
+
+
+def test_a_worker_that_dies_costs_its_sites_not_the_fleet(monkeypatch):
+    monkeypatch.setattr(fleet, "workers_for", lambda ctx, n, jobs: 2)
+    parent = os.getpid()
+
+    def job(site):
+        if os.getpid() != parent:
+            os._exit(3)  # the worker dies at its first site
+        return site.name
+
+    outcomes = fleet.run_fleet(AppContext(Options()), _sites(200), job, jobs=4, processes=True)
+    mine, lost = outcomes[0::2], outcomes[1::2]  # shares are interleaved: this process ran the even ones
+    assert all(o.ok and o.value == o.site for o in mine)
+    assert all(not o.ok and "worker process" in o.error and o.exit_status is ExitStatus.UNEXPECTED for o in lost)
+
+
+def _fleet_env(tmp_path: Path, toml: str, names: list[str]) -> dict:
+    env = {k: v for k, v in os.environ.items()}
+    for name, var in (("c", "XDG_CONFIG_HOME"), ("d", "XDG_DATA_HOME"), ("s", "XDG_STATE_HOME"), ("k", "XDG_CACHE_HOME")):
+        (tmp_path / name).mkdir(exist_ok=True)
+        env[var] = str(tmp_path / name)
+    (tmp_path / "c" / "aimo").mkdir(exist_ok=True)
+    (tmp_path / "c" / "aimo" / "aimo.toml").write_text(toml)
+    (tmp_path / "d" / "aimo").mkdir(exist_ok=True)
+    secrets = tmp_path / "d" / "aimo" / "secrets.json"
+    secrets.write_text(json.dumps({f"site/{n}": register(PASSWORD) for n in names}))
+    secrets.chmod(0o600)
+    env["AIMO_KEYRING"] = "file"
+    return env
+
+
+def test_sync_status_of_a_big_fleet_is_the_same_in_workers_as_in_one_process(tmp_path):
+    names = [f"site-{i:03d}" for i in range(240)]
+    bad = ["down-1", "down-2"]
+    with StubSites() as stub:
+        env = _fleet_env(tmp_path, fleet_toml(stub.url, names, bad) + '\n[sites."nopass"]\nurl = "http://127.0.0.1:9"\nuser = "admin"\n', names + bad)
+        split = run_aimo(["sync", "status", "--all", "--jobs", "8", "--json"], env=env)  # two workers or more on a multi-core machine
+        single = run_aimo(["sync", "status", "--all", "--jobs", "1", "--json"], env=env)  # one process
+    assert split.code == single.code == 4  # the site without a password (auth) outranks the unreachable ones
+    assert json.loads(split.out) == json.loads(single.out)
+    doc = json.loads(split.out)
+    assert [s["site"] for s in doc["sites"]] == names + bad + ["nopass"]  # the settings' order
+    assert next(s for s in doc["sites"] if s["site"] == "down-2")["error"].startswith("cannot reach http://127.0.0.1:9")
+
+
+def test_ctrl_c_stops_every_process_with_exit_130(tmp_path):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1024)  # connections are accepted by the kernel, never answered: every site hangs
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    names = [f"hang-{i:03d}" for i in range(240)]
+    env = _fleet_env(tmp_path, fleet_toml(url, names), names)
+    proc = subprocess.Popen([sys.executable, "-m", "aimo_cli", "sync", "status", "--all", "--jobs", "16"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        processes = min(2, len(os.sched_getaffinity(0)))  # a worker per core (2 on the test machine)
+        while len(_group(proc.pid)) < processes and time.monotonic() < deadline:  # the workers are up
+            time.sleep(0.1)
+        assert len(_group(proc.pid)) >= processes
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at the terminal does: the whole foreground group
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        silent.close()
+    assert proc.returncode == 130 and "Interrupted." in err and "Traceback" not in err
+    deadline = time.monotonic() + 5
+    while _group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _group(proc.pid) == []  # no worker left behind
+
+
+def _group(pgid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
