@@ -81,6 +81,10 @@ class ProviderResult:
         return _OUTCOME_STATUS.get(self.outcome, ExitStatus.OK)
 
 
+def _outcomes_status(outcomes: set[str]) -> list[ExitStatus]:
+    return [_OUTCOME_STATUS.get(o, ExitStatus.OK) for o in outcomes]
+
+
 @dataclass
 class SiteSync:
     site: str
@@ -93,7 +97,8 @@ class SiteSync:
     @property
     def exit_status(self) -> ExitStatus:
         """The most severe provider outcome; another manager fighting over the Connectors is drift."""
-        return worst([r.exit_status for r in self.results] + ([ExitStatus.DRIFT] if self.competitor else []))
+        # each distinct outcome once (ProviderResult.exit_status's mapping): a fleet asks this of every site, twice
+        return worst(_outcomes_status({r.outcome for r in self.results}) + ([ExitStatus.DRIFT] if self.competitor else []))
 
     @property
     def exit_code(self) -> int:
