@@ -394,7 +394,7 @@ def rotate(
     actx = app_ctx(ctx)
     mode = output_format(json, fmt)
     info = credentials.provider_info(provider)
-    targets = fleet.select_sites(actx, sites, group, not sites and not group, shard) if actx.settings().sites() else []
+    targets = fleet.select_sites(actx, sites, group, not sites and not group, shard) if actx.settings().site_names() else []
     targets = site_profiles.once_per_wordpress(actx, targets)
     if targets and not sites and not group and not dry_run:
         from ._confirm import confirm

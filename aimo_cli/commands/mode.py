@@ -44,7 +44,7 @@ def mode(
         return
     if site is not None:
         modes.check_mode(first or "")
-    if first is not None and first not in actx.settings().sites():
+    if first is not None and first not in actx.settings().site_names():
         raise modes.unknown_mode_or_site(actx, first)
     target = sites.get_site(actx, first)
     status = modes.get_status(actx, target)

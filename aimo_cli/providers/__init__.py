@@ -28,10 +28,7 @@ def adapter_class(provider_id: str):
 
 def provider_table(ctx, provider_id: str, settings=None) -> dict:
     """The raw `[providers.ID]` table (for keys the typed accessor does not know, e.g. key_check_url)."""
-    try:
-        table = (settings or ctx.settings()).doc.get("providers", {}).get(provider_id, {})
-    except AttributeError:
-        return {}
+    table = (settings or ctx.settings()).raw("providers", provider_id)  # not .doc: that would read every site entry
     return dict(table) if isinstance(table, dict) else {}
 
 

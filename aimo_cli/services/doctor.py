@@ -697,7 +697,7 @@ def select(ctx, names: list[str] | None, group: str | None, all_sites: bool, sha
     """The sites to check; none when nothing is configured and none was asked for."""
     from .fleet import select_sites
 
-    if not names and not group and not all_sites and not ctx.settings().sites():
+    if not names and not group and not all_sites and not ctx.settings().site_names():
         return []
     return select_sites(ctx, names, group, all_sites, shard)
 

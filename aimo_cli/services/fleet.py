@@ -41,21 +41,23 @@ class SiteOutcome:
 
 
 def get_site(ctx, name: str | None = None) -> SiteConfig:
+    """The named site (else the default one), its entry checked; only that site's entry is read."""
     settings = ctx.settings()
-    sites = settings.sites()
     if not name:
         name = settings.default_site
         if not name:
-            if len(sites) == 1:
-                return next(iter(sites.values()))
-            if not sites:
+            names = settings.site_names()
+            if len(names) == 1:
+                return settings.site(names[0])
+            if not names:
                 raise ConfigError("no WordPress site is configured", "Add one: aimo site add NAME URL --user USER")
             raise UsageError("several sites are configured and none is the default", "Name the site, or set one: aimo site use NAME")
-        if name not in sites:  # the settings name a site they do not configure
+        if name not in settings.site_names():  # the settings name a site they do not configure
             raise ConfigError(f"the default site {name!r} is not configured", "Pick another: aimo site use NAME (aimo site list shows them)")
-    if name not in sites:
-        raise unknown_site(name, sites)
-    return sites[name]
+    site = settings.site(name)
+    if site is None:
+        raise unknown_site(name, settings.site_names())
+    return site
 
 
 def unknown_site(name: str, sites) -> UsageError:
@@ -67,22 +69,24 @@ def unknown_site(name: str, sites) -> UsageError:
 
 
 def select_sites(ctx, names: list[str] | None, group: str | None, all_sites: bool, shard: str | None = None) -> list[SiteConfig]:
-    """The sites named, of a group, or all; with `shard` ('K/N'), only this machine's share of them (services/shard.py)."""
+    """The sites named, of a group, or all; with `shard` ('K/N'), only this machine's share of them (services/shard.py).
+
+    Only the entries of the sites picked are read and checked (with --all and a shard: this shard's share; with
+    --group: every site, to find the group's), so a malformed entry is reported by the commands that use its site."""
     from . import shard as sharding
 
     part = sharding.parse(shard)  # a bad --shard is reported before anything else
 
     settings = ctx.settings()
-    sites = settings.sites()
-    picked: list[SiteConfig] = []
     if sum(bool(x) for x in (names, group, all_sites)) > 1:
         raise UsageError("name sites, or use --group, or --all (only one of them)", "e.g. aimo sync push --group production")
     if all_sites:
-        picked = list(sites.values())
-        if not picked:
+        every = settings.site_names()
+        if not every:
             raise ConfigError("no WordPress site is configured", "Add one: aimo site add NAME URL --user USER")
-    elif group:
-        picked = [s for s in sites.values() if s.group == group]
+        return [settings.site(name) for name in sharding.select(every, part, name=str)]
+    if group:
+        picked = [s for s in settings.sites().values() if s.group == group]
         if not picked:
             from ..core.names import did_you_mean
 

@@ -1,9 +1,21 @@
 """The settings file (aimo.toml): sites, providers, WordPress model preferences. Never a secret.
 
-Read with the stdlib tomllib (fast), once per command: a store keeps the parsed file until the file changes (size,
-mtime, inode). Edited through tomlkit so the admin's comments and ordering survive; written atomically (0600) under a
-lock so two aimo processes cannot interleave. A malformed file is reported with file, line and column (exit 3) and
-left untouched.
+Read once per command: a store keeps what it read until the file changes (size, mtime, inode). Reading parses only
+what the command needs (`_scan`): every line of the file is checked, the site sections cheaply (a regular
+expression for the usual `key = "value"` lines, tomllib for a section with anything else), the rest of the file
+(default_site, [providers.*], [wordpress.*]) is parsed with the stdlib tomllib, and a site's entry is parsed when the
+site is used: a one-site command reads one entry, `--shard K/N` hashes the names and reads its share's. Whenever the
+fast path cannot be sure to read the file exactly as tomllib would (multi-line strings, array tables, sub-tables of a
+site, `sites` defined by dotted keys or an inline table, a header it does not know, any error), the whole file is
+parsed with tomllib, as before; tests/test_settings_scan.py checks the two against each other on generated files.
+
+Errors: a syntax error anywhere (a site's section this command never reads included, so every shard of a fleet
+reports it) is reported with file, line and column (exit 3) and the file left untouched; a site entry that parses but
+is malformed (no url, a number for a string) is reported by the commands that use that site (and by `doctor`, which
+validates everything).
+
+Edited through tomlkit so the admin's comments and ordering survive; written atomically (0600) under a lock so two
+aimo processes cannot interleave.
 
 Layout:
     default_site = "blog"
@@ -18,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 import contextlib
+import re
 
 from ..errors import ConfigError
 from .fileio import atomic_write, locked
@@ -62,29 +75,195 @@ def _parse(path: Path, text: str):
         ) from None
 
 
-def _parse_fast(path: Path, text: str) -> dict:
-    """The document as plain data (tomllib). On a syntax error tomlkit re-parses it for the same message as edits give."""
+def _parse_fast(path: Path, text: str) -> tuple[dict, int | None, "SiteIndex | None"]:
+    """The document for reading: (_scan's answer), or (the whole file as plain data, None, None) when _scan is not
+    sure. On a syntax error tomlkit re-parses the file for the same message as edits give."""
     import tomllib
 
+    scanned = _scan(text)
+    if scanned is not None:
+        return scanned
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), None, None
     except tomllib.TOMLDecodeError as exc:
         _parse(path, text)  # raises ConfigError with line and column when tomlkit agrees (it nearly always does)
         raise ConfigError(f"{path}: the settings file is not valid TOML ({exc})", f"Fix {path} (aimo left the file untouched).") from None
 
 
-class Settings:
-    """A typed, validating view over the TOML document (tomlkit's when editing, plain data when only reading)."""
+# -- the read path: parse only what a command needs ------------------------------------------------------------------
 
-    def __init__(self, path: Path, doc, *, frozen: bool = False) -> None:
+_CTRL = r"\x00-\x08\x0a-\x1f\x7f"  # the ASCII control characters but tab: TOML allows them nowhere (but LF as the newline)
+_WS = r"[ \t]*"
+_COMMENT = rf"(?:#[^{_CTRL}]*)?"
+_BARE = r"[A-Za-z0-9_-]+"
+# the value of a simple line: a basic string without escapes, a literal string, a boolean, a decimal integer
+_VALUE = rf"""(?:"[^"\\{_CTRL}]*"|'[^'{_CTRL}]*'|true|false|[+-]?(?:0|[1-9](?:_?[0-9])*))"""
+# no later line of the same section (up to the next line starting with "[") sets the key just read
+_NODUP = r"(?!(?:(?![ \t]*\[)[^\n]*\n)*?[ \t]*(?P=k)[ \t]*=)"
+_TOKEN = re.compile(
+    # a site section: its header and the simple lines after it (key = value, comments, blank lines) ...
+    rf"""\[sites\.(?:(?P<bare>{_BARE})|"(?P<basic>[ !#-\[\]-~]*)"|'(?P<literal>[ -&(-~]*)')\]{_WS}{_COMMENT}\n"""
+    rf"(?:{_WS}(?:(?P<k>{_BARE}){_WS}={_WS}{_VALUE}{_WS}{_COMMENT}\n{_NODUP}|{_COMMENT}\n))*"
+    # ... or any other line, marked when it starts with "[" (a table header, or a line of a multi-line array)
+    r"|(?P<bracket>[ \t]*\[)?[^\n]*\n"
+)
+# a table header the fast path leaves to tomllib: plain keys, the first a word that is no TOML value (true, false,
+# inf, nan) and not `sites`, so that in a valid file the line can be nothing but a header
+_OTHER_HEADER = re.compile(rf"\[(?P<first>[A-Za-z_][A-Za-z0-9_-]*)(?:\.{_BARE})*\]{_WS}{_COMMENT}\n")
+_BRACKET = _TOKEN.groupindex["bracket"]
+assert _TOKEN.groupindex == {"bare": 1, "basic": 2, "literal": 3, "k": 4, "bracket": 5}
+_NOT_OTHER = frozenset({"sites", "true", "false", "inf", "nan"})
+# reads the values of a section known to be all simple lines
+_KEY_VALUE = re.compile(r"""^[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*(?:"([^"]*)"|'([^']*)'|(true|false)|([+-]?[0-9_]+))""", re.M)
+_PLACEHOLDER = '[sites."\\u0000{}"]\n'  # stands for a run of site sections in the head (no site name read here has a NUL)
+
+
+class SiteIndex:
+    """The site sections of a settings file by name, in file order; each parsed on first use, then kept."""
+
+    def __init__(self, text: str, spans: dict[str, list]) -> None:
+        self._text = text
+        self._spans = spans  # name -> [start, end, all simple lines]
+        self._tables: dict[str, dict] = {}
+
+    def names(self) -> list[str]:
+        return list(self._spans)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._spans
+
+    def table(self, name: str) -> dict:
+        table = self._tables.get(name)
+        if table is None:
+            start, end, simple = self._spans[name]
+            if simple:
+                table = {}
+                text = self._text
+                for m in _KEY_VALUE.finditer(text, text.index("\n", start), end):
+                    key, basic, literal, boolean, number = m.groups()
+                    if basic is not None:
+                        table[key] = basic
+                    elif literal is not None:
+                        table[key] = literal
+                    elif boolean is not None:
+                        table[key] = boolean == "true"
+                    else:
+                        table[key] = int(number)
+            else:
+                import tomllib
+
+                table = tomllib.loads(self._text[start:end])["sites"][name]  # _scan parsed it once: it parses
+            self._tables[name] = table
+        return table
+
+
+def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
+    """The file read without parsing its site sections: (the rest of it as tomllib reads it, the position of `sites`
+    among its top-level keys, the index of the site sections); None when the fast path is not sure.
+
+    Every line is a token of _TOKEN: a site section is matched whole (its header and the simple lines after it),
+    any other line alone. A section runs from a line starting with "[" to the next such line. The answer is given
+    only when
+    - there is no multi-line string and no CR (a line is a line), and every line starting with "[" is a site
+      header or an _OTHER_HEADER: then in a valid file none is an array's element (its first key is no TOML value),
+      each starts a table at the top level, and the sections cut the file where TOML cuts it;
+    - the head (the lines before the first header and the other tables, each run of site sections replaced by a
+      placeholder [sites."\\u0000N"] header, which no array can hold either) parses with tomllib, and its `sites`
+      holds only the placeholders (no dotted key, inline table or [sites] header adds to it);
+    - each site section parses alone: the simple ones by construction (the regular expression accepts only valid
+      lines and no key set twice), the others with tomllib on their text;
+    - no site section is there twice (`[sites.a]` and `[sites."a"]` are one).
+    Then the file is valid, and says exactly the head plus each section (nothing else reaches into `sites.NAME`).
+    Anything else, including every error, is left to the full parse, which reports it as it always did.
+    """
+    import tomllib
+
+    if '"""' in text or "'''" in text or "\r" in text:
+        return None
+    if not text.endswith("\n"):
+        text += "\n"
+    spans: dict[str, list] = {}
+    head: list[str] = []
+    current: list | None = None  # the site section being read; None in the head
+    head_from = 0  # where the head text being read started (when current is None)
+    runs = 0
+    for m in _TOKEN.finditer(text):
+        kind = m.lastindex  # the last group matched: None for a plain line, _BRACKET for a "[" line, else a site
+        if kind is None:  # a line that is not simple: in a site section, tomllib will check that section
+            if current is not None:
+                current[2] = False
+            continue
+        start = m.start()
+        if kind == _BRACKET:  # another table's header
+            other = _OTHER_HEADER.fullmatch(text, start, m.end())
+            if other is None or other.group("first") in _NOT_OTHER:
+                return None
+            if current is not None:
+                current[1] = start
+                current = None
+                head_from = start
+            continue
+        bare, basic, literal = m.group(1, 2, 3)
+        name = bare if bare is not None else basic if basic is not None else literal
+        if name in spans:
+            return None
+        if current is None:  # a run of site sections begins
+            head.append(text[head_from:start])
+            head.append(_PLACEHOLDER.format(runs))
+            runs += 1
+        else:
+            current[1] = start
+        current = spans[name] = [start, m.end(), True]
+    if current is None:
+        head.append(text[head_from:])
+    else:
+        current[1] = len(text)
+    try:
+        doc = tomllib.loads("".join(head))
+        for name, (start, end, simple) in spans.items():
+            if not simple:
+                tomllib.loads(text[start:end])
+    except tomllib.TOMLDecodeError:
+        return None
+    position = None
+    if runs:
+        sites = doc.get("sites")
+        if not isinstance(sites, dict) or list(sites) != [f"\0{i}" for i in range(runs)]:
+            return None
+        position = list(doc).index("sites")
+        del doc["sites"]
+    elif "sites" in doc:
+        return None
+    return doc, position, SiteIndex(text, spans)
+
+
+class Settings:
+    """A typed, validating view over the TOML document: tomlkit's when editing, plain data when only reading. A read
+    view from the fast path (_scan) holds the file without its site sections and an index of those: a site's section
+    is parsed when the site is first asked for, and `doc` (the whole file as plain data) is built only if asked for."""
+
+    def __init__(self, path: Path, doc, *, frozen: bool = False, index: SiteIndex | None = None, sites_at: int | None = None) -> None:
         self.path = path
-        self.doc = doc
+        self._doc = doc  # with an index: everything but `sites`
+        self._index = index
+        self._sites_at = sites_at  # where `sites` is among the top-level keys (with an index)
         self._frozen = frozen  # read-only view: derived values may be kept
         self._sites: dict[str, SiteConfig] | None = None
+        self._site: dict[str, SiteConfig] = {}
+
+    @property
+    def doc(self):
+        """The whole document (a read view from the fast path builds it on first use: every site is parsed then)."""
+        if self._index is not None:
+            keys = list(self._doc.items())
+            if self._sites_at is not None:
+                keys.insert(self._sites_at, ("sites", {name: self._index.table(name) for name in self._index.names()}))
+            self._doc, self._index = dict(keys), None
+        return self._doc
 
     # -- reading -------------------------------------------------------------------------------------------------
     def _table(self, *keys: str) -> dict:
-        node: Any = self.doc
+        node: Any = self._doc if keys[0] != "sites" else self.doc
         trail = []
         for key in keys:
             trail.append(key)
@@ -96,6 +275,15 @@ class Settings:
                     f"{self.path}: `{'.'.join(trail)}` must be a table, not {type(node).__name__}",
                     f"Edit {self.path} and make [{'.'.join(trail)}] a table.",
                 )
+        return node
+
+    def raw(self, *keys: str):
+        """The plain value at keys (e.g. ("providers", "openai")), unchecked; None when absent."""
+        node: Any = self._doc if not keys or keys[0] != "sites" else self.doc
+        for key in keys:
+            node = node.get(key) if hasattr(node, "get") else None
+            if node is None:
+                return None
         return node
 
     def _str(self, table: dict, key: str, where: str, required: bool = False) -> str | None:
@@ -110,29 +298,61 @@ class Settings:
 
     @property
     def default_site(self) -> str | None:
-        value = self.doc.get("default_site")
+        value = self._doc.get("default_site")
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"{self.path}: `default_site` must be a string", "Write default_site = \"NAME\".")
         return str(value) if value else None
 
+    def site_names(self) -> list[str]:
+        """The configured sites' names, in file order, without reading their entries."""
+        if self._index is not None:
+            return self._index.names()
+        return [str(name) for name in self._table("sites")]
+
+    def site(self, name: str) -> SiteConfig | None:
+        """One site's entry, checked (ConfigError when it is malformed); None when no site has that name. Only this
+        site's entry is read: another site's malformed entry is reported by the commands that use that site."""
+        if self._sites is not None:
+            return self._sites.get(name)
+        found = self._site.get(name)
+        if found is not None:
+            return found
+        if self._index is not None:
+            if name not in self._index:
+                return None
+            table = self._index.table(name)
+        else:
+            table = self._table("sites").get(name)
+            if table is None:
+                return None
+        found = self._site_config(name, table)
+        if self._frozen:
+            self._site[name] = found
+        return found
+
+    def _site_config(self, name: str, table) -> SiteConfig:
+        where = f"sites.{name}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{self.path}: `{where}` must be a table", f"Write it as [{where}] with url and user.")
+        known = {"url", "user", "group", "rest_root", "ca_bundle"}
+        return SiteConfig(
+            name=str(name),
+            url=self._str(table, "url", where, required=True) or "",
+            user=self._str(table, "user", where, required=True) or "",
+            group=self._str(table, "group", where),
+            rest_root=self._str(table, "rest_root", where),
+            ca_bundle=self._str(table, "ca_bundle", where),
+            extra={k: v for k, v in table.items() if k not in known},
+        )
+
     def sites(self) -> dict[str, SiteConfig]:
+        """Every site's entry, checked (the first malformed one, in file order, is a ConfigError)."""
         if self._sites is not None:
             return dict(self._sites)
-        out: dict[str, SiteConfig] = {}
-        for name, table in self._table("sites").items():
-            where = f"sites.{name}"
-            if not isinstance(table, dict):
-                raise ConfigError(f"{self.path}: `{where}` must be a table", f"Write it as [{where}] with url and user.")
-            known = {"url", "user", "group", "rest_root", "ca_bundle"}
-            out[str(name)] = SiteConfig(
-                name=str(name),
-                url=self._str(table, "url", where, required=True) or "",
-                user=self._str(table, "user", where, required=True) or "",
-                group=self._str(table, "group", where),
-                rest_root=self._str(table, "rest_root", where),
-                ca_bundle=self._str(table, "ca_bundle", where),
-                extra={k: v for k, v in table.items() if k not in known},
-            )
+        if self._index is not None:
+            out = {name: self._site.get(name) or self._site_config(name, self._index.table(name)) for name in self._index.names()}
+        else:
+            out = {str(name): self._site_config(name, table) for name, table in self._table("sites").items()}
         if self._frozen:
             self._sites = out
             return dict(out)
@@ -208,7 +428,8 @@ class SettingsStore:
         stamp = self._stamp()
         if stamp and self._loaded is not None and self._loaded[0] == stamp:
             return self._loaded[1]
-        settings = Settings(self.path, _parse_fast(self.path, self._read_text()), frozen=True)
+        doc, sites_at, index = _parse_fast(self.path, self._read_text())
+        settings = Settings(self.path, doc, frozen=True, index=index, sites_at=sites_at)
         self._loaded = (stamp, settings) if stamp else None
         return settings
 
