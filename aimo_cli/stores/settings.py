@@ -98,12 +98,14 @@ _COMMENT = rf"(?:#[^{_CTRL}]*)?"
 _BARE = r"[A-Za-z0-9_-]+"
 # the value of a simple line: a basic string without escapes, a literal string, a boolean, a decimal integer
 _VALUE = rf"""(?:"[^"\\{_CTRL}]*"|'[^'{_CTRL}]*'|true|false|[+-]?(?:0|[1-9](?:_?[0-9])*))"""
+# a site section of more lines than this is left to tomllib (so that _NODUP's look-ahead stays short: linear time)
+_LINES = 100
 # no later line of the same section (up to the next line starting with "[") sets the key just read
-_NODUP = r"(?!(?:(?![ \t]*\[)[^\n]*\n)*?[ \t]*(?P=k)[ \t]*=)"
+_NODUP = rf"(?!(?:(?![ \t]*\[)[^\n]*\n){{0,{_LINES}}}?[ \t]*(?P=k)[ \t]*=)"
 _TOKEN = re.compile(
     # a site section: its header and the simple lines after it (key = value, comments, blank lines) ...
     rf"""\[sites\.(?:(?P<bare>{_BARE})|"(?P<basic>[ !#-\[\]-~]*)"|'(?P<literal>[ -&(-~]*)')\]{_WS}{_COMMENT}\n"""
-    rf"(?:{_WS}(?:(?P<k>{_BARE}){_WS}={_WS}{_VALUE}{_WS}{_COMMENT}\n{_NODUP}|{_COMMENT}\n))*"
+    rf"(?:{_WS}(?:(?P<k>{_BARE}){_WS}={_WS}{_VALUE}{_WS}{_COMMENT}\n{_NODUP}|{_COMMENT}\n)){{0,{_LINES}}}"
     # ... or any other line, marked when it starts with "[" (a table header, or a line of a multi-line array)
     r"|(?P<bracket>[ \t]*\[)?[^\n]*\n"
 )
