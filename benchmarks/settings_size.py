@@ -1,7 +1,7 @@
 """A one-site command in a big settings file: `aimo sync status s000 --json` with 1,000 site entries vs with one.
 
 Goal (issue 17, item 4): ≤ 1.2× with 1,000 entries. Every entry points at a stub site that answers the bridge's
-status route at once (benchmarks/fleet.py), so the ratio shows what the size of the file costs, not WordPress.
+status route at once (tests/fleetstub.py), so the ratio shows what the size of the file costs, not WordPress.
 
     .venv/bin/python benchmarks/settings_size.py [--entries 1000] [--runs 15]
 """
@@ -16,7 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _wp  # noqa: E402
-from fleet import start_stub  # noqa: E402
+
+sys.path.insert(0, str(_wp.REPO))
+from tests.fleetstub import StubSites  # noqa: E402
 
 GOAL = 1.2
 
@@ -26,7 +28,8 @@ def main() -> int:
     ap.add_argument("--entries", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=15)
     a = ap.parse_args()
-    info = {"url": start_stub({}), "admin_user": "admin", "admin_app_password": "bench bench bench bench bench bench"}
+    stub = StubSites()  # left running until the benchmark exits
+    info = {"url": stub.url, "admin_user": "admin", "admin_app_password": "bench bench bench bench bench bench"}
     small, big = _wp.isolated_env(), _wp.isolated_env()
     _wp.write_fleet(small, info, 1)
     _wp.write_fleet(big, info, a.entries)

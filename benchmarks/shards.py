@@ -8,7 +8,9 @@ would measure the cores, not aimo. The shards run one after another instead, eac
 machine, and the ratio is per shard: the slowest shard's time over one machine's 1,000 sites. The CPU time of each
 (user + system, which the load of a shared machine does not inflate the way it inflates wall time) is reported too;
 the CPU ratio is the steadier figure of what a shard costs more than a plain 1,000-site run.
-Every site entry points at one threaded stub that answers the bridge's status route at once (tests/fleetstub.py).
+Every site has its own origin (its own loopback address) on one stub that answers the bridge's status route at once
+(tests/fleetstub.py), and its own application password, as in benchmarks/fleet.py; the one-machine run is the first
+1,000 of the same sites.
 
     .venv/bin/python benchmarks/shards.py [--sites 10000] [--shards 10] [--jobs 32]
 """
@@ -18,8 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import statistics
+import string
 import sys
 import time
 from pathlib import Path
@@ -33,14 +37,14 @@ from tests.fleetstub import StubSites, fleet_toml  # noqa: E402
 GOAL = 1.3
 
 
-def fleet_env(url: str, names: list[str]) -> dict:
+def fleet_env(url: str, names: list[str], origins: list[str], passwords: dict[str, str]) -> dict:
     env = _wp.isolated_env()
     cfg = Path(env["XDG_CONFIG_HOME"]) / "aimo" / "aimo.toml"
     cfg.parent.mkdir(parents=True)
-    cfg.write_text(fleet_toml(url, names))
+    cfg.write_text(fleet_toml(url, names, origins=origins))
     secrets = Path(env["XDG_DATA_HOME"]) / "aimo" / "secrets.json"
     secrets.parent.mkdir(parents=True)
-    secrets.write_text(json.dumps({f"site/{n}": "stub stub stub stub stub stub" for n in names}))
+    secrets.write_text(json.dumps({f"site/{n}": passwords[n] for n in names}))
     os.chmod(secrets, 0o600)
     return env
 
@@ -67,9 +71,12 @@ def main() -> int:
     a = ap.parse_args()
     names = [f"client-{i:05d}" for i in range(a.sites)]
     per = a.sites // a.shards
-    with StubSites() as stub:
-        one_env = fleet_env(stub.url, names[:per])
-        all_env = fleet_env(stub.url, names)
+    rnd = random.Random(17)
+    alphabet = string.ascii_letters + string.digits
+    passwords = {n: " ".join("".join(rnd.choice(alphabet) for _ in range(4)) for _ in range(6)) for n in names}  # one each
+    with StubSites(hosts=a.sites) as stub:  # every site on its own origin, as distinct hosts are
+        one_env = fleet_env(stub.url, names[:per], stub.origins[:per], passwords)
+        all_env = fleet_env(stub.url, names, stub.origins, passwords)
         one, one_cpu = [], []
         shard_times: dict[int, list[float]] = {k: [] for k in range(1, a.shards + 1)}
         shard_cpu: dict[int, list[float]] = {k: [] for k in range(1, a.shards + 1)}
@@ -88,9 +95,11 @@ def main() -> int:
     per_shard = {k: statistics.median(v) for k, v in shard_times.items()}
     per_cpu = {k: statistics.median(v) for k, v in shard_cpu.items()}
     slowest, slowest_cpu = max(per_shard.values()), max(per_cpu.values())
+    worst = max(per_shard, key=per_shard.get)
     print(f"one machine, {per} sites:              {m_one:.2f} s, {c_one:.2f} s CPU (median of {a.runs})")
     print(f"{a.sites} sites in {a.shards} shards: sites per shard {min(counts.values())}-{max(counts.values())}; "
           f"shard times {min(per_shard.values()):.2f}-{slowest:.2f} s, CPU {min(per_cpu.values()):.2f}-{slowest_cpu:.2f} s")
+    print(f"the slowest shard: {worst}/{a.shards}, {counts[worst]} sites, {per_shard[worst]:.2f} s, {per_cpu[worst]:.2f} s CPU")
     print(f"the fleet on {a.shards} machines is done in {slowest:.2f} s: {slowest / m_one:.2f}x one machine's {per} sites (goal <= {GOAL}x); "
           f"CPU of the costliest shard {slowest_cpu / c_one:.2f}x; one machine alone would take ~{sum(per_shard.values()):.1f} s")
     return 0 if slowest / m_one <= GOAL else 1
