@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import os
 import time as _time
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import paths
+from .core.records import record
 from .redact import redact
 from .ui.output import Output
 
 
-@dataclass
+@record
 class Options:
     config: str | None = None
     debug: bool = False
@@ -32,7 +32,7 @@ class Options:
     timeout: float | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Clock:
     """Wall time (timestamps, freshness), monotonic time (durations) and sleep (retry back-off)."""
 
@@ -41,7 +41,7 @@ class Clock:
     sleep: Callable[[float], None] = _time.sleep
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Dependencies:
     """What a caller (a test, an embedding program) may inject; None keeps the real one."""
 

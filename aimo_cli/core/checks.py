@@ -8,11 +8,12 @@ answers, the bridge's status document, the sync base) and times them; each funct
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import field, fields, replace
 from typing import Iterable, Mapping, Sequence
 
 from .exits import ExitCode, ExitStatus
 from .exits import exit_code as _exit_code
+from .records import record
 from .sync import DRIFT, BaseRecord, RemoteKey, Status, classify
 from .versions import BRIDGE_COMPAT, MIN_WORDPRESS, parse_version  # noqa: F401  (re-exported for the doctor service)
 
@@ -22,7 +23,7 @@ STATUSES = (OK, WARN, FAIL, SKIP)
 WPAI_BASENAME = "ai/ai.php"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Check:
     id: str
     status: str  # ok | warn | fail | skip
@@ -49,9 +50,10 @@ class Check:
         return self.status == FAIL or (strict and self.status == WARN)
 
     def as_dict(self) -> dict:
-        out = asdict(self)
-        del out["exit_class"]
-        return out
+        return {name: getattr(self, name) for name in _CHECK_FIELDS}
+
+
+_CHECK_FIELDS = tuple(f.name for f in fields(Check) if f.name != "exit_class")  # what a report shows, in order
 
 
 def check(

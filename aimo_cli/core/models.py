@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
+
+from .records import record
 
 KINDS = ("text", "image")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelEntry:
     id: str
     provider: str

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from .records import record
 
 MANIFEST = Path(__file__).resolve().parent.parent / "providers" / "manifest.json"
 
@@ -23,7 +24,7 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ADAPTER_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProviderInfo:
     id: str
     name: str

@@ -9,8 +9,10 @@ mirrored in the bridge. OpenAI o-series and gpt-5+ take `max_completion_tokens` 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable, Mapping
+
+from .records import record
 
 SAMPLING_PARAMS: tuple[str, ...] = ("temperature", "top_p", "top_k")
 
@@ -52,7 +54,7 @@ def uses_max_completion_tokens(provider: str, model: str) -> bool:
     return bool(m) and int(m.group(1)) >= 5
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ParamQuirks:
     """What a provider taught us about one model: parameters to drop and parameters to rename."""
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .providers import PROVIDERS
+from .records import record
 
 BULLET = "\u2022"
 
@@ -79,7 +79,7 @@ def validate_url(value: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CredentialView:
     """What may be shown of a credential: never the value itself."""
 
@@ -160,7 +160,7 @@ def shape_warning(provider_id: str, value: str, where: str) -> str | None:
 _ENV_LINE_RE = re.compile(r"^(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(.*)$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvLine:
     number: int
     kind: str  # "blank" | "comment" | "assign" | "malformed"

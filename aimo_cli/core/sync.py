@@ -14,10 +14,10 @@ Pure: no I/O, no clock. The rules (docs/design.md §5) are enforced here so that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from .providers import PROVIDERS
+from .records import record
 from .secrets import fingerprint, looks_masked, wp_mask
 
 
@@ -47,7 +47,7 @@ class Action(str, Enum):
     REPORT = "report"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RemoteKey:
     """What aimo can know about a site's stored key without ever seeing it."""
 
@@ -76,7 +76,7 @@ class RemoteKey:
 CLEARED = "cleared"  # the base fingerprint recorded by `aimo connectors clear`
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BaseRecord:
     """The state of both sides when they were last in sync."""
 
@@ -93,7 +93,7 @@ class BaseRecord:
         return remote.mask == self.mask
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     provider: str
     status: Status

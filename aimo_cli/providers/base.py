@@ -8,19 +8,20 @@ and, where the provider has an OpenAI-style image endpoint, generates an image. 
 from __future__ import annotations
 
 import json as jsonlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from ..core.models import ModelEntry
 from ..core.provider_errors import rejected_parameter
 from ..core.providers import PROVIDERS
+from ..core.records import record
 from ..core.sampling import ParamQuirks, chat_body
 from ..errors import RemoteError, UsageError
 from .http import LIST_TIMEOUT, ProviderClient, ProviderHTTPError
 from .quirks import QuirkStore
 
 
-@dataclass
+@record
 class AdapterConfig:
     provider: str
     base_url: str
@@ -33,7 +34,7 @@ class AdapterConfig:
     log: Callable[[str], None] | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Generation:
     provider: str
     model: str
@@ -42,7 +43,7 @@ class Generation:
     dropped: tuple[str, ...] = ()  # parameters the provider rejected and aimo removed
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageResult:
     provider: str
     model: str

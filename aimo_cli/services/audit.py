@@ -14,17 +14,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..core.providers import PROVIDERS, provider_id_for_setting
+from ..core.records import record
 from ..stores.fileio import locked
 
 _FIELDS = ("time", "site", "provider", "action", "old_fingerprint", "new_fingerprint", "result", "detail")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Event:
     time: str  # ISO 8601, UTC
     site: str

@@ -7,18 +7,18 @@ server URL (one per line).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .. import redact
 from ..core.providers import PROVIDER_IDS, PROVIDERS, ProviderInfo
+from ..core.records import record
 from ..core.secrets import fingerprint, looks_masked, mask, parse_pool, validate_url
 from ..errors import ConfigError, UsageError
 from ..stores.secrets import provider_entry
 from ..ui.formats import iso_time, key_fields
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Credential:
     provider: str
     source: str  # "env", the backend name ("keyring", "file", "memory"), or "" when absent
@@ -166,7 +166,7 @@ def check_pool_notes(info: ProviderInfo, text: str) -> tuple[list[str], list[str
     return pool, notes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StoreResult:
     credential: Credential
     dropped: tuple[str, ...]  # keys that were in the old pool and are not in the new one (now kept as previous)
@@ -198,7 +198,7 @@ def store_pool(ctx, provider_id: str, text: str = "", *, pool: list[str] | None 
 PREVIOUS_MAX = 10
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PreviousKey:
     key: str
     fingerprint: str
@@ -284,7 +284,7 @@ def drop_previous(ctx, provider_id: str, keys: list[str]) -> None:
     _write_previous(ctx, provider_id, [p for p in previous_keys(ctx, provider_id) if p.key not in keys])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Removal:
     pool: tuple[str, ...]
     previous: int

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -33,6 +33,7 @@ from ..core import checks as C
 from ..core.checks import Check
 from ..core.exits import ExitStatus
 from ..core.providers import PROVIDER_IDS, PROVIDERS
+from ..core.records import record
 from ..core.secrets import fingerprint
 from ..errors import AimoError, AuthError, RemoteError, SafetyError
 from ..stores.settings import SiteConfig
@@ -40,7 +41,7 @@ from ..stores.settings import SiteConfig
 GROUPS = ("local", "site", "connectors", "features")
 
 
-@dataclass
+@record
 class DoctorReport:
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -73,7 +74,7 @@ class DoctorReport:
 # -- the facts ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class LocalFacts:
     """What this machine knows: gathered once per run."""
 
@@ -97,7 +98,7 @@ class LocalFacts:
         return {c.provider: c for c in self.creds or []}
 
 
-@dataclass
+@record
 class SiteFacts:
     """What one site told aimo: gathered once per site, in as few requests as the budget above allows."""
 
@@ -152,7 +153,7 @@ class SiteFacts:
 # -- the registry ------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Spec:
     id: str  # the check id, or its pattern for per-provider checks ("connector.{provider}.sync")
     group: str  # local | site | connectors | features

@@ -12,18 +12,18 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ..catalog import fallback, policy
 from ..catalog.cache import CatalogCache
 from ..core.models import ModelEntry, split_ref
 from ..core.providers import PROVIDER_IDS, PROVIDERS
+from ..core.records import record
 from ..core.secrets import fingerprint
 from ..errors import AimoError, ExitStatus, RemoteError, UsageError
 
 
-@dataclass
+@record
 class Listing:
     provider: str
     entries: list[ModelEntry]
@@ -31,7 +31,7 @@ class Listing:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RefreshOutcome:
     provider: str
     status: str  # updated | kept | failed | skipped | cooldown

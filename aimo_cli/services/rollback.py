@@ -8,12 +8,11 @@ previous key (kept when a pull or rotation replaced it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..core.records import record
 from ..core.secrets import fingerprint
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rollback:
     provider: str
     fingerprint: str

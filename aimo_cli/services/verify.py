@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
+from ..core.records import record
 from ..core.secrets import fingerprint
 from ..errors import AimoError, AuthError, ExitStatus, RemoteError
 from ..stores.fileio import atomic_write, locked
@@ -22,7 +23,7 @@ from ..stores.fileio import atomic_write, locked
 OK, REJECTED, UNREACHABLE, MISSING = "ok", "rejected", "unreachable", "missing"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VerifyOutcome:
     provider: str
     status: str  # ok | rejected | unreachable | missing

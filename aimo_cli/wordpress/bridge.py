@@ -28,10 +28,11 @@ That is all: the parser, `as_dict()` and the drift test (schema properties == da
 from __future__ import annotations
 
 import re
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, field, fields
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from ..core.records import record
 from ..core.secrets import looks_masked
 from ..core.versions import BRIDGE_COMPAT, parse_version
 from ..errors import AimoError, ConfigError, ExitStatus, RemoteError, SafetyError, UsageError
@@ -238,23 +239,8 @@ def _to_json(v: Any) -> Any:
     return v
 
 
-_COMPARED: dict[type, tuple[str, ...]] = {}
-
-
-def _compared(cls: type) -> tuple[str, ...]:
-    names = _COMPARED.get(cls)
-    if names is None:
-        names = _COMPARED[cls] = tuple(f.name for f in fields(cls) if f.compare)
-    return names
-
-
 class _Contract:
-    """Shared by every contract object: `extra` holds the fields this aimo does not know; `as_dict` gives the JSON back.
-
-    The contract classes are frozen dataclasses (`_contract`) whose __repr__, __eq__ and __hash__ are these three,
-    written once here instead of generated per class: the dataclass decorator compiles every method it writes, and
-    six methods for each of fourteen classes cost this module most of its import time (every command that talks to
-    the bridge pays it). They behave as the generated ones: the fields in order, `extra` left out."""
+    """Shared by every contract object: `extra` holds the fields this aimo does not know; `as_dict` gives the JSON back."""
 
     extra: Mapping[str, Any]
 
@@ -263,31 +249,11 @@ class _Contract:
         out.update({k: v for k, v in self.extra.items() if k not in out})
         return out
 
-    def _key(self) -> tuple:
-        return tuple(getattr(self, name) for name in _compared(type(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
-        return f"{type(self).__qualname__}({shown})"
-
-
-def _contract(cls: type) -> Any:
-    """A contract class: a frozen dataclass; equality, hashing and repr come from _Contract."""
-    return dataclass(frozen=True, eq=False, repr=False)(cls)
-
 
 # -- the contract ------------------------------------------------------------------------------------------------------
 
 
-@_contract
+@record(frozen=True)
 class Manager(_Contract):
     """Another plugin that manages AI connectors (AI Engine, AI Puffer, a "… via X" connector)."""
 
@@ -317,7 +283,7 @@ class Manager(_Contract):
         return self.mode == "managed" and (self.active or self.source == "connector")
 
 
-@_contract
+@record(frozen=True)
 class PluginRef(_Contract):
     """A plugin (or core, or aimo) as the bridge names it: who registered a connector, or who wrote a key."""
 
@@ -329,7 +295,7 @@ class PluginRef(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class ServedBy(_Contract):
     """The AI Client class that serves a provider, and the plugin it comes from."""
 
@@ -343,7 +309,7 @@ class ServedBy(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class PageState(_Contract):
     """What Settings → Connectors shows for a connector, by the page's own logic."""
 
@@ -357,7 +323,7 @@ class PageState(_Contract):
         return "connected" if self.connected else ("not connected" if self.visible else "absent")
 
 
-@_contract
+@record(frozen=True)
 class OllamaHost(_Contract):
     """Where AI Provider for Ollama (Fueled) takes its server from, when that plugin serves Ollama."""
 
@@ -369,7 +335,7 @@ class OllamaHost(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class Connector(_Contract):
     """One AI connector on the site, as the bridge sees it. Keys never travel: only a fingerprint and the mask's tail."""
 
@@ -396,7 +362,7 @@ class Connector(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class Approval(_Contract):
     """The WordPress AI plugin's Connector Approval: whether it is on, and which connectors each plugin may use."""
 
@@ -405,7 +371,7 @@ class Approval(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class ModelPrefs(_Contract):
     """WordPress AI's preferred models ("provider:model", "" for Automatic)."""
 
@@ -414,7 +380,7 @@ class ModelPrefs(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class Writer(_Contract):
     """The code that wrote a key option, from the call stack: WordPress core, aimo's bridge, or a plugin."""
 
@@ -425,7 +391,7 @@ class Writer(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class ChangeLogEntry(_Contract):
     """One change of a connector key option on the site (fingerprints only, never a key)."""
 
@@ -443,7 +409,7 @@ class ChangeLogEntry(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class BridgeStatus(_Contract):
     """GET /aimo/v1/status: everything aimo needs about a site in one request."""
 
@@ -493,7 +459,7 @@ class BridgeStatus(_Contract):
         return self
 
 
-@_contract
+@record(frozen=True)
 class ModeChange(_Contract):
     """POST /aimo/v1/mode's answer."""
 
@@ -504,7 +470,7 @@ class ModeChange(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class CredentialResult(_Contract):
     """One provider's result of POST /aimo/v1/credentials (the safe write)."""
 
@@ -517,7 +483,7 @@ class CredentialResult(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
-@_contract
+@record(frozen=True)
 class ClearResult(_Contract):
     """One provider's result of POST /aimo/v1/credentials/clear (aimo's explicit removal route)."""
 
