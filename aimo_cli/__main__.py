@@ -26,7 +26,32 @@ def main() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         broken_pipe()
-    sys.exit(code)
+    _leave(code)
+
+
+def _leave(code: int) -> None:
+    """Exit with `code` without tearing the interpreter down.
+
+    Freeing every module and object of a process that is about to end takes ~40 ms once httpx, Typer and aimo's
+    modules are loaded (a bare interpreter: ~1 ms), as long as a small command's own work. When no other thread is
+    running, the exit handlers run (atexit, as sys.exit runs them), both streams are flushed and the process ends
+    there; every file aimo writes is closed (or atomically replaced) before this point. With a thread still running,
+    sys.exit waits for it as usual."""
+    import threading
+
+    if threading.active_count() > 1:
+        sys.exit(code)
+    import atexit
+
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        from .app import broken_pipe
+
+        broken_pipe()
+    os._exit(code)
 
 
 def _install_interrupt_handler() -> None:
