@@ -231,3 +231,36 @@ def test_a_warm_connectors_page_makes_no_query_of_the_bridge_and_no_call(bridge)
     # the options the page reads are autoloaded: its queries are core's own, the same with the bridge's cache warm
     # as with every provider unconfigured
     assert out["queries"] <= 2, out
+
+
+def test_a_parallel_batch_waits_through_the_bridges_transport_and_answers_as_requests_own(bridge):
+    """Requests' request_multiple() spins on curl_multi_exec() while it waits (a CPU core for the slowest
+    provider's time); the bridge sends its batches through a transport that waits instead. Same answers, same
+    failures: the one batch sent both ways."""
+    keyed(bridge, "groq")
+    batch = {
+        "ok": [bridge.fake.base_url("groq") + "/models", bridge.fake.make_valid_key("groq")],
+        "rejected": [bridge.fake.base_url("groq") + "/models", "gsk_" + "x" * 40],
+        "refused": ["http://127.0.0.1:9/v1/models", ""],  # the discard port: nothing listens there
+    }
+    got = bridge.php_json(
+        r"""
+        $batch = array();
+        foreach ( json_decode( $args[0], true ) as $name => [ $url, $key ] ) {
+            $batch[ $name ] = array( 'url' => $url, 'headers' => $key ? array( 'Authorization' => 'Bearer ' . $key ) : array(), 'type' => 'GET', 'options' => array( 'timeout' => 5, 'connect_timeout' => 5 ) );
+        }
+        $summary = static function ( $responses ) {
+            $out = array();
+            foreach ( $responses as $name => $r ) {
+                $out[ $name ] = $r instanceof WpOrg\Requests\Response ? array( $r->status_code, json_decode( $r->body, true ) !== null ) : get_class( $r );
+            }
+            ksort( $out );
+            return $out;
+        };
+        $options = aimo_bridge_parallel_options();
+        echo json_encode( array( 'options' => $options, 'bridge' => $summary( WpOrg\Requests\Requests::request_multiple( $batch, $options ) ), 'requests' => $summary( WpOrg\Requests\Requests::request_multiple( $batch ) ) ) );
+        """,
+        json.dumps(batch),
+    )
+    assert got["options"] == {"transport": "Aimo_Bridge_Multi_Transport"}
+    assert got["bridge"] == got["requests"] == {"ok": [200, True], "refused": "WpOrg\\Requests\\Exception\\Transport\\Curl", "rejected": [401, True]}

@@ -78,6 +78,94 @@ final class Aimo_Bridge_Transporter implements HttpTransporterInterface {
 }
 
 /**
+ * Requests' curl transport for a parallel batch, waiting for the answers instead of spinning. Requests' own
+ * request_multiple() (WordPress 7.1) calls curl_multi_exec() in a loop with no curl_multi_select() between the
+ * calls: the PHP worker holds a whole CPU core while it waits for the slowest provider, a core the providers,
+ * the database and the site's other requests (and aimo, on the same machine) then lack. This is the same loop
+ * with a wait for activity (at most 50 ms, and only while nothing has finished); every request is still set up
+ * and its answer read by Requests' Curl transport, so options, hooks and answers are exactly Requests' own.
+ * Single requests go to that transport unchanged.
+ */
+final class Aimo_Bridge_Multi_Transport implements WpOrg\Requests\Transport {
+	/**
+	 * @param string       $url     URL.
+	 * @param array        $headers Headers.
+	 * @param string|array $data    Body or query.
+	 * @param array        $options Requests options.
+	 * @return string The raw answer.
+	 */
+	public function request( $url, $headers = array(), $data = array(), $options = array() ) {
+		return ( new WpOrg\Requests\Transport\Curl() )->request( $url, $headers, $data, $options );
+	}
+
+	/**
+	 * @param array $requests Requests (url, headers, data, options) by key.
+	 * @param array $options  Global options.
+	 * @return array Answers (strings or Requests exceptions) by key.
+	 */
+	public function request_multiple( $requests, $options ) { // phpcs:disable WordPress.WP.AlternativeFunctions -- Requests' own curl loop (the WordPress HTTP API sends one request at a time)
+		if ( empty( $requests ) ) {
+			return array();
+		}
+		$multi   = curl_multi_init();
+		$subs    = array();
+		$handles = array();
+		$last    = null;
+		foreach ( $requests as $id => $request ) {
+			$subs[ $id ]    = new WpOrg\Requests\Transport\Curl();
+			$handles[ $id ] = $subs[ $id ]->get_subrequest_handle( $request['url'], $request['headers'], $request['data'], $request['options'] );
+			$request['options']['hooks']->dispatch( 'curl.before_multi_add', array( &$handles[ $id ] ) );
+			curl_multi_add_handle( $multi, $handles[ $id ] );
+			$last = $request;
+		}
+		$last['options']['hooks']->dispatch( 'curl.before_multi_exec', array( &$multi ) );
+		$total     = count( $subs );
+		$completed = 0;
+		$responses = array();
+		do {
+			$active = 0;
+			do {
+				$status = curl_multi_exec( $multi, $active );
+			} while ( CURLM_CALL_MULTI_PERFORM === $status );
+			$finished = 0;
+			$done     = curl_multi_info_read( $multi );
+			while ( $done ) {
+				$key     = array_search( $done['handle'], $handles, true );
+				$request = $requests[ $key ];
+				if ( CURLE_OK !== $done['result'] ) {
+					$responses[ $key ] = new WpOrg\Requests\Exception\Transport\Curl( curl_error( $done['handle'] ), WpOrg\Requests\Exception\Transport\Curl::EASY, $done['handle'], $done['result'] );
+					$request['options']['hooks']->dispatch( 'transport.internal.parse_error', array( &$responses[ $key ], $request ) );
+				} else {
+					$responses[ $key ] = $subs[ $key ]->process_response( $subs[ $key ]->response_data, $request['options'] );
+					$request['options']['hooks']->dispatch( 'transport.internal.parse_response', array( &$responses[ $key ], $request ) );
+				}
+				curl_multi_remove_handle( $multi, $done['handle'] );
+				if ( ! is_string( $responses[ $key ] ) ) {
+					$request['options']['hooks']->dispatch( 'multiple.request.complete', array( &$responses[ $key ], $key ) );
+				}
+				++$completed;
+				++$finished;
+				$done = curl_multi_info_read( $multi );
+			}
+			if ( $active && ! $finished ) {
+				curl_multi_select( $multi, 0.05 ); // wait for an answer (Requests' own loop spins here)
+			}
+		} while ( $active || $completed < $total );
+		$last['options']['hooks']->dispatch( 'curl.after_multi_exec', array( &$multi ) );
+		curl_multi_close( $multi );
+		return $responses;
+	} // phpcs:enable WordPress.WP.AlternativeFunctions
+
+	/**
+	 * @param array $capabilities Required capabilities.
+	 * @return bool Whether curl can serve them.
+	 */
+	public static function test( $capabilities = array() ) {
+		return WpOrg\Requests\Transport\Curl::test( $capabilities );
+	}
+}
+
+/**
  * Run $call with WordPress's SSRF guard letting the configured Ollama server through (its host and port, often
  * loopback or a private network), for Ollama's own requests to that server only; anything else runs unchanged.
  * The bridge's transporter and its parallel warm-up (includes/cache.php) both send through it.

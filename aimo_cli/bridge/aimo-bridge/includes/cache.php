@@ -328,7 +328,7 @@ function aimo_bridge_send_parallel( array $requests ): array {
 		$out[ $name ]   = null;
 	}
 	if ( $batch ) {
-		foreach ( WpOrg\Requests\Requests::request_multiple( $batch ) as $name => $response ) {
+		foreach ( WpOrg\Requests\Requests::request_multiple( $batch, aimo_bridge_parallel_options() ) as $name => $response ) {
 			if ( $response instanceof WpOrg\Requests\Response ) {
 				$headers = array();
 				foreach ( $response->headers->getAll() as $header => $values ) {
@@ -342,6 +342,14 @@ function aimo_bridge_send_parallel( array $requests ): array {
 		}
 	}
 	return $out;
+}
+
+/** Requests' options for a parallel batch: with curl, a transport that waits for the answers instead of spinning on a CPU core (includes/adapters.php). */
+function aimo_bridge_parallel_options(): array {
+	if ( class_exists( 'Aimo_Bridge_Multi_Transport', false ) && Aimo_Bridge_Multi_Transport::test( array( WpOrg\Requests\Capability::SSL => true ) ) ) {
+		return array( 'transport' => 'Aimo_Bridge_Multi_Transport' );
+	}
+	return array();
 }
 
 /**
