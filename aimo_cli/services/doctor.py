@@ -755,10 +755,9 @@ def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_si
 
 
 def _load_site_path() -> None:
-    """Import what a site check needs to send its first requests, before anything runs beside it."""
-    import httpcore  # noqa: F401 - httpx imports it when it builds its first client
-
-    from ..wordpress import bridge, client  # noqa: F401
+    """Import what a site check needs to send its first requests, before anything runs beside it (the WordPress
+    client's own transport: httpx's httpcore, which the key verifications need, is loaded after the requests are out)."""
+    from ..wordpress import bridge, client, transport  # noqa: F401
 
 
 def _settings_valid(ctx) -> bool:
