@@ -181,3 +181,31 @@ def test_nothing_malformed_is_sent():
             transport.handle_request(request)
     with pytest.raises(httpx.UnsupportedProtocol):
         transport.handle_request(httpx.Request("GET", "ftp://127.0.0.1:9/a"))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + b"x" * 2000,  # announced too long: refused before reading it
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"x" * 5000,  # to the end of the connection, without end
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"".join(b"1f4\r\n" + b"x" * 500 + b"\r\n" for _ in range(4)) + b"0\r\n\r\n",
+    ],
+    ids=["content-length", "to-close", "chunked"],
+)
+def test_an_answer_longer_than_the_cap_is_an_error_never_all_of_memory(monkeypatch, answer):
+    """A hostile or broken site streaming without end: every framing stops at MAX_BODY (here lowered to 1,000 bytes)."""
+    from aimo_cli.wordpress import transport
+
+    monkeypatch.setattr(transport, "MAX_BODY", 1000)
+    server = RawServer([answer], close_after=True)
+    with _client(server) as client:
+        with pytest.raises(RemoteError) as err:
+            client.get("/a")
+    assert "longer than" in err.value.message and "not a WordPress answer" in err.value.message, err.value.message
+    server.close()
+    # at the cap, an answer is whole
+    monkeypatch.setattr(transport, "MAX_BODY", len(JSON))
+    server = RawServer([_ok()], close_after=True)
+    with _client(server) as client:
+        assert client.get("/a") == {"ok": True}
+    server.close()

@@ -10,7 +10,8 @@ it is sent, redirects never followed here, answers parsed and validated there, c
 origin. This transport moves bytes: TLS with the SSL context it is given (verification and host name checks:
 aimo_cli/tls.py), the timeouts the request carries (httpx's `timeout` extension: connect, read, write), strict
 framing (Content-Length or chunked, else to the end of the connection; a cut-off body is an error, never a short
-answer), and its errors as httpx's exceptions, so WordPressClient handles them as before.
+answer), bounded answers (headers ≤ MAX_HEAD, a body ≤ MAX_BODY: an endless answer is an error, never all of aimo's
+memory), and its errors as httpx's exceptions, so WordPressClient handles them as before.
 
 One transport serves one WordPressClient (one origin): it keeps an idle connection for the client's next request (a
 push reads, then writes) and closes it with the client, so no connection is ever shared between two sites.
@@ -26,6 +27,8 @@ import httpx
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_HEAD = 64 * 1024  # a status line and headers longer than this are not a WordPress answer
+MAX_BODY = 16 * 1024 * 1024  # nor is a body longer than this (a status with its change log is tens of KiB): a
+# hostile or broken site that streams without end gets an error, not all of aimo's memory
 _RECV = 64 * 1024
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BAD_VALUE = re.compile(rb"[\x00\r\n]")
@@ -156,7 +159,10 @@ def _read_response(sock: socket.socket, method: str) -> tuple[int, bytes, list[t
     if lengths:
         if len(lengths) != 1 or not next(iter(lengths)).isdigit():
             raise _Protocol("the answer's Content-Length is malformed or contradicts itself")
-        body, rest = _read_exactly(sock, buf, int(next(iter(lengths))))
+        length = int(next(iter(lengths)))
+        if length > MAX_BODY:
+            raise _Protocol(_too_long())
+        body, rest = _read_exactly(sock, buf, length)
         return status, reason, headers, body, keep and not rest
     return status, reason, headers, _read_to_close(sock, buf), False
 
@@ -216,13 +222,20 @@ def _read_exactly(sock: socket.socket, buf: bytes, n: int) -> tuple[bytes, bytes
     return whole[:n], whole[n:]
 
 
+def _too_long() -> str:
+    return f"the answer is longer than {MAX_BODY // (1024 * 1024)} MiB (not a WordPress answer)"
+
+
 def _read_to_close(sock: socket.socket, buf: bytes) -> bytes:
-    chunks = [buf]
+    chunks, have = [buf], len(buf)
     while True:
+        if have > MAX_BODY:
+            raise _Protocol(_too_long())
         data = _recv(sock)
         if not data:
             return b"".join(chunks)
         chunks.append(data)
+        have += len(data)
 
 
 def _read_line(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
@@ -239,7 +252,7 @@ def _read_line(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
 
 
 def _read_chunked(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
-    body = []
+    body, total = [], 0
     while True:
         line, buf = _read_line(sock, buf)
         size_text = line.split(b";", 1)[0].strip()
@@ -254,6 +267,9 @@ def _read_chunked(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
                 line, buf = _read_line(sock, buf)
                 if not line:
                     return b"".join(body), buf
+        total += size
+        if total > MAX_BODY:
+            raise _Protocol(_too_long())
         data, buf = _read_exactly(sock, buf, size)
         body.append(data)
         line, buf = _read_line(sock, buf)
