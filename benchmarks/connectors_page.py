@@ -7,7 +7,7 @@ Goals (issue 17, items 1-3), ratios measured in one run:
                  ≤ 2× one provider's delay (the lists are fetched together, not one after another).
   queries:       the queries of a warm page (reported; the probe mu-plugin counts them, SAVEQUERIES lists them).
 
-    .venv/bin/python benchmarks/connectors_page.py [--runs 7] [--slow 6] [--delay 0.3] [--list-queries]
+    .venv/bin/python benchmarks/connectors_page.py [--runs 15] [--slow 6] [--delay 0.3] [--list-queries]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.fakeprovider import PROVIDERS  # noqa: E402
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--slow", type=float, default=6.0)
     ap.add_argument("--delay", type=float, default=0.3)
     ap.add_argument("--list-queries", action="store_true")
