@@ -16,6 +16,11 @@ FORMAT_OPT = typer.Option(None, "--format", help="Output format: table, json, ya
 SHARD_OPT = typer.Option(
     None, "--shard", help="Only share K of N of the selected sites (stable hash of the site name), e.g. 3/10 in a CI matrix.", metavar="K/N"
 )
+# The fleet selection (services/fleet.select_sites): several SITEs, a group or every site, so many at once
+SITES_ARG = typer.Argument(None, help="Site names (default: the default site).", metavar="[SITE]...")
+GROUP_OPT = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP")
+ALL_OPT = typer.Option(False, "--all", help="Every configured site.")
+JOBS_OPT = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", metavar="N", min=1, max=256)
 
 
 def app_ctx(ctx: typer.Context) -> AppContext:

@@ -8,7 +8,7 @@ import typer
 
 from ..ui.formats import emit
 from ._cli import DRY_RUN_NOTE, DRY_RUN_OPT, AimoTyper
-from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format
+from ._common import ALL_OPT, FORMAT_OPT, GROUP_OPT, JOBS_OPT, JSON_OPT, SHARD_OPT, SITES_ARG, app_ctx, output_format
 
 app = AimoTyper(short_help="See a site's Connectors; hand them to aimo or take them back.", help="List a site's connectors; enable, take over or stop aimo's management.", no_args_is_help=True)
 SITE_ARG = typer.Argument(None, help="Site name (default: the default site).", metavar="[SITE]")
@@ -141,13 +141,13 @@ def offer_adoption(actx, target, result, adopt: bool):
 @app.command("enable", short_help="Switch sites to managed mode and push the local keys.")
 def enable(
     ctx: typer.Context,
-    sites_: Optional[List[str]] = typer.Argument(None, help="Site names (default: the default site).", metavar="[SITE]..."),
-    group: Optional[str] = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP"),
-    all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
+    sites_: Optional[List[str]] = SITES_ARG,
+    group: Optional[str] = GROUP_OPT,
+    all_sites: bool = ALL_OPT,
     take_over: bool = typer.Option(False, "--take-over", help="Take over from another manager."),
     adopt: bool = typer.Option(False, "--adopt", help="Copy the site's keys for providers aimo has none for into the local store (one site)."),
     from_env: bool = typer.Option(False, "--from-env", help="Also send keys that come from environment variables."),
-    jobs: int = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", metavar="N", min=1, max=256),
+    jobs: int = JOBS_OPT,
     dry_run: bool = DRY_RUN_OPT,
     shard: Optional[str] = SHARD_OPT,
     json: bool = JSON_OPT,
@@ -176,8 +176,7 @@ def _enable_fleet(ctx: typer.Context, names, group, all_sites: bool, shard, jobs
     picked = site_profiles.once_per_wordpress(actx, fleet.select_sites(actx, names, group, all_sites, shard))
     outcomes = fleet.run_fleet(actx, picked, lambda s: connectors.enable(actx, s, take_over=take_over, from_env=from_env, dry_run=dry_run), jobs=jobs, label="enable")
     pushed = [SiteOutcome(o.site, True, o.value.push) if o.ok else o for o in outcomes]
-    adoptable = {o.site: sync.adoptable(actx, o.value.push) for o in outcomes if o.ok}
-    adoptable = {site: pids for site, pids in adoptable.items() if pids}
+    adoptable = {o.site: pids for o in outcomes if o.ok and (pids := sync.adoptable(actx, o.value.push))}
     title = "enable (dry run)" if dry_run else "enable"
     if mode == "auto":
         for o in outcomes:
@@ -204,8 +203,8 @@ def clear(
     ctx: typer.Context,
     provider: str = typer.Argument(..., help="Provider id whose key is taken off the sites.", metavar="ID"),
     sites_: Optional[List[str]] = typer.Argument(None, help="Site names.", metavar="[SITE]..."),
-    group: Optional[str] = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP"),
-    all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
+    group: Optional[str] = GROUP_OPT,
+    all_sites: bool = ALL_OPT,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do it without asking (for scripts; a terminal asks first)."),
     dry_run: bool = DRY_RUN_OPT,
     shard: Optional[str] = SHARD_OPT,

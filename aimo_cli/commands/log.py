@@ -7,14 +7,14 @@ from typing import List, Optional
 import typer
 
 from ..ui.formats import emit
-from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format
+from ._common import ALL_OPT, FORMAT_OPT, GROUP_OPT, JSON_OPT, SHARD_OPT, SITES_ARG, app_ctx, output_format
 
 
 def log(
     ctx: typer.Context,
-    sites: Optional[List[str]] = typer.Argument(None, help="Site names (default: the default site).", metavar="[SITE]..."),
-    group: Optional[str] = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP"),
-    all_sites: bool = typer.Option(False, "--all", help="Every configured site."),
+    sites: Optional[List[str]] = SITES_ARG,
+    group: Optional[str] = GROUP_OPT,
+    all_sites: bool = ALL_OPT,
     provider: Optional[List[str]] = typer.Option(None, "--provider", "-p", help="Only this provider (repeatable).", metavar="ID"),
     local: bool = typer.Option(False, "--local", help="Only aimo's local log; do not contact the sites."),
     limit: int = typer.Option(50, "--limit", "-n", help="Show the newest N entries (0: all).", metavar="N", min=0),

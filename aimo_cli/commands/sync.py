@@ -7,15 +7,11 @@ from typing import List, Optional
 import typer
 
 from ._cli import AimoTyper
-from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format
+from ._common import ALL_OPT, FORMAT_OPT, GROUP_OPT, JOBS_OPT, JSON_OPT, SHARD_OPT, SITES_ARG, app_ctx, output_format
 
 app = AimoTyper(short_help="Compare, push and pull keys between aimo and sites.", help="Compare (status), push and pull connector keys, for one site or a fleet.", no_args_is_help=True)
 
-SITES_ARG = typer.Argument(None, help="Site names (default: the default site).", metavar="[SITE]...")
-GROUP_OPT = typer.Option(None, "--group", "-g", help="Every site in this group.", metavar="GROUP")
-ALL_OPT = typer.Option(False, "--all", help="Every configured site.")
 PROVIDER_OPT = typer.Option(None, "--provider", "-p", help="Only this provider (repeatable).", metavar="ID")
-JOBS_OPT = typer.Option(8, "--jobs", "-j", help="Sites handled at once.", metavar="N", min=1, max=256)
 DRY_OPT = typer.Option(False, "--dry-run", "-n", help="Print the plan; write nothing.")
 PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or remote.", metavar="SIDE")
 
