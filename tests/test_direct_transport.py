@@ -1,4 +1,4 @@
-"""WordPressClient's own HTTP/1.1 transport (aimo_cli/wordpress/transport.py) against a raw loopback server that
+"""WordPressClient's own HTTP/1.1 transport (aimo_cli/transport.py) against a raw loopback server that
 answers with exact bytes: framing (Content-Length, chunked, to the end of the connection), interim answers,
 malformed and cut-off answers as errors (never a short answer taken as whole), keep-alive within one client only,
 timeouts, and nothing malformed sent."""
@@ -13,7 +13,7 @@ import pytest
 
 from aimo_cli.errors import RemoteError
 from aimo_cli.wordpress.client import RestRoot, WordPressClient
-from aimo_cli.wordpress.transport import DirectTransport
+from aimo_cli.transport import DirectTransport
 
 JSON = b'{"ok": true}'
 
@@ -194,7 +194,7 @@ def test_nothing_malformed_is_sent():
 )
 def test_an_answer_longer_than_the_cap_is_an_error_never_all_of_memory(monkeypatch, answer):
     """A hostile or broken site streaming without end: every framing stops at MAX_BODY (here lowered to 1,000 bytes)."""
-    from aimo_cli.wordpress import transport
+    from aimo_cli import transport
 
     monkeypatch.setattr(transport, "MAX_BODY", 1000)
     server = RawServer([answer], close_after=True)

@@ -9,7 +9,7 @@ import pytest
 
 from aimo_cli import tls
 from aimo_cli.wordpress.client import RestRoot, WordPressClient
-from aimo_cli.wordpress.transport import DirectTransport
+from aimo_cli.transport import DirectTransport
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere the OS proxy settings are always read")

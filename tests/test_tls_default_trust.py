@@ -60,7 +60,7 @@ def test_https_is_verified_as_before(tls_server):
 
 
 def test_the_wordpress_client_verifies_certificates_and_host_names(tls_server):
-    """WordPressClient's own transport (wordpress/transport.py) verifies as httpx did: a self-signed certificate is
+    """WordPressClient's own transport (aimo_cli/transport.py) verifies as httpx did: a self-signed certificate is
     refused by the default trust, accepted with its CA bundle (--ca-bundle), and only for the host it names."""
     from aimo_cli.errors import RemoteError
     from aimo_cli.wordpress.client import RestRoot, WordPressClient

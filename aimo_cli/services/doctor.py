@@ -757,7 +757,8 @@ def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_si
 def _load_site_path() -> None:
     """Import what a site check needs to send its first requests, before anything runs beside it (the WordPress
     client's own transport: httpx's httpcore, which the key verifications need, is loaded after the requests are out)."""
-    from ..wordpress import bridge, client, transport  # noqa: F401
+    from .. import transport  # noqa: F401
+    from ..wordpress import bridge, client  # noqa: F401
 
 
 def _settings_valid(ctx) -> bool:

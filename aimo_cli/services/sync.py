@@ -535,7 +535,8 @@ def status_job(ctx, providers: list[str] | None = None):
     def prepare(sites: list[SiteConfig]) -> None:
         import httpx  # noqa: F401 - imported once here, not by every worker
         from ..stores.secrets import site_entry
-        from ..wordpress import bridge, client, transport  # noqa: F401
+        from .. import transport  # noqa: F401
+        from ..wordpress import bridge, client  # noqa: F401
         from . import audit, rollback  # noqa: F401 - (services.sites: imported by the command already)
         from ..errors import AimoError
 

@@ -213,7 +213,7 @@ class WordPressClient:
         elif transport is not None:  # an injected transport (tests, embedding programs: ctx.transport)
             self._transport = transport
         else:
-            from .transport import DirectTransport
+            from ..transport import DirectTransport
 
             self._transport = DirectTransport(ssl_context(verify))
 

@@ -1,4 +1,4 @@
-"""The direct HTTP/1.1 transport under WordPressClient: an httpx transport that speaks HTTP/1.1 on a socket itself.
+"""aimo's direct HTTP/1.1 transport (under WordPressClient): an httpx transport that speaks HTTP/1.1 on a socket itself.
 
 Why: a fleet run sends one request per site, each on a fresh connection to another host, and the general machinery
 costs several times the exchange itself: httpx's own transport (httpcore, h11, a connection pool per client) about
