@@ -11,7 +11,8 @@ origin. This transport moves bytes: TLS with the SSL context it is given (verifi
 aimo_cli/tls.py), the timeouts the request carries (httpx's `timeout` extension: connect, read, write), strict
 framing (Content-Length or chunked, else to the end of the connection; a cut-off body is an error, never a short
 answer), bounded answers (headers ≤ MAX_HEAD, a body ≤ MAX_BODY: an endless answer is an error, never all of aimo's
-memory), and its errors as httpx's exceptions, so WordPressClient handles them as before.
+memory; a compressed body is inflated here, within the same bound: decoded_response), and its errors as httpx's
+exceptions, so WordPressClient handles them as before.
 
 One transport serves one WordPressClient (one origin): it keeps an idle connection for the client's next request (a
 push reads, then writes) and closes it with the client, so no connection is ever shared between two sites.
@@ -48,6 +49,8 @@ class DirectTransport(httpx.BaseTransport):
         if scheme not in _DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.", request=request)
         key = (scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[scheme])
+        if "accept-encoding" in request.headers:  # only what decoded_response can decode within the cap
+            request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         head = _request_head(request)
         timeout = request.extensions.get("timeout") or {}
         sock = self._take(key) or self._connect(key, timeout.get("connect"), request)
@@ -75,8 +78,7 @@ class DirectTransport(httpx.BaseTransport):
                     self._idle.append((key, sock))
             else:
                 _close(sock)
-        extensions = {"http_version": b"HTTP/1.1", "reason_phrase": reason}
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request, extensions=extensions)
+        return decoded_response(request, status, headers, body, {"http_version": b"HTTP/1.1", "reason_phrase": reason})
 
     # -- connections -----------------------------------------------------------------------------------------------
     def _take(self, key: tuple) -> socket.socket | None:
@@ -116,8 +118,65 @@ class DirectTransport(httpx.BaseTransport):
             _close(sock)
 
 
+ACCEPT_ENCODING = "gzip, deflate"
+_INFLATE = {b"gzip": (31,), b"x-gzip": (31,), b"deflate": (15, -15)}  # zlib wbits: gzip; zlib-wrapped, else raw deflate
+
+
+def decoded_response(request: httpx.Request, status: int, headers: list[tuple[bytes, bytes]], body: bytes, extensions: dict | None = None) -> httpx.Response:
+    """The answer with its Content-Encoding undone here, within MAX_BODY: a small compressed body can stand for
+    gigabytes (a "zip bomb": 300 KB of gzip is 300 MB of zeros), and httpx would inflate it whole, without a bound.
+    The decoded body is handed on with Content-Encoding and Content-Length dropped, so nothing inflates it again.
+    A coding aimo did not ask for (anything but gzip and deflate), or a corrupt compressed body, is an error."""
+    pairs = list(headers)
+    codings = [t.strip().lower() for k, v in pairs if k.lower() == b"content-encoding" for t in v.split(b",") if t.strip()]
+    codings = [c for c in codings if c != b"identity"]
+    if codings and body:
+        for coding in reversed(codings):  # the last coding applied is undone first
+            if coding not in _INFLATE:
+                raise httpx.DecodingError(f"the answer is compressed with {coding.decode('latin-1')[:20]!r}, which aimo did not ask for", request=request)
+            body = _inflate(body, coding, request)
+    if codings:
+        pairs = [(k, v) for k, v in pairs if k.lower() not in (b"content-encoding", b"content-length")]
+    return httpx.Response(status, headers=pairs, stream=httpx.ByteStream(body), request=request, extensions=extensions or {})
+
+
+def _inflate(data: bytes, coding: bytes, request: httpx.Request) -> bytes:
+    import zlib
+
+    error = None
+    for wbits in _INFLATE[coding]:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            out = inflater.decompress(data, MAX_BODY + 1)
+            if len(out) > MAX_BODY or inflater.unconsumed_tail:
+                raise httpx.DecodingError(_too_long(" once decompressed"), request=request)
+            out += inflater.flush()
+        except zlib.error as exc:
+            error = exc
+            continue
+        if len(out) > MAX_BODY:
+            raise httpx.DecodingError(_too_long(" once decompressed"), request=request)
+        return out
+    raise httpx.DecodingError(f"the answer's {coding.decode()} body is corrupt ({error})", request=request)
+
+
 class _Protocol(Exception):
     """The server's answer is not HTTP/1.1 as it must be (reported as httpx.RemoteProtocolError)."""
+
+
+def read_capped(response: httpx.Response) -> httpx.Response:
+    """An answer another transport streams (httpx's, through a proxy), read within the same bounds as this one's:
+    at most MAX_BODY bytes on the wire, decoded by decoded_response. The stream is closed either way."""
+    chunks, have = [], 0
+    try:
+        for chunk in response.iter_raw():
+            have += len(chunk)
+            if have > MAX_BODY:
+                raise httpx.RemoteProtocolError(_too_long(), request=response.request)
+            chunks.append(chunk)
+    finally:
+        response.close()
+    return decoded_response(response.request, response.status_code, response.headers.raw, b"".join(chunks), dict(response.extensions))
 
 
 def _request_head(request: httpx.Request) -> bytes:
@@ -222,8 +281,8 @@ def _read_exactly(sock: socket.socket, buf: bytes, n: int) -> tuple[bytes, bytes
     return whole[:n], whole[n:]
 
 
-def _too_long() -> str:
-    return f"the answer is longer than {MAX_BODY // (1024 * 1024)} MiB (not a WordPress answer)"
+def _too_long(how: str = "") -> str:
+    return f"the answer is longer than {MAX_BODY // (1024 * 1024)} MiB{how} (not a WordPress answer)"
 
 
 def _read_to_close(sock: socket.socket, buf: bytes) -> bytes:

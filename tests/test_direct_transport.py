@@ -209,3 +209,73 @@ def test_an_answer_longer_than_the_cap_is_an_error_never_all_of_memory(monkeypat
     with _client(server) as client:
         assert client.get("/a") == {"ok": True}
     server.close()
+
+
+def _compressed(body: bytes, coding: str) -> bytes:
+    import gzip
+    import zlib
+
+    if coding == "gzip":
+        return gzip.compress(body)
+    if coding == "deflate":  # zlib-wrapped, as RFC 9110 says
+        return zlib.compress(body)
+    inflater = zlib.compressobj(wbits=-15)  # "raw-deflate": the raw stream some servers send as deflate
+    return inflater.compress(body) + inflater.flush()
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate"])
+def test_a_compressed_answer_is_decoded_and_only_gzip_and_deflate_are_asked_for(coding):
+    body = b'{"compressed": "' + b"ab" * 2000 + b'"}'
+    name = b"deflate" if coding == "raw-deflate" else coding.encode()
+    server = RawServer([_ok(_compressed(body, coding), b"Content-Encoding: " + name + b"\r\n")])
+    with _client(server) as client:
+        assert client.get("/a") == {"compressed": "ab" * 2000}
+    assert b"Accept-Encoding: gzip, deflate\r\n" in server.requests[0][1]
+    server.close()
+
+
+@pytest.mark.parametrize("via_proxy", [False, True], ids=["direct", "proxy"])
+def test_a_compressed_answer_is_inflated_within_the_cap_never_all_of_memory(monkeypatch, via_proxy):
+    """A "zip bomb": 64 MiB of zeros is 64 KiB of gzip. Inflated within MAX_BODY (here 1 MiB), it is an error; without
+    the bound, httpx inflated the whole of it (a 300 KB answer took 1.2 GB of memory). Through a proxy (httpx's
+    transport then), the same bounds hold."""
+    import gzip
+    import resource
+
+    from aimo_cli import transport
+
+    monkeypatch.setattr(transport, "MAX_BODY", 1024 * 1024)
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), 9)
+    assert len(bomb) < transport.MAX_BODY  # small on the wire: only the inflating can find it
+    server = RawServer([_ok(bomb, b"Content-Encoding: gzip\r\n")] * 3, close_after=True)
+    if via_proxy:  # the "proxy" is the raw server: it answers the request meant for the site itself
+        monkeypatch.setenv("HTTP_PROXY", server.url)
+        client = WordPressClient(RestRoot.parse("http://127.0.0.1:9/wp-json/"), "admin", "abcd efgh ijkl mnop qrst uvwx", retries=0)
+        assert not isinstance(client._transport, DirectTransport)
+    else:
+        client = _client(server)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with client:
+        with pytest.raises(RemoteError) as err:
+            client.get("/a")
+    assert "once decompressed" in err.value.message, err.value.message
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 32 * 1024  # KiB: far below the 64 MiB
+    assert server.requests, "the answer came from the raw server"
+    server.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "body", "needle"),
+    [
+        (b"Content-Encoding: br\r\n", b"\x8b\x02\x80{}\x03", "did not ask for"),
+        (b"Content-Encoding: gzip\r\n", b"\x1f\x8b\x08\x00not gzip at all", "corrupt"),
+    ],
+    ids=["unasked-coding", "corrupt-gzip"],
+)
+def test_an_answer_aimo_cannot_decode_is_an_error(extra, body, needle):
+    server = RawServer([_ok(body, extra)], close_after=True)
+    with _client(server) as client:
+        with pytest.raises(RemoteError) as err:
+            client.get("/a")
+    assert needle in err.value.message, err.value.message
+    server.close()

@@ -426,13 +426,16 @@ class WordPressClient:
 
 class _ClientTransport:
     """An httpx client used as a transport (when proxy settings apply): it picks the proxy, sends, and nothing else
-    (no auth, hooks or redirects of its own: WordPressClient does those)."""
+    (no auth, hooks or redirects of its own: WordPressClient does those). The answer is read within the direct
+    transport's bounds (its size cap, compressed bodies inflated within it)."""
 
     def __init__(self, client) -> None:
         self.client = client
 
     def handle_request(self, request):
-        return self.client.send(request)
+        from ..transport import read_capped
+
+        return read_capped(self.client.send(request, stream=True))
 
     def close(self) -> None:
         self.client.close()
