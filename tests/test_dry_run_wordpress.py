@@ -102,6 +102,28 @@ def test_a_dry_run_refuses_what_the_write_would_refuse(cli_site):
     assert r.code == ExitCode.REFUSED and "observe mode" in r.out + r.err  # observe mode: a rotation writes no key
 
 
+def test_a_base_url_dry_run_is_checked_by_the_site_as_the_write_would_be(cli_site):
+    """The bridge checks a dry run (POST aimo/v1/base-urls/check) with the write's own permission and URL rules: keys in
+    the clear to another host are refused by both, with the same exit code; nothing is stored by either."""
+    site = cli_site
+    before = site.option("aimo_provider_base_urls", {})
+    insecure = ["bridge", "base-url", "groq", "http://gw.example/groq/v1", "local"]
+    dry_run, write = run_cli([*insecure, "--dry-run"]), run_cli(insecure)
+    assert write.code != 0 and "aimo_insecure_url" in write.err, write.out + write.err
+    assert (dry_run.code, "aimo_insecure_url" in dry_run.err) == (write.code, True), dry_run.out + dry_run.err
+    assert site.option("aimo_provider_base_urls", {}) == before
+    # a bridge without the check route (an older one): the dry run says it could not be checked, and writes nothing
+    older = Path(site.wp.wp_path) / "wp-content" / "mu-plugins" / "aimo-test-no-check-route.php"
+    older.write_text('<?php add_filter( "rest_endpoints", function ( $e ) { unset( $e["/aimo/v1/base-urls/check"] ); return $e; } );\n')
+    try:
+        r = run_cli(["bridge", "base-url", "groq", "https://gw.example/groq/v1", "local", "--dry-run"])
+    finally:
+        older.unlink()
+    assert r.code == 0 and "would use base URL https://gw.example/groq/v1" in r.out, r.out + r.err
+    assert "too old to check this change" in r.err, r.err
+    assert site.option("aimo_provider_base_urls", {}) == before
+
+
 def test_writes_that_change_nothing_say_so(cli_site):
     site = cli_site
     r = run_cli(["mode", "observe", "local"])

@@ -245,3 +245,7 @@ def test_aimo_site_add_of_a_sub_site_url(net):
                         str(net.sub_id)) == ["managed", "unset"]
     r = run_cli(["bridge", "base-url", "groq", "https://gw.example/groq/v1", "--site", "sub"])
     assert r.code == ExitCode.AUTH and "403" in r.err, r.out + r.err
+    # its dry run is refused the same way (the site checks it with the write's own permission), and stores nothing
+    r = run_cli(["bridge", "base-url", "groq", "https://gw.example/groq/v1", "--site", "sub", "--dry-run"])
+    assert r.code == ExitCode.AUTH and "403" in r.err and "would use" not in r.out, r.out + r.err
+    assert net.php_json("echo json_encode(get_blog_option((int) $args[0], 'aimo_provider_base_urls', []));", str(net.sub_id)) == []

@@ -165,6 +165,8 @@ def base_url(
     if clear == bool(url):
         raise UsageError("give a URL, or --clear (one of the two)", "e.g. aimo bridge base-url groq https://gateway.example/groq/v1")
     change = bridge.set_base_url(actx, site, provider, None if clear else url, dry_run=dry_run)
+    if not change.checked:
+        actx.out.warn(f"{change.site}: its aimo bridge is too old to check this change; the write may still be refused (update it: aimo bridge install)")
     where = f"base URL {change.url}" if change.url else "the provider's own endpoint"
     was = f"base URL {change.previous}" if change.previous else "the provider's own endpoint"
     say_write(

@@ -181,11 +181,14 @@ class BaseUrlChange:
     url: str | None  # the override asked for; None: the provider's own endpoint
     previous: str | None  # the override the site had (None: none)
     changed: bool  # False: the site already had it (nothing was written)
+    checked: bool = True  # a dry run: False when the site's bridge has no check route (an older bridge) to check it with
 
 
 def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None, *, dry_run: bool = False) -> BaseUrlChange:
     """Store (or, with None, remove) the site's base URL override for one provider: gateways, proxies, tests.
-    The site's override is read first; one it already has is not written again. `dry_run`: the read only."""
+    The site's override is read first; one it already has is not written again. `dry_run`: nothing written; the
+    site's bridge checks the change as it would the write (its permission: a super admin on multisite; its URL rules),
+    so a dry run fails where the write would."""
     from ..core.providers import PROVIDERS
     from ..core.secrets import validate_url
     from ..errors import UsageError
@@ -209,6 +212,8 @@ def set_base_url(ctx, site_name: str | None, provider_id: str, url: str | None, 
             change = BaseUrlChange(site.name, info.id, url, previous, previous != url)
             if change.changed and not dry_run:
                 change.url = wpbridge.set_base_urls(client, {info.id: url}).get(info.id) or None
+            elif change.changed:  # the site's own permission and validation, as the write would meet them
+                change.checked = wpbridge.check_base_urls(client, {info.id: url}) is not None
             return change
         except wpbridge.BridgeMissing:
             raise AimoError(

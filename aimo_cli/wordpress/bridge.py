@@ -11,6 +11,8 @@ aimo_cli/bridge/aimo-bridge/contract/status.schema.json, which tests check real 
   GET  /aimo/v1/credentials/{id}     -> the raw key; 403 aimo_insecure_transport unless https or from loopback
   POST /aimo/v1/base-urls            {id: url|null} -> the stored overrides {id: url}; 400 aimo_insecure_url for http
                                      to a non-loopback host (both: super admin only on multisite)
+  POST /aimo/v1/base-urls/check      the same body, permission and validation: the overrides it would store, nothing
+                                     written (a dry run; 404 rest_no_route from bridges before it)
   GET  /aimo/v1/models[?refresh=1]   (the Connectors page banner's pickers; not used by aimo)
   POST /aimo/v1/banner               {dismissed: bool} (the Connectors page banner)
 
@@ -654,3 +656,13 @@ def set_base_urls(client, urls: Mapping[str, str | None]) -> dict[str, str]:
     """Store (url) or remove (None) per-provider base URL overrides on the site; returns all stored overrides."""
     data = _call(client, "POST", "/base-urls", body=dict(urls))
     return dict(_str_map(data if data == [] else _object(client, data, "/base-urls")))
+
+
+def check_base_urls(client, urls: Mapping[str, str | None]) -> dict[str, str] | None:
+    """A dry run of set_base_urls on the site: the same permission (a super admin on multisite) and validation (https
+    unless loopback), the overrides it would store; nothing written. None: this bridge predates the check route."""
+    try:
+        data = _call(client, "POST", "/base-urls/check", body=dict(urls))
+    except BridgeMissing:  # the status answered, so the bridge is there: an older one, without this route
+        return None
+    return dict(_str_map(data if data == [] else _object(client, data, "/base-urls/check")))

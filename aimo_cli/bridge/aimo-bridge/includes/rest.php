@@ -101,6 +101,15 @@ function aimo_bridge_register_routes(): void {
 			'permission_callback' => $network,
 		)
 	);
+	register_rest_route( // a dry run: the same permission and validation, the overrides it would store, nothing written
+		$ns,
+		'/base-urls/check',
+		array(
+			'methods'             => 'POST',
+			'callback'            => 'aimo_bridge_rest_base_urls_check',
+			'permission_callback' => $network,
+		)
+	);
 }
 
 /** 401 when nobody is logged in, 403 for a user without manage_options. */
@@ -503,6 +512,26 @@ function aimo_bridge_rest_get_credential( WP_REST_Request $request ) {
 }
 
 function aimo_bridge_rest_base_urls( WP_REST_Request $request ) {
+	$overrides = aimo_bridge_base_urls_from( $request );
+	if ( is_wp_error( $overrides ) ) {
+		return $overrides;
+	}
+	update_option( AIMO_BRIDGE_OPT_BASE_URLS, $overrides, true );
+	return rest_ensure_response( (object) $overrides );
+}
+
+function aimo_bridge_rest_base_urls_check( WP_REST_Request $request ) {
+	$overrides = aimo_bridge_base_urls_from( $request );
+	return is_wp_error( $overrides ) ? $overrides : rest_ensure_response( (object) $overrides );
+}
+
+/**
+ * The overrides a base-urls body asks for, validated whole (nothing is stored here), or the first error.
+ *
+ * @param WP_REST_Request $request The request: {id: url|null}.
+ * @return array<string, string>|WP_Error
+ */
+function aimo_bridge_base_urls_from( WP_REST_Request $request ) {
 	$body = aimo_bridge_json_object( $request );
 	if ( is_wp_error( $body ) ) {
 		return $body;
@@ -532,6 +561,5 @@ function aimo_bridge_rest_base_urls( WP_REST_Request $request ) {
 		$overrides[ $id ] = untrailingslashit( $url );
 	}
 	ksort( $overrides );
-	update_option( AIMO_BRIDGE_OPT_BASE_URLS, $overrides, true );
-	return rest_ensure_response( (object) $overrides );
+	return $overrides;
 }
