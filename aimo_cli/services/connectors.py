@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..stores.settings import SiteConfig
+from ..errors import AimoError
 from . import credentials
 
 
@@ -127,7 +128,16 @@ def enable(ctx, site: SiteConfig, *, take_over: bool = False, from_env: bool = F
         change = modes.plan_mode(ctx, site, "managed", take_over=take_over)
         return Enabled(change, sync.push_site(ctx, site, from_env=from_env, action="enable", dry_run=True, as_if_managed=True))
     change = modes.set_mode(ctx, site, "managed", take_over=take_over)
-    return Enabled(change, sync.push_site(ctx, site, from_env=from_env, action="enable"))
+    try:
+        return Enabled(change, sync.push_site(ctx, site, from_env=from_env, action="enable"))
+    except AimoError as exc:  # the switch went through and stays: say so, or the admin cannot know who manages now
+        if change.previous != change.mode or change.demoted:
+            switched = f"mode {change.previous or '?'} → {change.mode}" + "".join(f", {name} demoted to observe" for name in change.demoted)
+            exc.message = f"{site.name}: the switch went through ({switched}), but the push did not: {exc.message}"
+            exc.args = (exc.message,)
+            again = f"aimo connectors {'takeover' if take_over else 'enable'} {site.name}"
+            exc.hint = (exc.hint + " " if exc.hint else "") + f"Then rerun {again}: the switch is done, the keys follow."
+        raise
 
 
 def stop(ctx, site: SiteConfig, *, dry_run: bool = False):
