@@ -22,7 +22,7 @@ from .test_faults_wordpress import SITE, option, set_key, write_config
 
 pytestmark = pytest.mark.wordpress
 
-PROVIDERS = ("openai", "groq")
+KEYED = ("openai", "groq")
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def contested(bridge, peers):
     write_config(bridge, rest_root=proxy.rest_root)
     bridge.point_at_fake()
     peers.ai_engine_managed()
-    keys = {pid: bridge.fake.make_valid_key(pid) for pid in PROVIDERS}
+    keys = {pid: bridge.fake.make_valid_key(pid) for pid in KEYED}
     peers.ai_engine_set_env_key("openai", keys["openai"])  # the admin typed the same OpenAI key into AI Engine
     for pid, key in keys.items():
         set_key(pid, key)
@@ -51,7 +51,7 @@ def site_state(site, peers) -> dict:
     return {
         "aimo": site.option("aimo_connectors_mode", "observe"),
         "ai_engine": site.option("mwai_wpai_connectors_mode", ""),
-        "options": {pid: option(site, pid) for pid in PROVIDERS},
+        "options": {pid: option(site, pid) for pid in KEYED},
         "ai_engine_envs": envs,
     }
 
@@ -72,7 +72,7 @@ def assert_nothing_lost(site, peers, keys: dict) -> None:
     assert state["ai_engine_envs"]["openai"] == keys["openai"], state
     assert state["options"]["openai"] == keys["openai"], state
     assert state["options"]["groq"] in ("", keys["groq"]), state
-    assert {pid: (MemoryBackend._data.get(f"provider/{pid}") or "").split("\n")[0] for pid in PROVIDERS} == keys
+    assert {pid: (MemoryBackend._data.get(f"provider/{pid}") or "").split("\n")[0] for pid in KEYED} == keys
 
 
 def one_manager(site, peers) -> str:
@@ -91,7 +91,7 @@ def converges(site, peers, proxy, keys: dict) -> None:
     assert one_manager(site, peers) == "aimo"
     assert site_state(site, peers)["options"] == keys
     rows = status_rows(proxy)
-    assert {pid: rows[pid]["status"] for pid in PROVIDERS} == {"openai": "in sync", "groq": "in sync"}
+    assert {pid: rows[pid]["status"] for pid in KEYED} == {"openai": "in sync", "groq": "in sync"}
     assert_nothing_lost(site, peers, keys)
 
 
