@@ -282,7 +282,7 @@ def _read_exactly(sock: socket.socket, buf: bytes, n: int) -> tuple[bytes, bytes
 
 
 def _too_long(how: str = "") -> str:
-    return f"the answer is longer than {MAX_BODY // (1024 * 1024)} MiB{how} (not a WordPress answer)"
+    return f"the answer is longer than {MAX_BODY // (1024 * 1024)} MiB{how}, more than aimo accepts"  # (sites and providers)
 
 
 def _read_to_close(sock: socket.socket, buf: bytes) -> bytes:

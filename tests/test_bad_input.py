@@ -127,9 +127,10 @@ GARBAGE = {
 }
 
 
-def huge_list(n: int = 50_000) -> str:
-    pad = "x" * 300  # ≈ 20 MB in all
-    return json.dumps({"object": "list", "data": [{"id": f"fake/model-{i}", "object": "model", "description": pad} for i in range(n)]})
+def huge_list(n: int = 50_000, pad: int = 300) -> str:
+    """≈ 20 MB in all by default: over the transport's 16 MiB cap; `huge_list(6000, 0)`: small, but more models than
+    any real provider lists (services/models.py refuses it)."""
+    return json.dumps({"object": "list", "data": [{"id": f"fake/model-{i}", "object": "model", "description": "x" * pad} for i in range(n)]})
 
 
 def cached_groq_models() -> list[str]:
@@ -138,13 +139,13 @@ def cached_groq_models() -> list[str]:
     return sorted(e["id"] for e in json.loads(r.out)["models"] if e["source"] != "curated")
 
 
-@pytest.mark.parametrize("case", [*GARBAGE, "huge"])
+@pytest.mark.parametrize("case", [*GARBAGE, "huge", "too many"])
 def test_models_refresh_refuses_garbage_and_keeps_the_good_list(fake_env, fake, case):
     assert run_cli(["models", "refresh", "groq"]).code == 0
     assert run_cli(["keys", "verify", "groq"]).code == 0
     good = cached_groq_models()
     assert "llama-3.3-70b-versatile" in good
-    body, needle = (huge_list(), "more than aimo accepts") if case == "huge" else GARBAGE[case]
+    body, needle = {"huge": (huge_list(), "longer than 16 MiB, more than aimo accepts"), "too many": (huge_list(6000, 0), "more than aimo accepts from one provider")}.get(case) or GARBAGE[case]
     fake.fail_next("groq", 200, body, times=5)
     r = run_cli(["models", "refresh", "groq", "--force"])  # even --force does not take garbage
     assert r.code == ExitCode.REMOTE, r.text

@@ -201,7 +201,7 @@ def test_an_answer_longer_than_the_cap_is_an_error_never_all_of_memory(monkeypat
     with _client(server) as client:
         with pytest.raises(RemoteError) as err:
             client.get("/a")
-    assert "longer than" in err.value.message and "not a WordPress answer" in err.value.message, err.value.message
+    assert "longer than" in err.value.message and "more than aimo accepts" in err.value.message, err.value.message
     server.close()
     # at the cap, an answer is whole
     monkeypatch.setattr(transport, "MAX_BODY", len(JSON))

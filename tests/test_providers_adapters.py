@@ -355,3 +355,56 @@ def test_keys_never_appear_in_debug_log(fake_env, fake):
     a.list_models()
     a.close()
     assert lines and not any(fake_env["openai"] in line for line in lines)
+
+
+def test_requests_go_through_aimos_transport_and_streams_arrive_piece_by_piece():
+    """A provider answer is read whole by aimo's own transport (no httpcore, capped), except a streamed completion:
+    `ask` prints each piece as it comes, so the first piece reaches the caller while the provider is still writing."""
+    import re
+    import socket
+    import threading
+
+    from aimo_cli.providers.base import AdapterConfig, OpenAICompatAdapter
+    from aimo_cli.transport import DirectTransport
+
+    first_seen, rest_sent = threading.Event(), threading.Event()
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+
+    def piece(text: str) -> bytes:
+        data = ("data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}) + "\n\n").encode()
+        return b"%x\r\n%s\r\n" % (len(data), data)
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += conn.recv(65536)
+            head, _, body = buf.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            while len(body) < length:
+                body += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" + piece("first "))
+            first_seen.wait(5)
+            rest_sent.set()
+            conn.sendall(piece("second") + piece("") + b"0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    a = OpenAICompatAdapter(AdapterConfig(provider="groq", base_url=f"http://127.0.0.1:{port}/v1", pool=(make_key("gsk-stream"),), sleep=lambda s: None))
+    early = []
+
+    def on_text(text: str) -> None:
+        early.append(not rest_sent.is_set())
+        first_seen.set()
+
+    try:
+        assert isinstance(a.http._client._transport, DirectTransport)
+        gen = a.generate_text("m", [{"role": "user", "content": "hi"}], on_text=on_text)
+    finally:
+        a.close()
+        srv.close()
+        thread.join(5)
+    assert gen.text == "first second"
+    assert early == [True, False]  # the first piece was handed over before the provider sent the rest

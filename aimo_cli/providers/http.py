@@ -9,6 +9,9 @@
 - Messages quote the provider (parsed defensively) and show a key only as its mask; keys are registered for
   redaction before anything is sent.
 - Loopback hosts are reached without any proxy from the environment.
+- Transport: without a proxy to apply (a loopback provider, or no proxy variable set), aimo's own HTTP/1.1 transport
+  (aimo_cli/transport.py: a connection per client, answers read whole and capped at 16 MiB, the largest model list
+  of a real provider being about a MiB); a streamed completion, or a proxy, takes httpx's default transport.
 """
 
 from __future__ import annotations
@@ -116,15 +119,34 @@ class ProviderClient:
         self.log = log or (lambda _text: None)
         self.console_hint = console_hint
         self._start = next(self._counter)
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            trust_env=not is_loopback(self.base_url) and env_proxies(),
-            verify=ssl_context(verify),
-            follow_redirects=False,
-        )
+        self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self._verify = verify
+        self._proxied = not is_loopback(self.base_url) and env_proxies()
+        self._streaming: httpx.Client | None = None
+        if self._proxied:
+            self._client = self._httpx_client()
+        else:  # aimo's own HTTP/1.1 transport (no httpcore, no connection pool): answers read whole, size-capped
+            from ..transport import DirectTransport
+
+            self._client = httpx.Client(timeout=self._timeout, trust_env=False, follow_redirects=False, transport=DirectTransport(ssl_context(verify)))
+
+    def _httpx_client(self) -> httpx.Client:
+        """An httpx client with its default transport: it picks the proxy from the environment and can stream."""
+        return httpx.Client(timeout=self._timeout, trust_env=self._proxied, verify=ssl_context(self._verify), follow_redirects=False)
+
+    def _sender(self, stream: bool) -> httpx.Client:
+        """The client for one request: a streamed answer (`ask` prints completions as they come) needs httpx's own
+        transport, built on the first such request; everything else goes through the client built above."""
+        if not stream or self._proxied:
+            return self._client
+        if self._streaming is None:
+            self._streaming = self._httpx_client()
+        return self._streaming
 
     def close(self) -> None:
         self._client.close()
+        if self._streaming is not None:
+            self._streaming.close()
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -171,9 +193,10 @@ class ProviderClient:
             current = keys[ki]
             hdrs = {**self.headers, **(headers or {}), **self._auth_headers(current)}
             extra = {"timeout": timeout} if timeout is not None else {}
-            req = self._client.build_request(method, url, json=json, params=params, headers=hdrs, **extra)
+            client = self._sender(stream)
+            req = client.build_request(method, url, json=json, params=params, headers=hdrs, **extra)
             try:
-                resp = self._client.send(req, stream=stream)
+                resp = client.send(req, stream=stream)
             except httpx.TimeoutException as exc:
                 if attempt < self.max_retries and not isinstance(exc, httpx.ConnectTimeout):
                     self._wait(None, attempt, f"{method} {label}: timed out")
