@@ -35,6 +35,7 @@ TYPED = {
     "page_state": B.PageState,
     "ollama_host": B.OllamaHost,
     "writer": B.Writer,
+    "current_user": B.CurrentUser,
 }
 
 
@@ -94,6 +95,7 @@ def _sample_status() -> dict:
              "previous_fingerprint": "", "refused_fingerprint": "", "via": "rest", "by_aimo": True, "app_password": "aimo",
              "writer": {"kind": "aimo", "plugin": "aimo-bridge/aimo-bridge.php", "name": "aimo bridge", "version": "0.1.0"}}
         ],
+        "current_user": {"id": 1, "slug": "admin", "roles": ["administrator"], "manage_options": True},
     }
 
 
@@ -246,6 +248,12 @@ def test_real_status_answers_match_the_contract(bridge, peers):
     assert status.approval.active and "groq" in status.approval.approved.get("ai/ai.php", ())
     assert status.change_log and status.change_log[-1].by_aimo is True and status.change_log[-1].writer is not None
     assert status.active_competitor is None
+    # the doctor's login check: what users/me?context=edit says of the same user
+    with bridge.client() as client:
+        real = client.get("/wp/v2/users/me", {"context": "edit"})
+    assert status.current_user is not None and status.current_user.slug == bridge.wp.admin_user
+    assert status.current_user.as_me() == {"id": real["id"], "slug": real["slug"], "roles": real["roles"], "capabilities": {"manage_options": True}}
+    assert real["capabilities"]["manage_options"] is True
 
     peers.ai_engine_managed()
     status = _checked(bridge.status(check=True))

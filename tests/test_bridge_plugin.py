@@ -16,7 +16,7 @@ PLUGIN = Path(__file__).resolve().parent.parent / "aimo_cli" / "bridge" / "aimo-
 IDS = list(PROVIDER_IDS)  # the provider manifest, in its order
 STATUS_KEYS = {
     "bridge_version", "wordpress_version", "php_version", "mode", "ai_supported", "environment_type", "https", "home", "site_id",
-    "wpai_active", "connectors", "managers", "approval", "models", "no_sampling_prefixes", "change_log",
+    "wpai_active", "connectors", "managers", "approval", "models", "no_sampling_prefixes", "change_log", "current_user",
 }
 CONNECTOR_KEYS = {
     "id", "name", "type", "registered_by", "manager", "provider_registered", "setting_name", "key_source", "fingerprint",

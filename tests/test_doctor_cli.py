@@ -50,6 +50,7 @@ def status_doc(**over):
         "models": {"text": "", "image": ""},
         "no_sampling_prefixes": ["claude-opus-4-7", "claude-opus-4-8", "claude-opus-4-9", "claude-*-5", "claude-5", "claude-fable", "claude-mythos"],
         "change_log": [],
+        "current_user": {"id": 1, "slug": "admin", "roles": ["administrator"], "manage_options": True},
     }
     doc.update(over)
     return doc
@@ -77,7 +78,8 @@ def connector(pid, key, **over):
 
 
 class FakeWP:
-    """Answers users/me and the bridge's status route; counts every request."""
+    """Answers users/me and the bridge's status route (refused as WordPress refuses it: 401 for bad credentials, 403
+    without manage_options); counts every request."""
 
     def __init__(self, status=None, me=None, me_status=200, bridge=True, plugins=None):
         self.status = status or status_doc()
@@ -99,6 +101,10 @@ class FakeWP:
         if path.endswith("/aimo/v1/status"):
             if not self.bridge:
                 return httpx.Response(404, json={"code": "rest_no_route", "message": "No route", "data": {"status": 404}})
+            if self.me_status == 401:
+                return httpx.Response(401, json={"code": "rest_not_logged_in", "message": "You are not currently logged in.", "data": {"status": 401}})
+            if not (self.me.get("capabilities") or {}).get("manage_options"):
+                return httpx.Response(403, json={"code": "rest_forbidden", "message": "Sorry, you are not allowed to do that.", "data": {"status": 403}})
             return httpx.Response(200, json=self.status)
         if path.endswith("/wp/v2/plugins"):
             return httpx.Response(200, json=self.plugins)
@@ -185,16 +191,17 @@ def test_forced_file_backend_is_ok_memory_warns(monkeypatch):
 # -- with a (fake) site ------------------------------------------------------------------------------------------------
 
 
-def test_healthy_site_two_requests_and_exit_0(wp, monkeypatch):
+def test_healthy_site_one_request_and_exit_0(wp, monkeypatch):
     key = make_key("gsk")
     monkeypatch.setenv("GROQ_API_KEY", key)
     wp.status = status_doc(connectors=[connector("groq", key)])
     write_config(one_site())
     r, report, checks = doctor()
     assert r.code == 0, [c for c in report["checks"] if c["status"] == "fail"]
-    assert report["requests"] == {"blog": 2}
-    # sent at once (the bridge's answer, the slower one, is on its way while the credentials are checked)
-    assert sorted(s.split("?")[0] for s in wp.seen) == ["GET /wp-json/aimo/v1/status", "GET /wp-json/wp/v2/users/me"]
+    assert report["requests"] == {"blog": 1}
+    # the bridge's status names the user: no users/me
+    assert [s.split("?")[0] for s in wp.seen] == ["GET /wp-json/aimo/v1/status"]
+    assert checks[("blog", "site.credentials")]["message"] == "logged in as admin"
     assert not any("check=" in s for s in wp.seen)  # --offline: no live checks on the site
     for cid in ("site.reachable", "site.https", "site.credentials", "site.manage_options", "site.bridge", "site.mode", "connector.groq.sync", "connector.groq.connected"):
         assert checks[("blog", cid)]["status"] == "ok", checks[("blog", cid)]
@@ -204,7 +211,7 @@ def test_online_asks_the_site_for_live_checks(wp, monkeypatch):
     write_config(one_site())
     r = run_cli(["doctor", "--json"])
     assert any("check=fresh" in s for s in wp.seen if "/aimo/v1/status" in s)  # live, past the bridge's cache
-    assert json.loads(r.out)["requests"]["blog"] == 2
+    assert json.loads(r.out)["requests"]["blog"] == 1
 
 
 def test_approval_and_competitor_and_disconnected_preference(wp, monkeypatch):
@@ -234,8 +241,44 @@ def test_credentials_refused_exit_4_and_junit(wp, tmp_path):
     assert r.code == ExitCode.AUTH
     root = ET.parse(junit).getroot()
     assert [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None] == ["site.credentials"]
-    # users/me refused: nothing more is asked (the status request went out with it, its answer is not read)
-    assert sorted(s.split("?")[0] for s in wp.seen) == ["GET /wp-json/aimo/v1/status", "GET /wp-json/wp/v2/users/me"]
+    # the status refused the credentials (401): that is the verdict, nothing more is asked
+    assert [s.split("?")[0] for s in wp.seen] == ["GET /wp-json/aimo/v1/status"]
+
+
+def test_a_bridge_that_does_not_name_the_user_means_users_me(wp):
+    """A bridge too old to send current_user, or a 403 on the status (a user without manage_options): users/me says
+    who is logged in, then the status is used as before."""
+    doc = status_doc()
+    del doc["current_user"]
+    wp.status = doc
+    wp.me = {"id": 7, "slug": "boss", "roles": ["administrator"], "capabilities": {"manage_options": True}}
+    write_config(one_site())
+    r, report, checks = doctor()
+    assert r.code == 0 and report["requests"] == {"blog": 2}
+    assert [s.split("?")[0] for s in wp.seen] == ["GET /wp-json/aimo/v1/status", "GET /wp-json/wp/v2/users/me"]
+    assert checks[("blog", "site.credentials")]["message"] == "logged in as boss" and checks[("blog", "site.mode")]["status"] == "ok"
+    wp.seen.clear()
+    wp.me = {"id": 8, "slug": "ed", "roles": ["editor"], "capabilities": {"manage_options": False}}
+    r, report, checks = doctor()
+    assert r.code == ExitCode.AUTH and [s.split("?")[0] for s in wp.seen] == ["GET /wp-json/aimo/v1/status", "GET /wp-json/wp/v2/users/me"]
+    assert checks[("blog", "site.manage_options")]["message"] == "user ed (editor) lacks the manage_options capability"
+
+
+def test_an_unanswered_status_is_an_unreachable_site(wp):
+    """No answer at all (here: the connection refused) is the verdict: users/me is not tried after it."""
+    seen = []
+
+    def refuse(request):
+        seen.append(request.url.path)
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    _TRANSPORT.append(httpx.MockTransport(refuse))
+    write_config(one_site())
+    r, report, checks = doctor()
+    assert r.code == ExitCode.REMOTE
+    reach = checks[("blog", "site.reachable")]
+    assert reach["status"] == "fail" and "Connection refused" in reach["message"]
+    assert seen and set(seen) == {"/wp-json/aimo/v1/status"}  # (retried, as every read is), never users/me
 
 
 def test_strict_and_quiet(wp):

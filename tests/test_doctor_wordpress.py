@@ -116,10 +116,13 @@ def test_healthy_managed_site_within_budget(bridge, monkeypatch, quiet_catalog):
     assert site_check(report, "features.no_sampling")["status"] == "ok"
     local_verify = [c for c in report["checks"] if c["id"] == "local.groq.verified"][0]
     assert local_verify["status"] == "ok"
-    assert report["requests"]["local"] <= WP_BUDGET
+    # the bridge's status names the user (current_user): no users/me, online or offline
+    assert report["requests"]["local"] == 1
+    assert site_check(report, "site.credentials")["message"] == f"logged in as {bridge.wp.admin_user}"
+    assert site_check(report, "site.manage_options")["status"] == "ok"
     online = report["requests"]["local"]
     code, report, _ = doctor("--offline")
-    assert report["requests"]["local"] <= WP_BUDGET_OFFLINE
+    assert report["requests"]["local"] == 1
     assert [c for c in report["checks"] if c["id"] == "local.groq.verified"][0]["status"] == "skip"
     print(f"requests: online {online}, offline {report['requests']['local']}")
 

@@ -10,15 +10,18 @@ here, catalog cache) in one thread while the sites are checked (`services.fleet`
 thread pool of their own.
 
 WordPress request budget per site (counted with `WordPressClient.request_count`):
-  1. GET /wp/v2/users/me?context=edit     reachable, credentials (401), manage_options
-  2. GET /aimo/v1/status[?check=fresh]    everything else (versions, AI support, mode, managers, connectors,
-                                          approval, model preferences, sampling rules); live checks unless --offline
+  1. GET /aimo/v1/status[?check=fresh]    reachable, credentials (401), the user and manage_options (its
+                                          current_user), and everything else (versions, AI support, mode, managers,
+                                          connectors, approval, model preferences, sampling rules); live checks
+                                          unless --offline
+  when the status does not name the user (no bridge, a bridge too old to say, 403, an error answer):
+  2. GET /wp/v2/users/me?context=edit     reachable, credentials, the user and manage_options
   without the bridge, and not --offline:
   3. GET /wp/v2/plugins?search=aimo       installed-but-inactive vs not installed
   4. GET /wp/v2/settings                  the connector keys core exposes (masks), for the sync comparison
   5. GET /?feed=rss2                      the WordPress version (generator tag)
-So: 2 with the bridge (online or offline), at most 5 without it, 2 with --offline. 1 and 2 are sent at once (the
-bridge's live checks take the longest); when 1 is refused, 2's answer is not read and nothing more is asked.
+So: 1 with the bridge (online or offline), at most 5 without it, 2 with --offline. A status refused with 401 (the
+credentials) or not answered at all (the site is unreachable) is the verdict: nothing more is asked.
 """
 
 from __future__ import annotations
@@ -110,11 +113,11 @@ class SiteFacts:
     local: dict = field(default_factory=dict)  # provider → Credential
     transport_error: AimoError | None = None  # refused before anything went out (plain http, bad URL)
     password_missing: bool = False
-    reach_error: AimoError | None = None  # users/me failed other than on credentials
+    reach_error: AimoError | None = None  # the site did not answer (the status, else users/me) other than on credentials
     reach_ms: float = 0.0
-    auth_status: int | None = None  # 401 / 403 from users/me
+    auth_status: int | None = None  # 401 (from the status or users/me) / 403 from users/me
     auth_error: str | None = None
-    me: dict | None = None
+    me: dict | None = None  # users/me's id, slug, roles and capabilities.manage_options (or the status's current_user)
     status: Any = None  # wordpress.bridge.BridgeStatus when the bridge answered
     bridge_missing: bool = False
     bridge_error: str | None = None
@@ -572,7 +575,7 @@ def _gather_site(ctx, client, f: SiteFacts, catalog, on_sent: Callable[[], None]
     from concurrent.futures import ThreadPoolExecutor
 
     def bridge_status():
-        """The bridge's status (with the live checks, unless offline), timed; sent with users/me, not after it."""
+        """The bridge's status (with the live checks, unless offline), timed."""
         begun = ctx.clock.monotonic()
         try:
             from ..wordpress import bridge as bridge_api
@@ -582,19 +585,31 @@ def _gather_site(ctx, client, f: SiteFacts, catalog, on_sent: Callable[[], None]
         except (RemoteError, AuthError) as exc:
             return None, exc, _ms(ctx, begun)
 
-    # Both requests at once: the bridge's answer (its live provider checks take the longest) is on its way while the
-    # credentials are checked. Leaving this block waits for it, so no request outlives the client.
+    # The status first, alone: the bridge names the user it answered, so users/me (a second WordPress boot on the
+    # site's cores) is asked only when it cannot. Sent from a worker, so the local state is read while it is out.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aimo-doctor-status") as pool:
         pending = pool.submit(bridge_status)
         if on_sent is not None:
             on_sent()
-        if not _read_me(ctx, client, f) or not f.admin:
-            return
-        f.local = _local_creds(ctx)
-        from ..stores.state import SyncState
+        status, exc, bridge_ms = pending.result()
+    user = status.current_user if status is not None else None
+    if user is not None:
+        f.me, f.reach_ms = user.as_me(), bridge_ms
+    elif _unanswered(exc):  # no answer at all: the site is unreachable, and users/me would not be answered either
+        f.reach_error, f.reach_ms = exc, bridge_ms
+        return
+    elif isinstance(exc, AuthError) and "HTTP 403" not in exc.message:  # 401: the credentials, as users/me would say
+        f.auth_status, f.reach_ms = 401, bridge_ms
+        return
+    elif not _read_me(ctx, client, f):
+        return
+    if not f.admin:
+        return
+    f.local = _local_creds(ctx)
+    from ..stores.state import SyncState
 
-        f.base = SyncState(ctx.state_dir).load(f.name)
-        f.status, exc, f.bridge_ms = pending.result()
+    f.base = SyncState(ctx.state_dir).load(f.name)
+    f.status, f.bridge_ms = status, bridge_ms
     if isinstance(exc, RemoteError) and (getattr(exc, "status", None) == 404 or type(exc).__name__ == "BridgeMissing"):
         f.bridge_missing = True
     elif exc is not None:
@@ -627,6 +642,14 @@ def _gather_site(ctx, client, f: SiteFacts, catalog, on_sent: Callable[[], None]
         from .sync import remote_from_settings
 
         f.remote = remote_from_settings(f.wp_settings)
+
+
+def _unanswered(exc: AimoError | None) -> bool:
+    """The request got no HTTP answer (refused, timed out, cut off, a name that does not resolve, TLS): the
+    WordPress client raises its RemoteError while handling httpx's transport error."""
+    import httpx
+
+    return isinstance(exc, RemoteError) and isinstance(exc.__context__, httpx.TransportError)
 
 
 def _read_settings(client, f: SiteFacts) -> None:
@@ -755,8 +778,8 @@ def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_si
 
 
 def _load_site_path() -> None:
-    """Import what a site check needs to send its first requests, before anything runs beside it (the WordPress
-    client's own transport: httpx's httpcore, which the key verifications need, is loaded after the requests are out)."""
+    """Import what a site check needs to send its first request, before anything runs beside it (the key
+    verifications, which use the same transport, import the rest once the request is out)."""
     from .. import transport  # noqa: F401
     from ..wordpress import bridge, client  # noqa: F401
 

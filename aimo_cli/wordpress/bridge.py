@@ -412,6 +412,21 @@ class ChangeLogEntry(_Contract):
 
 
 @record(frozen=True)
+class CurrentUser(_Contract):
+    """The user the status answered (the application password's): the doctor's login check without GET users/me."""
+
+    id: int = _f(_int, 0)
+    slug: str = _f(_str, "")
+    roles: tuple[str, ...] = _f(_list(_str), ())
+    manage_options: bool = _f(_bool, False)
+    extra: Mapping[str, Any] = _extra()
+
+    def as_me(self) -> dict:
+        """What GET /wp/v2/users/me?context=edit says of these fields (the doctor's and site test's reading of it)."""
+        return {"id": self.id, "slug": self.slug, "roles": list(self.roles), "capabilities": {"manage_options": self.manage_options}}
+
+
+@record(frozen=True)
 class BridgeStatus(_Contract):
     """GET /aimo/v1/status: everything aimo needs about a site in one request."""
 
@@ -431,6 +446,7 @@ class BridgeStatus(_Contract):
     models: ModelPrefs = _f(_obj(ModelPrefs), ModelPrefs())
     no_sampling_prefixes: tuple[str, ...] | None = _f(_opt(_list(_str)), None)  # None: the bridge did not say
     change_log: tuple[ChangeLogEntry, ...] = _f(_list(_obj(ChangeLogEntry)), ())  # oldest first, capped by the bridge
+    current_user: CurrentUser | None = _f(_opt(_obj(CurrentUser)), None)  # None: a bridge too old to say
     extra: Mapping[str, Any] = _extra()
 
     def connector(self, provider_id: str) -> Connector | None:

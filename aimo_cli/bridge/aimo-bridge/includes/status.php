@@ -46,6 +46,21 @@ function aimo_bridge_status( $check = false ): array {
 		'models'               => aimo_bridge_models(),
 		'no_sampling_prefixes' => aimo_bridge_no_sampling_prefixes(),
 		'change_log'           => is_array( $log ) ? array_values( $log ) : array(),
+		'current_user'         => aimo_bridge_current_user(),
+	);
+}
+
+/**
+ * Who asked, as GET /wp/v2/users/me?context=edit names them (id, slug, roles), and whether they may manage options:
+ * aimo doctor and aimo site test need no users/me request when the bridge answers.
+ */
+function aimo_bridge_current_user(): array {
+	$user = wp_get_current_user();
+	return array(
+		'id'             => (int) $user->ID,
+		'slug'           => (string) $user->user_nicename,
+		'roles'          => array_values( array_map( 'strval', (array) $user->roles ) ),
+		'manage_options' => current_user_can( 'manage_options' ),
 	);
 }
 
