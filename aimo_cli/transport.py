@@ -176,7 +176,9 @@ def read_capped(response: httpx.Response) -> httpx.Response:
             chunks.append(chunk)
     finally:
         response.close()
-    return decoded_response(response.request, response.status_code, response.headers.raw, b"".join(chunks), dict(response.extensions))
+    whole = decoded_response(response.request, response.status_code, response.headers.raw, b"".join(chunks), dict(response.extensions))
+    whole.read()  # in memory already: .content, .text and .json() work at once
+    return whole
 
 
 def _request_head(request: httpx.Request) -> bytes:

@@ -19,6 +19,7 @@ from ..core.sampling import ParamQuirks, chat_body
 from ..errors import RemoteError, UsageError
 from .http import LIST_TIMEOUT, ProviderClient, ProviderHTTPError
 from .quirks import QuirkStore
+from .stream import read_whole, stream_lines
 
 
 @record
@@ -225,7 +226,7 @@ class OpenAICompatAdapter:
             ctype = resp.headers.get("content-type", "")
             if stream and "event-stream" in ctype:
                 text, finish = [], None
-                for _event, data in iter_sse(resp.iter_lines()):
+                for _event, data in iter_sse(stream_lines(resp, self.info.name)):
                     if data.strip() == "[DONE]":
                         break
                     try:
@@ -244,8 +245,8 @@ class OpenAICompatAdapter:
                                 on_text(delta)
                         finish = choice.get("finish_reason") or finish
                 return Generation(self.id, model, "".join(text), finish, dropped)
-            if stream:
-                resp.read()
+            if stream:  # asked to stream, answered whole: read within the same bounds
+                resp = read_whole(resp, self.info.name)
             data = self.http.parse_json(resp)
         finally:
             resp.close()

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import redact
+from ..transport import read_capped
 from ..core.provider_errors import describe_http_error, error_message
 from ..core.secrets import mask
 from ..errors import AuthError, RemoteError
@@ -192,11 +193,17 @@ class ProviderClient:
         while True:
             current = keys[ki]
             hdrs = {**self.headers, **(headers or {}), **self._auth_headers(current)}
+            if stream:  # read line by line within bounds (providers/stream.py): nothing compressed to inflate
+                hdrs["Accept-Encoding"] = "identity"
             extra = {"timeout": timeout} if timeout is not None else {}
             client = self._sender(stream)
             req = client.build_request(method, url, json=json, params=params, headers=hdrs, **extra)
             try:
-                resp = client.send(req, stream=stream)
+                resp = client.send(req, stream=True)
+                if not stream:  # whole, within the transport's cap, inflated within it (through a proxy too)
+                    resp = read_capped(resp)
+            except httpx.DecodingError as exc:
+                raise RemoteError(f"{self.name} answered {label} with something aimo cannot read: {exc}", self._net_hint()) from None
             except httpx.TimeoutException as exc:
                 if attempt < self.max_retries and not isinstance(exc, httpx.ConnectTimeout):
                     self._wait(None, attempt, f"{method} {label}: timed out")
@@ -214,7 +221,12 @@ class ProviderClient:
             self.log(f"{method} {label} -> HTTP {status}")
             if status < 400:
                 return resp
-            body = resp.read() if stream else resp.content
+            if stream:
+                try:
+                    resp = read_capped(resp)
+                except httpx.HTTPError as exc:
+                    raise RemoteError(f"{self.name} answered {label} with HTTP {status} and a body aimo cannot read: {exc}", self._net_hint()) from None
+            body = resp.content
             resp.close()
             ctype = resp.headers.get("content-type")
             said = error_message(body, ctype)

@@ -11,6 +11,7 @@ from ..core.sampling import SAMPLING_PARAMS, rejects_sampling
 from ..errors import RemoteError, UsageError
 from .base import Generation, ImageResult, OpenAICompatAdapter, iter_sse
 from .http import LIST_TIMEOUT, ProviderHTTPError
+from .stream import read_whole, stream_lines
 
 
 class Adapter(OpenAICompatAdapter):
@@ -57,7 +58,7 @@ class Adapter(OpenAICompatAdapter):
             if stream and "event-stream" in resp.headers.get("content-type", ""):
                 parts: list[str] = []
                 status = None
-                for event, data in iter_sse(resp.iter_lines()):
+                for event, data in iter_sse(stream_lines(resp, self.info.name)):
                     try:
                         payload = jsonlib.loads(data)
                     except ValueError:
@@ -72,8 +73,8 @@ class Adapter(OpenAICompatAdapter):
                     elif kind == "response.completed":
                         status = (payload.get("response") or {}).get("status", "completed")
                 return Generation(self.id, model, "".join(parts), status, dropped)
-            if stream:
-                resp.read()
+            if stream:  # asked to stream, answered whole: read within the same bounds
+                resp = read_whole(resp, self.info.name)
             data = self.http.parse_json(resp)
         finally:
             resp.close()
