@@ -98,7 +98,7 @@ def test_manifest_entries_are_complete_and_consistent():
         values = [getattr(p, field) for p in PROVIDERS.values()]
         assert len(set(values)) == len(values), f"duplicate {field}"
     # every adapter file is named by the manifest (no orphan adapter that nothing would load)
-    helpers = {"__init__", "base", "http", "quirks"}
+    helpers = {"__init__", "base", "http", "quirks", "stream"}
     files = {p.stem for p in (REPO / "aimo_cli" / "providers").glob("*.py")} - helpers
     assert files == {p.adapter for p in PROVIDERS.values() if p.adapter}
 
