@@ -79,12 +79,17 @@ def _document(style: str, names: list[str], other_first: bool, default: str | No
 
 def _apply(op: str, name: str, tmp: Path):
     from aimo_cli.context import AppContext
-    from aimo_cli.services import sites
 
     os.environ["AIMO_CONFIG"] = str(tmp / "aimo.toml")
-    ctx = AppContext()
+    site_op(AppContext(), op, name)
+
+
+def site_op(ctx, op: str, name: str, **add) -> None:
+    """`site add` (a new site; `add` more options), `site add --force` ("replace"), `site rm` or `site use`."""
+    from aimo_cli.services import sites
+
     if op == "add":
-        sites.add_site(ctx, name, f"https://{name}.example", "carol", "abcd efgh ijkl mnop", verify=False)
+        sites.add_site(ctx, name, f"https://{name}.example", "carol", "abcd efgh ijkl mnop", verify=False, **add)
     elif op == "replace":
         sites.add_site(ctx, name, f"https://{name}.example/new", "dave", "abcd efgh ijkl mnop", verify=False, force=True)
     elif op == "rm":

@@ -45,7 +45,7 @@ def add(
     sites.normalise_url(url, allow_insecure_http=allow_insecure_http)  # fail before prompting
     if rest_root is not None:
         sites.normalise_rest_root(rest_root, allow_insecure_http=allow_insecure_http)
-    existing = actx.settings().sites().get(name)
+    existing = actx.settings().site(name)
     if existing is not None and not force:
         raise SafetyError(
             f"a site named {name} already exists ({existing.url} as {existing.user}); adding it again would replace it",
@@ -188,8 +188,8 @@ def use(ctx: typer.Context, name: str = typer.Argument(..., help="Site name.", m
     actx = app_ctx(ctx)
     mode = output_format(json, fmt)
     settings = actx.settings()
-    if name not in settings.sites():
-        raise sites.unknown_site(name, settings.sites())
+    if name not in settings.site_names():
+        raise sites.unknown_site(name, settings.site_names())
     previous = settings.default_site or None
     data = {"default_site": name, "previous": previous, "changed": previous != name, "dry_run": dry_run}
     if previous == name:

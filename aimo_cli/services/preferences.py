@@ -75,7 +75,7 @@ def set_preference(ctx, site: SiteConfig, kind: str, ref: str | None, *, dry_run
         else:
             stored = current.as_dict()
     if not dry_run and (ctx.settings().wordpress_models().get(kind) or None) != (ref or None):
-        with ctx.settings_store.edit() as settings:
+        with ctx.settings_store.edit(scope=(("wordpress", "models", kind),)) as settings:
             if ref:
                 set_in(settings.doc, ("wordpress", "models", kind), ref)
             else:

@@ -211,7 +211,7 @@ def add_site(
     import tomlkit
 
     check_name(name)
-    existing = ctx.settings().sites().get(name)
+    existing = ctx.settings().site(name)
     if existing is not None and not force:
         raise SafetyError(
             f"a site named {name} already exists ({existing.url} as {existing.user}); adding it again would replace it",
@@ -258,7 +258,7 @@ def add_site(
     if report is not None and report.site_id:
         table["site_id"] = report.site_id
     with ctx.settings_store.edit(scope=(("sites", name), ("default_site",))) as settings:
-        previous = settings.sites().get(name)
+        previous = settings.site(name)
         if previous is not None and not force:
             raise SafetyError(f"a site named {name} was added meanwhile ({previous.url})", "Pass --force to replace it.")
         if previous is not None and replaced is not None:
@@ -310,13 +310,36 @@ def identities(site: SiteConfig) -> set[str]:
 
 
 def same_site_profiles(ctx, name: str) -> list[str]:
-    """Other profiles that point at the same WordPress as profile `name`."""
-    sites = ctx.settings().sites()
-    me = sites.get(name)
+    """Other profiles that point at the same WordPress as profile `name`. Only the entries that mention one of its
+    hosts or its site id are read (in a big fleet, a few): no other entry can have one of its identities."""
+    settings = ctx.settings()
+    me = settings.site(name)
     if me is None:
         return []
     mine = identities(me)
-    return sorted(n for n, s in sites.items() if n != name and identities(s) & mine)
+    candidates = settings.site_names_mentioning(_identity_needles(me))
+    return sorted(n for n in candidates if n != name and identities(settings.site(n)) & mine)
+
+
+def _identity_needles(site: SiteConfig) -> list[tuple[str, ...]]:
+    """What an entry sharing an identity with `site` (see identity) must contain: its site id; or the host (without
+    `www.`) and the path of its URL or home, both in one value; or the URL itself when it does not parse."""
+    out: list[tuple[str, ...]] = []
+    site_id = site.extra.get("site_id")
+    if isinstance(site_id, str) and site_id:
+        out.append((site_id,))
+    home = site.extra.get("home")
+    for url in (site.url, home if isinstance(home, str) and home else None):
+        if url is None:
+            continue
+        try:
+            parts = urlsplit(url.strip())
+            parts.port  # noqa: B018 - raises ValueError as identity() does: then its identity is the raw URL
+            path = parts.path.rstrip("/")
+            out.append(((parts.hostname or "").lower().removeprefix("www."),) + ((path,) if path else ()))
+        except ValueError:
+            out.append((url,))
+    return out
 
 
 def dedupe_sites(sites: list[SiteConfig]) -> tuple[list[SiteConfig], list[tuple[str, str]]]:
@@ -357,8 +380,8 @@ def _move_default_first(doc) -> None:
 
 def remove_site(ctx, name: str) -> None:
     with ctx.settings_store.edit(scope=(("sites", name), ("default_site",))) as settings:
-        if name not in settings.sites():
-            raise unknown_site(name, settings.sites())
+        if name not in settings.site_names():
+            raise unknown_site(name, settings.site_names())
         delete_in(settings.doc, ("sites", name))
         if settings.default_site == name:
             del settings.doc["default_site"]
@@ -370,8 +393,8 @@ def remove_site(ctx, name: str) -> None:
 
 def use_site(ctx, name: str) -> None:
     with ctx.settings_store.edit(scope=(("default_site",),)) as settings:
-        if name not in settings.sites():
-            raise unknown_site(name, settings.sites())
+        if name not in settings.site_names():
+            raise unknown_site(name, settings.site_names())
         set_in(settings.doc, ("default_site",), name)
         _move_default_first(settings.doc)
 

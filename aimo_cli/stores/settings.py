@@ -15,7 +15,9 @@ is malformed (no url, a number for a string) is reported by the commands that us
 validates everything).
 
 Edited through tomlkit so the admin's comments and ordering survive; written atomically (0600) under a lock so two
-aimo processes cannot interleave.
+aimo processes cannot interleave. An edit that names what it changes (a site, default_site, a model preference) in a
+file the scan is sure of gives tomlkit a copy shrunk to those sites and splices the result back (the same bytes, at
+the cost of a read; see "the write path on a big file" below); anything else is edited whole, as before.
 
 Layout:
     default_site = "blog"
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 import contextlib
 import re
 
@@ -123,16 +125,52 @@ _PLACEHOLDER = '[sites."\\u0000{}"]\n'  # stands for a run of site sections in t
 class SiteIndex:
     """The site sections of a settings file by name, in file order; each parsed on first use, then kept."""
 
-    def __init__(self, text: str, spans: dict[str, list]) -> None:
+    def __init__(self, text: str, spans: dict[str, list] | Callable[[], dict[str, list]], runs: int) -> None:
         self._text = text
-        self._spans = spans  # name -> [start, end, all simple lines]
+        if callable(spans):
+            self._build = spans  # `_spans` built on first use (__getattr__)
+        else:
+            self._spans = spans  # name -> [start, end, all simple lines]
+        self.runs = runs  # how many runs of consecutive site sections (more than one: other tables between)
         self._tables: dict[str, dict] = {}
+
+    def __getattr__(self, name: str):
+        if name == "_spans" and "_build" in self.__dict__:
+            self._spans = self.__dict__.pop("_build")()
+            return self._spans
+        raise AttributeError(name)
 
     def names(self) -> list[str]:
         return list(self._spans)
 
     def __contains__(self, name: object) -> bool:
         return name in self._spans
+
+    def mentioning(self, groups: list[tuple[str, ...]]) -> list[str]:
+        """The sites whose section contains every text of one of `groups` (ASCII case ignored), or is not all simple
+        lines (whose values may be escaped), in file order. A simple line's value is its text: no entry left out has
+        them all in one value."""
+        import bisect
+
+        names = self.names()
+        if not self._text.isascii() or not all(all(group) for group in groups):
+            return names  # (str.lower keeps the positions of ASCII text only)
+        spans = [self._spans[n] for n in names]
+        starts = [span[0] for span in spans]
+        low = self._text.lower()
+        found: dict[str, set[int]] = {}
+        for needle in {n.lower() for group in groups for n in group}:
+            found[needle] = hits = set()
+            at = low.find(needle)
+            while at >= 0:
+                i = bisect.bisect_right(starts, at) - 1
+                if i >= 0 and at < spans[i][1]:
+                    hits.add(i)
+                at = low.find(needle, at + 1)
+        out = {i for i, span in enumerate(spans) if not span[2]}
+        for group in groups:
+            out |= set.intersection(*(found[n.lower()] for n in group))
+        return [names[i] for i in sorted(out)]
 
     def table(self, name: str) -> dict:
         table = self._tables.get(name)
@@ -236,7 +274,7 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
         del doc["sites"]
     elif "sites" in doc:
         return None
-    return doc, position, SiteIndex(text, spans)
+    return doc, position, SiteIndex(text, spans, runs)
 
 
 class Settings:
@@ -310,6 +348,13 @@ class Settings:
         if self._index is not None:
             return self._index.names()
         return [str(name) for name in self._table("sites")]
+
+    def site_names_mentioning(self, groups: list[tuple[str, ...]]) -> list[str]:
+        """The sites whose entry may contain every text of one of `groups` (ASCII case ignored), in file order: every
+        site whose entry does, and maybe others (all of them when the file was not scanned)."""
+        if self._index is not None:
+            return self._index.mentioning(groups)
+        return self.site_names()
 
     def site(self, name: str) -> SiteConfig | None:
         """One site's entry, checked (ConfigError when it is malformed); None when no site has that name. Only this
@@ -387,10 +432,14 @@ class Settings:
         table = self._table("wordpress", "models")
         return {k: str(v) for k, v in table.items() if k in ("text", "image") and isinstance(v, str) and v}
 
-    def validate(self) -> None:
-        """Touch every section so a type error surfaces now, as a ConfigError."""
+    def validate(self, *, sites: list[str] | None = None) -> None:
+        """Touch every section so a type error surfaces now, as a ConfigError; `sites`: only these sites' entries."""
         self.default_site
-        self.sites()
+        if sites is None:
+            self.sites()
+        else:
+            for name in sites:
+                self.site(name)
         from ..core.providers import PROVIDER_IDS
 
         for pid in self._table("providers"):
@@ -407,6 +456,7 @@ class SettingsStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._loaded: tuple[tuple, Settings] | None = None
+        self._scanned: tuple[tuple, str, SiteIndex] | None = None  # the text the last load read and its scan
 
     def _read_text(self) -> str:
         try:
@@ -430,9 +480,11 @@ class SettingsStore:
         stamp = self._stamp()
         if stamp and self._loaded is not None and self._loaded[0] == stamp:
             return self._loaded[1]
-        doc, sites_at, index = _parse_fast(self.path, self._read_text())
+        text = self._read_text()
+        doc, sites_at, index = _parse_fast(self.path, text)
         settings = Settings(self.path, doc, frozen=True, index=index, sites_at=sites_at)
         self._loaded = (stamp, settings) if stamp else None
+        self._scanned = (stamp, text, index) if stamp and index is not None else None
         return settings
 
     @contextlib.contextmanager
@@ -445,14 +497,48 @@ class SettingsStore:
         as it was. TOML allows styles an in-place edit can break (dotted keys such as `sites.shop.url = …`, inline
         tables, a table split across the file); when the edit renders wrongly, new or replaced tables are appended
         as plain `[a.b]` tables instead; when that fails too, the edit is refused and the file left untouched.
+
+        With a `scope`, in a file the read path's scan is sure of, tomlkit edits a copy shrunk to the sites the scope
+        names and the result is spliced back into the file ("the write path on a big file", below): the same bytes at
+        the cost of a read. Only the sites the scope names are validated (a malformed entry of another site is
+        reported by the commands that use that site, as on the read path); without a scope, every site is.
         """
         with locked(self.path):
-            before_text = self._read_text()
-            settings = Settings(self.path, _parse(self.path, before_text))
-            yield settings
-            settings.validate()
-            atomic_write(self.path, checked_render(self.path, before_text, settings.doc, scope))
-            self._loaded = None
+            stamp = self._stamp()
+            scanned = self._scanned
+            if scanned is not None and stamp and scanned[0] == stamp:
+                before_text, index = scanned[1], scanned[2]  # read by this command, unchanged since (same inode, size, mtime)
+            else:
+                before_text, index = self._read_text(), None
+            started = _splice_start(self.path, before_text, index, scope) if scope is not None else None
+            if started is not None:
+                settings, shrunk = started
+                yield settings
+                settings.validate(sites=_scoped_sites(scope))
+                text = _splice_finish(settings, shrunk, scope)
+                if text is None:  # not proven: the edit the shrunk copy received, made on the whole file
+                    before = _plain(before_text)
+                    expected = _splice_replay(before, settings.doc.unwrap(), shrunk, scope)
+                    text = _rewrite_scoped(self.path, before_text, before, expected, scope)
+                if shrunk.new_index is None:
+                    shrunk = None
+            else:
+                settings = Settings(self.path, _parse(self.path, before_text))
+                yield settings
+                settings.validate(sites=_scoped_sites(scope) if scope is not None else None)
+                text = checked_render(self.path, before_text, settings.doc, scope)
+                shrunk = None
+            atomic_write(self.path, text)
+            self._loaded = self._scanned = None
+            stamp = self._stamp()
+            if shrunk is not None and stamp:  # the proof scanned the new text: later reads of this command use it
+                view = Settings(self.path, shrunk.head, frozen=True, index=shrunk.new_index, sites_at=shrunk.sites_at)
+                self._loaded, self._scanned = (stamp, view), (stamp, text, shrunk.new_index)
+
+
+def _scoped_sites(scope: tuple[tuple[str, ...], ...]) -> list[str]:
+    """The sites an edit of `scope` touches (the ones its validation checks)."""
+    return [p[1] for p in scope if len(p) >= 2 and p[0] == "sites"]
 
 
 def _plain(text: str) -> dict:
@@ -535,8 +621,15 @@ def checked_render(path: Path, before_text: str, doc, scope: tuple[tuple[str, ..
         return text
     if scope is None or before is None:
         raise _refuse(path, "the edited file would not read back as intended")
-    # the in-place edit rendered wrongly (e.g. a [table] inserted between dotted keys): edit the original text
-    # again, deleting changed tables and setting plain values in place, and append new tables at the end
+    return _rewrite_scoped(path, before_text, before, expected, scope)
+
+
+def _rewrite_scoped(path: Path, before_text: str, before: dict, expected: dict, scope: tuple[tuple[str, ...], ...]) -> str:
+    """When the in-place edit rendered wrongly (e.g. a [table] inserted between dotted keys): edit the original text
+    again, deleting changed tables and setting plain values in place, and append new tables at the end; proven to
+    parse back to `expected`, else ConfigError."""
+    import tomlkit
+
     fresh = tomlkit.parse(before_text)
     appended = []
     try:
@@ -600,3 +693,247 @@ def delete_in(doc, keys: tuple[str, ...]) -> bool:
         del node[keys[-1]]
         return True
     return False
+
+
+# -- the write path on a big file: tomlkit edits a shrunk copy, the result is spliced back --------------------------
+#
+# Edits of a big settings file at the cost of a read: tomlkit edits a shrunk copy, the result is spliced back.
+#
+# tomlkit reads the whole file into its own objects to edit it (~0.5 ms per site entry: 5-7 s for a 10,000-site file).
+# An edit changes the top of the file (default_site, [providers.*], [wordpress.*]) and a site or two, so when the read
+# path's scan (settings._scan) is sure of the file and its site sections are one run (no other table between them),
+# tomlkit gets a shrunk copy instead: each stretch of site sections the edit does not name is replaced by one empty
+# placeholder section (`[sites.-aimo-N]`, a name no site of the file has), keeping verbatim the sections the edit's
+# `scope` names, their neighbours and the first and last section (where tomlkit puts a new site, and what its removals
+# look at). The caller edits that document exactly as it would edit the whole file (SettingsStore.edit), tomlkit renders
+# it, and each placeholder is replaced by the text it stood for. tomlkit edits the same neighbourhood either way, so the
+# result is the bytes the full round trip writes: tests/test_settings_splice.py compares the two on generated files.
+#
+# Nothing is written unless proven (Shrunk.render): the rendered copy must scan as a valid file that says exactly the
+# edited document, and the runs put back are whole sections of the old file, so the new file scans as the old one did
+# for them; nothing outside the edit's scope may change (else the edit is refused, as the full round trip refuses it).
+# When the proof fails, the edit is made on the whole file instead (SettingsStore.edit), never written unproven.
+
+
+class _NotLocal(Exception):
+    """The edit cannot be made on a shrunk copy (tomlkit would touch more than the neighbourhood)."""
+
+
+class _Shrunk:
+    """A settings file the scan is sure of, shrunk around the sites an edit names (see above)."""
+
+    def __init__(self, text: str, index: SiteIndex, scope: tuple[tuple[str, ...], ...]) -> None:
+        import tomllib
+
+        self.text = text
+        self.index = index
+        names = index.names()
+        spans = index._spans
+        named = {p[1] for p in scope if len(p) >= 2 and p[0] == "sites"}
+        if index.runs > 1:  # `sites` split by other tables: tomlkit gathers its sections on any edit (not local)
+            raise _NotLocal
+        # kept: the first and last sections (where tomlkit puts a new site, what its removals look at), the named
+        # ones and their neighbours
+        keep = {0, len(names) - 1} if names else set()
+        for name in named & spans.keys():
+            i = names.index(name)
+            keep.update(range(max(i - 1, 0), min(i + 2, len(names))))
+        self.kept = {names[i] for i in keep}
+        pieces: list[str] = []
+        self.holders: dict[str, tuple[list[str], int, int]] = {}  # placeholder name -> (names, start, end)
+        pos = 0
+        kept = sorted(keep)
+        for i, j in zip(kept, kept[1:]):
+            if j - i < 2:
+                continue
+            # sections i+1 … j-1 become a site section of their own, of a name no site has: `-aimo-N` (no name aimo
+            # accepts starts with "-"), lengthened until it is no name of the file or of the edit
+            key = f"-aimo-{len(self.holders)}"
+            while key in spans or key in named:
+                key += "-"
+            start, end = spans[names[i + 1]][0], spans[names[j - 1]][1]
+            pieces += [text[pos:start], f"[sites.{key}]\n"]
+            self.holders[key] = (names[i + 1 : j], start, end)
+            pos = end
+        pieces.append(text[pos:])
+        self.mini = "".join(pieces)
+        self.new_index: SiteIndex | None = None  # the scan's reading of the new text, once render proved it
+        self.before = tomllib.loads(self.mini)  # the scan proved the file valid; the shrunk copy is too
+
+    def names(self, sites) -> list[str]:
+        """The site names of the (edited) shrunk document, the placeholders expanded."""
+        out: list[str] = []
+        for key in sites or ():
+            key = str(key)
+            out.extend(self.holders[key][0] if key in self.holders else (key,))
+        return out
+
+    def assemble(self, rendered: str) -> str | None:
+        """tomlkit's rendering of the edited shrunk copy with each placeholder's line replaced by the text it stood
+        for, unproven; None when a placeholder's line is not there once, in order, at a line start."""
+        pieces: list[str] = []
+        pos = 0
+        for key, (_run, start, end) in self.holders.items():
+            line = f"[sites.{key}]\n"
+            at = rendered.find(line, pos)
+            if at < 0 or rendered.find(line, at + 1) >= 0 or rendered.rfind(line, 0, pos) >= 0 or (at and rendered[at - 1] != "\n"):
+                return None
+            pieces += [rendered[pos:at], self.text[start:end]]
+            pos = at + len(line)
+        pieces.append(rendered[pos:])
+        return "".join(pieces)
+
+    def render(self, rendered: str, expected: dict, scope: tuple[tuple[str, ...], ...]) -> str | None:
+        """The whole file for tomlkit's rendering of the edited shrunk copy, proven (see above);
+        None when it cannot be proven (the caller then redoes the edit on the whole file).
+
+        The proof: the scan reads the rendered shrunk copy as a valid file saying exactly the edited document (its
+        top part, its sites in order, each kept section's entry, each placeholder a bare header line). Putting back
+        the runs of sections the placeholders stood for changes nothing else the scan sees: each run is whole
+        sections of the old file (from a site header to a line starting with "[", no CR, no multi-line string),
+        placed at a line start before such a line or the end, among site sections; so the whole new file scans as
+        the shrunk copy did, with each run's sections, byte for byte and so entry for entry, as they were."""
+        scanned = _scan(rendered)
+        if scanned is None:
+            return None
+        head, sites_at, mini = scanned
+        expected_sites = expected.get("sites") or {}
+        if _pruned(head) != _pruned({k: v for k, v in expected.items() if k != "sites"}):
+            return None
+        if mini.names() != [str(k) for k in expected_sites]:
+            return None
+        for key, table in expected_sites.items():
+            if key not in self.holders and mini.table(key) != table:
+                return None
+        pieces: list[str] = []
+        segments: list[tuple] = []  # the new file's sections: (name, start, end, simple) or (run, shift)
+        mini_text = mini._text
+        pos = shift = 0
+        for name in mini.names():
+            s, e, simple = mini._spans[name]
+            if name not in self.holders:
+                if name in self.index._spans and name not in self.kept:
+                    return None  # a site twice (added beside the placeholder that holds it)
+                segments.append((name, s + shift, e + shift, simple))
+                continue
+            if mini_text[s:e] != f"[sites.{name}]\n":
+                return None  # something follows the placeholder's header in its section
+            run, start, end = self.holders[name]
+            pieces += [mini_text[pos:s], self.text[start:end]]
+            segments.append((run, s + shift - start))
+            shift += (end - start) - (e - s)
+            pos = e
+        pieces.append(mini_text[pos:])
+        full = "".join(pieces)  # as the scan reads it: with a final newline
+        old_spans = self.index._spans
+
+        def spans() -> dict[str, list]:  # built when a later read of this command needs them
+            out: dict[str, list] = {}
+            for segment in segments:
+                if len(segment) == 4:
+                    out[segment[0]] = list(segment[1:])
+                else:
+                    run, base = segment
+                    for n in run:
+                        old = old_spans[n]
+                        out[n] = [old[0] + base, old[1] + base, old[2]]
+            return out
+
+        self.head, self.sites_at, self.new_index = head, sites_at, SiteIndex(full, spans, mini.runs)
+        return full if rendered.endswith("\n") else full[:-1]
+
+
+class _ShrunkSettings(Settings):
+    """The edit view of a shrunk file: `doc` is tomlkit's shrunk document, which the caller edits; reads answer for
+    the whole file (a placeholder's sites from the index)."""
+
+    def __init__(self, path: Path, doc, shrunk: _Shrunk) -> None:
+        super().__init__(path, doc)
+        self._shrunk = shrunk
+
+    def _site_tables(self):
+        sites = self._table("sites")
+        for key, table in sites.items():
+            key = str(key)
+            if key in self._shrunk.holders:
+                for name in self._shrunk.holders[key][0]:
+                    yield name, lambda name=name: self._shrunk.index.table(name)
+            else:
+                yield key, lambda table=table: table
+
+    def site_names(self) -> list[str]:
+        return [name for name, _ in self._site_tables()]
+
+    def site(self, name: str) -> SiteConfig | None:
+        sites = self._table("sites")
+        if name in sites and name not in self._shrunk.holders:
+            return self._site_config(name, sites[name])
+        if name in self._shrunk.index and any(key in sites for key in self._shrunk.holders):
+            return next((self._site_config(name, table()) for key, table in self._site_tables() if key == name), None)
+        return None
+
+    def sites(self) -> dict[str, SiteConfig]:
+        return {name: self._site_config(name, table()) for name, table in self._site_tables()}
+
+
+def _splice_start(path: Path, text: str, index: SiteIndex | None, scope) -> tuple[_ShrunkSettings, _Shrunk] | None:
+    """The edit view of a shrunk copy of `text`, or None when the edit must go through the whole file."""
+    if scope is None:
+        return None
+    if index is None:
+        scanned = _scan(text)
+        if scanned is None:
+            return None
+        index = scanned[2]
+    try:
+        shrunk = _Shrunk(text, index, scope)
+    except _NotLocal:
+        return None
+
+    try:
+        doc = _parse(path, shrunk.mini)
+    except ConfigError:
+        return None
+    return _ShrunkSettings(path, doc, shrunk), shrunk
+
+
+def _splice_finish(settings: _ShrunkSettings, shrunk: _Shrunk, scope) -> str | None:
+    """The new text of the file, proven: by the scan (then shrunk.new_index holds its reading), or else, when the
+    scan cannot read tomlkit's rendering (say a header it indented), by tomllib on the whole file as the full round
+    trip proves it. None when neither proves it (then the edit, as the shrunk document has it, is made on the whole
+    file); ConfigError when the caller changed something outside its scope."""
+    import tomlkit
+
+    expected = settings.doc.unwrap()
+    if _without(shrunk.before, scope) != _without(expected, scope):
+        raise _refuse(settings.path, "the edit reached outside " + ", ".join(".".join(p) for p in scope))
+    rendered = tomlkit.dumps(settings.doc)
+    try:
+        text = shrunk.render(rendered, expected, scope)
+    except Exception:  # noqa: BLE001 - any surprise means "not proven by the scan"
+        text = None
+    if text is not None:
+        return text
+    shrunk.new_index = None
+    text = shrunk.assemble(rendered)
+    if text is not None and _parses_to(text, _splice_replay(_plain(shrunk.text), expected, shrunk, scope)):
+        return text
+    return None
+
+
+def _splice_replay(before: dict, expected_shrunk: dict, shrunk: _Shrunk, scope) -> dict[str, Any]:
+    """The whole document the edit means: the file as it was, with the scoped paths as the edited shrunk copy has
+    them (for the full round trip when a splice could not be proven)."""
+    import copy
+
+    out = copy.deepcopy(before)
+    for p in scope:
+        new = _get(expected_shrunk, p)
+        node = out
+        for key in p[:-1]:
+            node = node.setdefault(key, {})
+        if new is None:
+            node.pop(p[-1], None)
+        else:
+            node[p[-1]] = copy.deepcopy(new)
+    return out
