@@ -99,7 +99,9 @@ class DirectTransport(httpx.BaseTransport):
             raise httpx.ConnectError("no TLS context for an https:// request", request=request)
         sock = None
         try:
-            sock = socket.create_connection((host, port), timeout=connect_timeout)
+            # the host as bytes: it is ASCII already (httpx's raw host); a str goes through the idna codec on every
+            # connect, and its first use imports it (encodings.idna, stringprep) on the way to the first request
+            sock = socket.create_connection((host.encode("ascii"), port), timeout=connect_timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":  # the handshake within the connect timeout; certificate and host name verified
                 sock = self._ssl_context.wrap_socket(sock, server_hostname=host)

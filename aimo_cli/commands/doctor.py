@@ -28,7 +28,6 @@ def doctor(
     The requested report (--junit FILE, --json / --format) is written in every case: a failure that stops the doctor
     (invalid settings or secrets, an unknown site, a bad option value) becomes a failed check in it."""
     from ..services import doctor as service
-    from ..services import doctor_render
 
     actx = app_ctx(ctx)
     failure = None
@@ -42,6 +41,8 @@ def doctor(
             report = service.run(actx, names=sites, group=group, all_sites=all_sites, offline=offline, strict=strict, jobs=jobs, shard=shard)
         except Exception as exc:  # noqa: BLE001 - whatever stopped the run is reported, below and in the files
             failure = exc
+    from ..services import doctor_render  # (after the run: nothing of it is needed before the sites are asked)
+
     if failure is not None:
         report = doctor_render.stopped(actx, failure, strict=strict)
     if junit:

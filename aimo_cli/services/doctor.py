@@ -29,19 +29,33 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import field, replace
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import urlsplit
 
-from ..core import checks as C
-from ..core.checks import Check
 from ..core.exits import ExitStatus
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..core.records import record
-from ..core.secrets import fingerprint
 from ..errors import AimoError, AuthError, RemoteError, SafetyError
 from ..stores.settings import SiteConfig
 
+if TYPE_CHECKING:
+    from ..core.checks import Check
+
 GROUPS = ("local", "site", "connectors", "features")
+
+
+class _Checks:
+    """core.checks (the verdicts, and the sync and secrets modules under them), imported on first use: the checks run
+    on facts gathered over the network, so it loads once the site's request is out instead of delaying it."""
+
+    def __getattr__(self, name: str):
+        from ..core import checks
+
+        globals()["C"] = checks
+        return getattr(checks, name)
+
+
+C: Any = _Checks()
 
 
 @record
@@ -192,7 +206,7 @@ def run_registry(facts, scope: str, groups: Iterable[str] | None = None) -> list
         if spec.scope != scope or (wanted is not None and spec.group not in wanted) or not spec.applies(facts):
             continue
         got = spec.run(facts)
-        for c in [got] if isinstance(got, Check) else list(got or []):
+        for c in [got] if isinstance(got, C.Check) else list(got or []):
             if c is not None:  # a per-provider check may have nothing to say for some providers
                 out.append(replace(c, exit_class=spec.exit_class))
     return out
@@ -498,6 +512,7 @@ def _ollama_version(ctx, cred) -> tuple:
 def _catalog_states(ctx, creds) -> dict[str, str]:
     from ..catalog import policy
     from ..catalog.cache import CatalogCache
+    from ..core.secrets import fingerprint
     from ..providers import base_url_for
 
     states: dict[str, str] = {}
