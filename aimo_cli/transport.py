@@ -41,6 +41,7 @@ class DirectTransport(httpx.BaseTransport):
         self._ssl_context = ssl_context  # for https:// (None or False only in tests: then https is refused)
         self._idle: list[tuple[tuple, socket.socket]] = []
         self._lock = threading.Lock()  # the doctor sends two requests at once on one client
+        self.accept_encoding = ACCEPT_ENCODING.encode("ascii")  # what WordPressClient's bodiless reads ask for
 
     # -- one exchange ----------------------------------------------------------------------------------------------
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -52,20 +53,26 @@ class DirectTransport(httpx.BaseTransport):
         if "accept-encoding" in request.headers:  # only what decoded_response can decode within the cap
             request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         head = _request_head(request)
-        timeout = request.extensions.get("timeout") or {}
+        status, reason, headers, body = self.exchange(key, head + request.content, request.method, request.extensions.get("timeout") or {}, request)
+        return decoded_response(request, status, headers, body, {"http_version": b"HTTP/1.1", "reason_phrase": reason})
+
+    def exchange(self, key: tuple, data: bytes, method: str, timeout: dict, request=None) -> tuple[int, bytes, list[tuple[bytes, bytes]], bytes]:
+        """Send `data` (a request's head and body, made by request_head) to the origin `key` (scheme, host, port)
+        and read the answer: (status, reason, headers, body). WordPressClient's way in without httpx's Request and
+        Response objects (its bodiless reads); the errors are httpx's, as from handle_request."""
         sock = self._take(key) or self._connect(key, timeout.get("connect"), request)
         reusable = False
         try:
             try:
                 sock.settimeout(timeout.get("write"))
-                sock.sendall(head + request.content)
+                sock.sendall(data)
             except socket.timeout:
                 raise httpx.WriteTimeout("timed out", request=request) from None
             except OSError as exc:
                 raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from None
             try:
                 sock.settimeout(timeout.get("read"))
-                status, reason, headers, body, reusable = _read_response(sock, request.method)
+                status, reason, headers, body, reusable = _read_response(sock, method)
             except socket.timeout:
                 raise httpx.ReadTimeout("timed out", request=request) from None
             except _Protocol as exc:
@@ -78,7 +85,12 @@ class DirectTransport(httpx.BaseTransport):
                     self._idle.append((key, sock))
             else:
                 _close(sock)
-        return decoded_response(request, status, headers, body, {"http_version": b"HTTP/1.1", "reason_phrase": reason})
+        return status, reason, headers, body
+
+    @staticmethod
+    def request_head(method: str, target: bytes, headers, request=None) -> bytes:
+        """The module's request_head (for a caller that has the transport, not the module)."""
+        return request_head(method, target, headers, request)
 
     # -- connections -----------------------------------------------------------------------------------------------
     def _take(self, key: tuple) -> socket.socket | None:
@@ -184,12 +196,17 @@ def read_capped(response: httpx.Response) -> httpx.Response:
 
 
 def _request_head(request: httpx.Request) -> bytes:
-    target = request.url.raw_path
-    method = request.method.encode("ascii")
-    if not _TOKEN.match(method) or not target or _BAD_VALUE.search(target) or b" " in target:
-        raise httpx.LocalProtocolError(f"refusing to send a malformed request line ({request.method} {target!r})", request=request)
-    lines = [method + b" " + target + b" HTTP/1.1"]
-    for name, value in request.headers.raw:  # Host first (httpx puts it there), then the rest as given
+    return request_head(request.method, request.url.raw_path, request.headers.raw, request)
+
+
+def request_head(method: str, target: bytes, headers, request=None) -> bytes:
+    """A request's status line and headers (`headers`: (name, value) byte pairs, Host first), refused when malformed
+    (nothing a site sent can inject a header or a request: httpx.LocalProtocolError)."""
+    raw_method = method.encode("ascii")
+    if not _TOKEN.match(raw_method) or not target or _BAD_VALUE.search(target) or b" " in target:
+        raise httpx.LocalProtocolError(f"refusing to send a malformed request line ({method} {target!r})", request=request)
+    lines = [raw_method + b" " + target + b" HTTP/1.1"]
+    for name, value in headers:  # Host first (httpx puts it there), then the rest as given
         if not _TOKEN.match(name) or _BAD_VALUE.search(value):
             raise httpx.LocalProtocolError(f"refusing to send a malformed header ({name!r})", request=request)
         lines.append(name + b": " + value)
@@ -197,10 +214,27 @@ def _request_head(request: httpx.Request) -> bytes:
 
 
 def _read_response(sock: socket.socket, method: str) -> tuple[int, bytes, list[tuple[bytes, bytes]], bytes, bool]:
-    """(status, reason, headers, body, whether the connection may carry another request)."""
+    """(status, reason, headers, body, whether the connection may carry another request): `response_reader` fed
+    from a blocking socket."""
+    reader = response_reader(method)
+    send = reader.send
+    try:
+        next(reader)
+        while True:
+            send(sock.recv(_RECV))
+    except StopIteration as done:
+        return done.value
+
+
+def response_reader(method: str):
+    """The answer to one request, read without doing any I/O itself (sans-IO): a generator that is sent each piece of
+    bytes the connection gives (b"" at its end) whenever it yields, and returns (status, reason, headers, body,
+    whether the connection may carry another request); a malformed, cut-off or too long answer raises _Protocol.
+    Start it with next(). The one implementation of the framing rules and caps, for the blocking transport and for
+    the fleet's event loop (services/fleet_loop.py)."""
     buf = b""
     while True:
-        buf, head = _read_head(sock, buf)
+        buf, head = yield from _read_head(buf)
         status, reason, headers, http11 = _parse_head(head)
         if 100 <= status < 200 and status != 101:  # an interim answer (100 Continue, 103 Early Hints): the real one follows
             continue
@@ -215,8 +249,9 @@ def _read_response(sock: socket.socket, method: str) -> tuple[int, bytes, list[t
     codings = [t.strip() for t in b",".join(fields.get(b"transfer-encoding", [])).lower().split(b",") if t.strip()]
     if codings:
         if codings[-1] != b"chunked":  # framed by the end of the connection
-            return status, reason, headers, _read_to_close(sock, buf), False
-        body, rest = _read_chunked(sock, buf)
+            body = yield from _read_to_close(buf)
+            return status, reason, headers, body, False
+        body, rest = yield from _read_chunked(buf)
         return status, reason, headers, body, keep and not rest
     lengths = {v.strip() for v in b",".join(fields.get(b"content-length", [])).split(b",")} if b"content-length" in fields else set()
     if lengths:
@@ -225,16 +260,13 @@ def _read_response(sock: socket.socket, method: str) -> tuple[int, bytes, list[t
         length = int(next(iter(lengths)))
         if length > MAX_BODY:
             raise _Protocol(_too_long())
-        body, rest = _read_exactly(sock, buf, length)
+        body, rest = yield from _read_exactly(buf, length)
         return status, reason, headers, body, keep and not rest
-    return status, reason, headers, _read_to_close(sock, buf), False
+    body = yield from _read_to_close(buf)
+    return status, reason, headers, body, False
 
 
-def _recv(sock: socket.socket) -> bytes:
-    return sock.recv(_RECV)
-
-
-def _read_head(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
+def _read_head(buf: bytes):
     """(what follows the head, the head) — a head ends at an empty line (CRLF or a bare LF tolerated)."""
     start = 0
     while True:
@@ -247,7 +279,7 @@ def _read_head(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
         if len(buf) > MAX_HEAD:
             raise _Protocol(f"the answer's headers are longer than {MAX_HEAD // 1024} KiB")
         start = max(0, len(buf) - 3)
-        data = _recv(sock)
+        data = yield
         if not data:
             raise _Protocol("Server disconnected without sending a response." if not buf.strip() else "the server closed the connection within the answer's headers")
         buf += data
@@ -273,10 +305,10 @@ def _parse_head(head: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]], boo
     return int(parts[1]), parts[2] if len(parts) > 2 else b"", headers, parts[0] == b"HTTP/1.1"
 
 
-def _read_exactly(sock: socket.socket, buf: bytes, n: int) -> tuple[bytes, bytes]:
+def _read_exactly(buf: bytes, n: int):
     chunks, have = [buf], len(buf)
     while have < n:
-        data = _recv(sock)
+        data = yield
         if not data:
             raise _Protocol(f"the server closed the connection {n - have} bytes before the end of the answer")
         chunks.append(data)
@@ -289,35 +321,35 @@ def _too_long(how: str = "") -> str:
     return f"the answer is longer than {MAX_BODY // (1024 * 1024)} MiB{how}, more than aimo accepts"  # (sites and providers)
 
 
-def _read_to_close(sock: socket.socket, buf: bytes) -> bytes:
+def _read_to_close(buf: bytes):
     chunks, have = [buf], len(buf)
     while True:
         if have > MAX_BODY:
             raise _Protocol(_too_long())
-        data = _recv(sock)
+        data = yield
         if not data:
             return b"".join(chunks)
         chunks.append(data)
         have += len(data)
 
 
-def _read_line(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
+def _read_line(buf: bytes):
     while True:
         end = buf.find(b"\n")
         if end >= 0:
             return buf[:end].rstrip(b"\r"), buf[end + 1 :]
         if len(buf) > MAX_HEAD:
             raise _Protocol("a chunk header of the answer is too long")
-        data = _recv(sock)
+        data = yield
         if not data:
             raise _Protocol("the server closed the connection within a chunked answer")
         buf += data
 
 
-def _read_chunked(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
+def _read_chunked(buf: bytes):
     body, total = [], 0
     while True:
-        line, buf = _read_line(sock, buf)
+        line, buf = yield from _read_line(buf)
         size_text = line.split(b";", 1)[0].strip()
         try:
             size = int(size_text, 16)
@@ -327,15 +359,15 @@ def _read_chunked(sock: socket.socket, buf: bytes) -> tuple[bytes, bytes]:
             raise _Protocol(f"the answer has a malformed chunk size ({line[:40]!r})")
         if size == 0:
             while True:  # trailer fields, to the empty line
-                line, buf = _read_line(sock, buf)
+                line, buf = yield from _read_line(buf)
                 if not line:
                     return b"".join(body), buf
         total += size
         if total > MAX_BODY:
             raise _Protocol(_too_long())
-        data, buf = _read_exactly(sock, buf, size)
+        data, buf = yield from _read_exactly(buf, size)
         body.append(data)
-        line, buf = _read_line(sock, buf)
+        line, buf = yield from _read_line(buf)
         if line:
             raise _Protocol("a chunk of the answer does not end where its size says")
 

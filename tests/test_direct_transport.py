@@ -279,3 +279,51 @@ def test_an_answer_aimo_cannot_decode_is_an_error(extra, body, needle):
             client.get("/a")
     assert needle in err.value.message, err.value.message
     server.close()
+
+
+# -- the client's way in without httpx's objects: the same request and the same origin as httpx's parse -------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from aimo_cli.wordpress.client import origin_of, under  # noqa: E402
+
+_URL_PIECES = st.sampled_from(["http://", "https://", "HTTP://", "h", "H", "h.test", "evil", ":80", ":443", ":8080", "/", "//", "?", "#", "@",
+                               "a@", "%41", ".", "..", "[::1]", "127.0.0.1", "x", "\\", ":"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["http://", "https://", "HTTP://", "http:/", "ftp://"]), st.lists(_URL_PIECES, max_size=8).map("".join), st.lists(_URL_PIECES, max_size=6).map("".join))
+def test_a_url_under_another_has_its_origin(scheme, outer, rest):
+    """`under` (a site's REST root under its URL) implies the same origin as httpx parses it, whatever the text."""
+    outer = scheme + outer
+    inner = outer.rstrip("/") + "/" + rest
+    assert under(inner, outer) == ("://" in outer)
+    assert not under(inner + "x", inner + "xy") and not under(outer, inner + "z")
+    try:
+        a, b = origin_of(inner), origin_of(outer)
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        return  # not a URL httpx parses (the client refuses it before any request)
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["http://127.0.0.1:8080/wp-json/", "https://Example.COM/wp-json/", "http://x.test/a/../wp-json/", "http://x.test/sub%20dir/wp-json/",
+     "https://bücher.example/wp-json/", "http://[::1]:80/wp-json/", "https://h:443/c/", "http://h/?rest_route=", "http://h/wp-json/?x=1"],
+)
+def test_a_route_of_the_rest_root_is_requested_as_httpx_would(base):
+    """The request line and Host header of a bodiless read are httpx's (the REST root parsed once, the route appended);
+    a REST root that is not a plain path (query style, a query) takes httpx's parse of the whole URL."""
+    client = WordPressClient(RestRoot.parse(base), "u", "p p p p p p")
+    for route in ("/aimo/v1/status", "/wp/v2/settings", "/x_y-z/", "/a.b", "/a b"):
+        url, query = client.root.url_and_params(route, None)
+        try:
+            target, key, headers, data = client._direct_request("GET", url, query)
+        except httpx.LocalProtocolError:
+            continue  # (a space in the path: refused either way)
+        request = httpx.Request("GET", url, params=query or None)
+        assert data.split(b"\r\n")[0] == b"GET " + request.url.raw_path + b" HTTP/1.1"
+        assert headers[0] == (b"Host", request.url.netloc)
+        assert key == (request.url.scheme, request.url.raw_host.decode(), request.url.port or {"http": 80, "https": 443}[request.url.scheme])
+    client.close()

@@ -17,7 +17,7 @@ PREFER_OPT = typer.Option(None, "--prefer", help="Resolve conflicts: local or re
 
 
 def _run(
-    ctx: typer.Context, job, sites, group, all_sites, jobs, fmt: str, title: str, writes: bool = False, dry_run: bool | None = None, shard: Optional[str] = None, prepare=None
+    ctx: typer.Context, job, sites, group, all_sites, jobs, fmt: str, title: str, writes: bool = False, dry_run: bool | None = None, shard: Optional[str] = None, prepare=None, steps=None
 ) -> None:
     from ..services import fleet, sync_render
     from ..services import sites as site_profiles
@@ -26,8 +26,10 @@ def _run(
     picked = fleet.select_sites(actx, sites, group, all_sites, shard)
     if writes:
         picked = site_profiles.once_per_wordpress(actx, picked)
-    # a read-only job (prepare given) may run in worker processes: a big fleet is CPU-bound on one core
-    outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title, processes=prepare is not None, prepare=prepare)
+    # a read-only job (prepare given) may run in worker processes: a big fleet is CPU-bound on one core; its JSON items
+    # are written where the sites ran
+    finish = sync_render.prerender if prepare is not None and fmt == "json" else None
+    outcomes = fleet.run_fleet(actx, picked, job, jobs=jobs, label=title, processes=prepare is not None, prepare=prepare, steps=steps, finish=finish)
     raise typer.Exit(sync_render.render(actx, outcomes, fmt=fmt, title=title, extra=None if dry_run is None else {"dry_run": dry_run}))
 
 
@@ -48,8 +50,8 @@ def status(
 
     actx = app_ctx(ctx)
     mode = output_format(json, fmt)
-    job, prepare = sync.status_job(actx, provider)
-    _run(ctx, job, sites, group, all_sites, jobs, mode, "sync status", shard=shard, prepare=prepare)
+    job, prepare, steps = sync.status_job(actx, provider)
+    _run(ctx, job, sites, group, all_sites, jobs, mode, "sync status", shard=shard, prepare=prepare, steps=steps)
 
 
 @app.command("push", short_help="Push changed local keys to sites, verified and read back.")

@@ -27,6 +27,7 @@ class SiteOutcome:
     hint: str | None = None
     failure: ExitStatus = ExitStatus.OK  # the error's exit status when not ok
     extra: dict = field(default_factory=dict)
+    row: str | None = None  # its item of the JSON document, when the process that ran it wrote it (`finish`)
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -108,6 +109,8 @@ def run_fleet(
     label: str = "sites",
     processes: bool = False,
     prepare: Callable[[list[SiteConfig]], None] | None = None,
+    steps: Callable[[SiteConfig], Any] | None = None,
+    finish: Callable[[list[SiteOutcome]], list[SiteOutcome]] | None = None,
 ) -> list[SiteOutcome]:
     """Run `job(site)` for every site; errors become failed outcomes (with their exit code), never exceptions.
 
@@ -116,33 +119,70 @@ def run_fleet(
     runs one core at a time however many threads it has, and a fleet of fast sites is CPU-bound. The --jobs sites at
     once are shared out between the processes; the outcomes come back in the sites' order, as with threads alone.
     `prepare(sites)` runs first, in this process, when there are workers: what they should inherit rather than each
-    do again (imports, secrets)."""
+    do again (imports, secrets).
+
+    `steps(site)`: the job as a generator of request steps (WordPressClient.request_steps), when it has one: the
+    sites of each process then run on one event loop (services/fleet_loop.py) instead of threads, where every site
+    gets the client's own transport (no proxy settings, no injected transport). `finish(outcomes)`: what each process
+    makes of the outcomes of its share before they come back (services/sync_render.prerender: their JSON text)."""
     if jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 8")
 
     def one(site: SiteConfig) -> SiteOutcome:
         try:
             return SiteOutcome(site.name, True, job(site))
-        except AimoError as exc:
-            return SiteOutcome(site.name, False, None, exc.message, exc.hint, exc.exit_status)
         except Exception as exc:  # noqa: BLE001 - one site's bug must not stop the fleet
-            return SiteOutcome(site.name, False, None, f"unexpected {type(exc).__name__}: {exc}", failure=ExitStatus.UNEXPECTED)
+            return outcome(site.name, None, exc)
 
     if not sites:
         return []
     if len(sites) == 1:
-        return [one(sites[0])]
+        return finish([one(sites[0])]) if finish is not None else [one(sites[0])]
     progress = None
     if ctx.out.rich_ok and not ctx.out.quiet:
         from rich.progress import Progress
 
         progress = Progress(transient=True, console=None)
+    if steps is not None and ctx.transport is None and not _proxies():
+        from . import fleet_loop
+
+        def run_only(share: list, jobs: int, advance) -> list[SiteOutcome]:
+            return fleet_loop.run(share, steps, outcome, jobs=jobs, advance=advance)
+    else:
+
+        def run_only(share: list, jobs: int, advance) -> list[SiteOutcome]:
+            return run_threads(share, one, jobs=jobs, advance=advance)
+
+    def run_share(share: list, jobs: int, advance) -> list[SiteOutcome]:
+        outcomes = run_only(share, jobs, advance)
+        return finish(outcomes) if finish is not None else outcomes
+
     workers = workers_for(ctx, len(sites), jobs) if processes else 1
     if workers > 1:
         if prepare is not None:
             prepare(sites)
-        return _run_processes(sites, one, jobs=jobs, workers=workers, progress=progress, label=label)
-    return run_threads(sites, one, jobs=jobs, progress=progress, label=label)
+        return _run_processes(sites, run_share, jobs=jobs, workers=workers, progress=progress, label=label)
+    if progress is None:
+        return run_share(sites, jobs, None)
+    with progress:
+        task = progress.add_task(label, total=len(sites))
+        return run_share(sites, jobs, lambda: progress.advance(task))  # Rich's progress is thread-safe
+
+
+def _proxies() -> bool:
+    from ..tls import env_proxies
+
+    return env_proxies()
+
+
+def outcome(site: str, value: Any = None, error: Exception | None = None) -> SiteOutcome:
+    """A site's outcome: ok with the job's value, or its error (an AimoError's message, hint and exit status; any
+    other exception as "unexpected", exit 1)."""
+    if error is None:
+        return SiteOutcome(site, True, value)
+    if isinstance(error, AimoError):
+        return SiteOutcome(site, False, None, error.message, error.hint, error.exit_status)
+    return SiteOutcome(site, False, None, f"unexpected {type(error).__name__}: {error}", failure=ExitStatus.UNEXPECTED)
 
 
 def run_threads(sites: list[SiteConfig], one: Callable[[SiteConfig], SiteOutcome], *, jobs: int, progress=None, label: str = "sites", advance=None) -> list[SiteOutcome]:
@@ -202,7 +242,7 @@ _DONE = b"."  # one site finished
 _RESULT = b"!"  # the pickled outcomes follow, to the end of the pipe
 
 
-def _run_processes(sites: list, one: Callable[[Any], SiteOutcome], *, jobs: int, workers: int, progress=None, label: str = "sites") -> list[SiteOutcome]:
+def _run_processes(sites: list, run_share: Callable[[list, int, Any], list[SiteOutcome]], *, jobs: int, workers: int, progress=None, label: str = "sites") -> list[SiteOutcome]:
     shares = [list(range(k, len(sites), workers)) for k in range(workers)]  # interleaved: each share as mixed as the fleet
     threads = [max(1, (jobs + k) // workers) for k in range(workers)]  # the --jobs shared out (32 over 2: 16 + 16)
     task = None
@@ -230,7 +270,7 @@ def _run_processes(sites: list, one: Callable[[Any], SiteOutcome], *, jobs: int,
             pid = os.fork()
             if pid == 0:  # the worker
                 os.close(read_end)
-                _worker(parent, prctl, [sites[i] for i in shares[k]], one, threads[k], write_end, progress is not None)
+                _worker(parent, prctl, [sites[i] for i in shares[k]], run_share, threads[k], write_end, progress is not None)
             os.close(write_end)
             children.append((pid, read_end, shares[k]))
         if progress is not None:  # started after the forks: its refresh thread is this process's alone
@@ -239,7 +279,7 @@ def _run_processes(sites: list, one: Callable[[Any], SiteOutcome], *, jobs: int,
         readers = [threading.Thread(target=_gather, args=(child, sites, results, advance), daemon=True) for child in children]
         for reader in readers:
             reader.start()
-        mine = run_threads([sites[i] for i in shares[0]], one, jobs=threads[0], advance=advance)
+        mine = run_share([sites[i] for i in shares[0]], threads[0], advance)
         for i, outcome in zip(shares[0], mine):
             results[i] = outcome
         for reader in readers:
@@ -263,7 +303,7 @@ def _run_processes(sites: list, one: Callable[[Any], SiteOutcome], *, jobs: int,
     return results  # type: ignore[return-value]
 
 
-def _worker(parent: int, prctl, share: list, one, jobs: int, out: int, report_progress: bool) -> None:
+def _worker(parent: int, prctl, share: list, run_share, jobs: int, out: int, report_progress: bool) -> None:
     import pickle
 
     code = 1
@@ -279,7 +319,7 @@ def _worker(parent: int, prctl, share: list, one, jobs: int, out: int, report_pr
             with lock:
                 os.write(out, _DONE)
 
-        outcomes = run_threads(share, one, jobs=jobs, advance=advance if report_progress else None)
+        outcomes = run_share(share, jobs, advance if report_progress else None)
         try:
             payload = pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001 - a value that cannot travel: said per site, never a lost fleet

@@ -69,9 +69,10 @@ def check_transport(site: SiteConfig) -> None:
     """Refuse a site entry whose URL or REST root is malformed (exit 3), plain http to a non-loopback host (exit 6), or
     whose REST root is on another origin than its URL without the admin's explicit --rest-root (exit 6)."""
     _check_urls(site)
-    from ..wordpress.client import origin_label, same_origin_or_upgrade
+    from ..wordpress.client import origin_label, same_origin_or_upgrade, under
 
-    if site.rest_root and not same_origin_or_upgrade(_origin(credential_origin(site)), site.rest_root):
+    pin = credential_origin(site)
+    if site.rest_root and not under(site.rest_root, pin) and not same_origin_or_upgrade(_origin(pin), site.rest_root):
         raise SafetyError(
             f"site {site.name}: its rest_root {site.rest_root} is on {origin_label(site.rest_root)}, not on the site's origin {origin_label(site.url)}"
             " (an older aimo took it from the site's Link header); refusing to send the application password there",

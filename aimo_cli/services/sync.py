@@ -19,7 +19,11 @@ from ..errors import ExitStatus, RemoteError, UsageError, exit_code
 from ..stores.secrets import provider_entry
 from ..stores.settings import SiteConfig
 from ..stores.state import SyncState
+from ..wordpress import bridge as bridge_api
+from ..wordpress.client import drive
 from . import credentials
+from .audit import describe_change
+from .rollback import rollbacks_of
 
 if TYPE_CHECKING:
     from ..wordpress.bridge import BridgeStatus
@@ -148,12 +152,15 @@ def remote_from_status(status: "BridgeStatus") -> dict[str, RemoteKey]:
 
 def read_remote(client, *, check: bool = False) -> RemoteView:
     """One request with the bridge (its status route); without it, /wp/v2/settings after the route's 404."""
-    from ..wordpress import bridge as bridge_api
+    return drive(read_remote_steps(client, check=check))
 
+
+def read_remote_steps(client, *, check: bool = False):
+    """`read_remote` as the steps of its requests (WordPressClient.request_steps): for the fleet's event loop."""
     try:
-        status = bridge_api.status(client, check=check)
+        status = yield from bridge_api.status_steps(client, check=check)
     except bridge_api.BridgeMissing:
-        settings = client.get("/wp/v2/settings")
+        settings = yield from client.get_steps("/wp/v2/settings")
         if not isinstance(settings, dict):
             raise RemoteError(f"{client.site}: /wp/v2/settings did not answer a JSON object", "Check the site's REST API.") from None
         return RemoteView(False, remote_from_settings(settings))
@@ -524,19 +531,23 @@ class LocalKeys:
 
 
 def status_job(ctx, providers: list[str] | None = None):
-    """`sync status` of a fleet: (job, prepare) for services/fleet.run_fleet. `prepare(sites)` readies what worker
-    processes share: the modules a site needs, the local keys, each site's application password (read and
-    registered for redaction here, so the workers inherit them)."""
+    """`sync status` of a fleet: (job, prepare, steps) for services/fleet.run_fleet. `prepare(sites)` readies what
+    worker processes share: the modules a site needs, the local keys, each site's application password (read and
+    registered for redaction here, so the workers inherit them); `steps(site)`: the job as request steps."""
     local = LocalKeys(ctx, providers)
 
     def job(site: SiteConfig) -> SiteSync:
         return status_site(ctx, site, local=local)
+
+    def steps(site: SiteConfig):
+        return status_site_steps(ctx, site, local=local)
 
     def prepare(sites: list[SiteConfig]) -> None:
         import httpx  # noqa: F401 - imported once here, not by every worker
         from ..stores.secrets import site_entry
         from .. import transport  # noqa: F401
         from ..wordpress import bridge, client  # noqa: F401
+        from . import fleet_loop  # noqa: F401
         from . import audit, rollback  # noqa: F401 - (services.sites: imported by the command already)
         from ..errors import AimoError
 
@@ -559,17 +570,20 @@ def status_job(ctx, providers: list[str] | None = None):
             with ThreadPoolExecutor(max_workers=16) as pool:
                 list(pool.map(password, sites))
 
-    return job, prepare
+    return job, prepare, steps
 
 
 def status_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, local: LocalKeys | None = None) -> SiteSync:
     """The three-way comparison for one site; `local`: the local keys when the caller resolved them once for a fleet
     (then `providers` is theirs)."""
-    from .audit import describe_change
+    return drive(status_site_steps(ctx, site, providers, local=local))
 
+
+def status_site_steps(ctx, site: SiteConfig, providers: list[str] | None = None, *, local: LocalKeys | None = None):
+    """`status_site` as the steps of its requests (WordPressClient.request_steps): for the fleet's event loop."""
     state = SyncState(ctx.state_dir)
     with ctx.wordpress(site) as client:
-        remote = read_remote(client)
+        remote = yield from read_remote_steps(client)
         requests = client.request_count
     base = state.load(site.name)
     result = SiteSync(site.name, remote.via_bridge, requests=requests, competitor=remote.competitor)
@@ -658,8 +672,6 @@ def adoptable(ctx, result: SiteSync) -> list[str]:
 def site_rollbacks(ctx, remote, pids: list[str], previous: dict[str, str] | None = None) -> dict:
     """Site keys that are keys aimo replaced earlier (services/rollback.py), by provider; `previous`: the local previous
     keys when the caller has them already (LocalKeys)."""
-    from .rollback import rollbacks_of
-
     return rollbacks_of(ctx, remote.status, {pid: remote.keys[pid] for pid in pids}, previous)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.exits import retry_can_help
+from ..ui.output import Prerendered
 from .fleet import SiteOutcome, fleet_exit_code
 
 _SHOW_ALWAYS = {"stored", "rejected", "unreachable", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run", "cleared"}
@@ -10,13 +11,47 @@ _SHOW_ALWAYS = {"stored", "rejected", "unreachable", "restored", "wiped", "pulle
 
 def document(outcomes: list[SiteOutcome], overall: int | None = None) -> dict:
     """The JSON payload of a fleet run (docs/json.md `sync`): one entry per site, a failed site as its error.
-    `overall`: the fleet's exit code when the caller has it already (`fleet_exit_code`)."""
+    `overall`: the fleet's exit code when the caller has it already (`fleet_exit_code`). An outcome whose process
+    wrote its item already (`prerender`) gives that text (ui/output.Prerendered)."""
     return {
-        "sites": [
-            (o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": int(o.code)}) for o in outcomes
-        ],
+        "sites": [_item(o) if o.row is None else Prerendered(o.row) for o in outcomes],
         "exit_code": int(fleet_exit_code(outcomes)) if overall is None else overall,
     }
+
+
+def _item(o: SiteOutcome) -> dict:
+    return o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": int(o.code)}
+
+
+class _Settled:
+    """What is left of a site's value once its JSON item is written: its exit status (the fleet's exit code)."""
+
+    __slots__ = ("exit_status",)
+
+    def __init__(self, exit_status) -> None:
+        self.exit_status = exit_status
+
+
+def prerender(outcomes: list[SiteOutcome]) -> list[SiteOutcome]:
+    """`--json`: the sites' items of the document, written by the process that ran them (run_fleet's `finish`), so a
+    fleet's JSON is encoded, redacted and made inert on every core, and only text comes back from a worker. The same
+    text as the whole document gives (ui/output.Output.json): redact() and json_safe() over the share's items at once,
+    one line each (an item's compact JSON has no line break, nor has a secret found in it)."""
+    from ..redact import redact
+    from ..ui.output import item_json
+    from ..ui.sanitize import json_safe
+
+    texts = [item_json(_item(o)) for o in outcomes]
+    rows = json_safe(redact("\n".join(texts))).split("\n")
+    if len(rows) != len(texts):  # cannot be (see above); each on its own then
+        rows = [json_safe(redact(t)) for t in texts]
+    done = []
+    for o, row in zip(outcomes, rows):
+        o.row = row
+        if o.ok:
+            o.value = _Settled(o.exit_status)
+        done.append(o)
+    return done
 
 
 def csv_rows(doc: dict) -> list[dict]:

@@ -76,7 +76,7 @@ class Output:
         target.flush()
 
     def json(self, data: Any) -> None:
-        self.stdout.write(json_safe(redact(dump_json(data))) + "\n")
+        self.stdout.write(json_text(data) + "\n")
 
     def yaml(self, data: Any) -> None:
         from .formats import dump_yaml
@@ -138,6 +138,37 @@ def dump_json(data: Any) -> str:
             fields.append(f"  {name}[\n" + ",\n".join("    " + encode(item) for item in value) + "\n  ]")
         else:
             fields.append(f"  {name}{encode(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}"
+
+
+class Prerendered(str):
+    """A list item's JSON text, already redacted and made inert (json_safe) by the fleet process that ran its site
+    (services/sync_render.prerender): a document's `json_text` writes it as it is."""
+
+    __slots__ = ()
+
+
+def item_json(item: Any) -> str:
+    """A list item's text as dump_json writes it."""
+    return _ENCODER.encode(item)
+
+
+def json_text(data: Any) -> str:
+    """The document as Output.json prints it: dump_json's text, redacted and inert. Items given as Prerendered are
+    that already: the rest is redacted and made inert around them, the layout is dump_json's."""
+    if not (isinstance(data, dict) and any(isinstance(v, list) and v and isinstance(v[0], Prerendered) for v in data.values())):
+        return json_safe(redact(dump_json(data)))
+    encode = _ENCODER.encode
+    fields = []
+    for key, value in data.items():
+        name = encode({key: None})[1:-5]
+        if isinstance(value, list) and value and isinstance(value[0], Prerendered):
+            items = [item if isinstance(item, Prerendered) else json_safe(redact(encode(item))) for item in value]
+            fields.append(json_safe(redact(f"  {name}[")) + "\n" + ",\n".join("    " + item for item in items) + "\n  ]")
+        elif isinstance(value, (list, tuple)) and value:
+            fields.append(json_safe(redact(f"  {name}[\n" + ",\n".join("    " + encode(item) for item in value) + "\n  ]")))
+        else:
+            fields.append(json_safe(redact(f"  {name}{encode(value)}")))
     return "{\n" + ",\n".join(fields) + "\n}"
 
 

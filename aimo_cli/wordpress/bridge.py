@@ -30,6 +30,7 @@ That is all: the parser, `as_dict()` and the drift test (schema properties == da
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import MISSING, field, fields
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -541,10 +542,17 @@ def parse_approval(data: Mapping[str, Any]) -> Approval:
 
 
 def _call(client, method: str, route: str, *, body: Any = None, params: dict | None = None) -> Any:
-    try:
+    with _missing(client):
         if method == "GET":
             return client.get(NS + route, params)
         return client.request(method, NS + route, params=params, body=body, retry=False).data
+
+
+@contextmanager
+def _missing(client):
+    """A site without the aimo/v1 routes (404 rest_no_route) raises BridgeMissing."""
+    try:
+        yield
     except RemoteError as exc:
         code = getattr(exc, "wp_code", "")
         if getattr(exc, "status", None) == 404 and code == "rest_no_route":
@@ -565,8 +573,17 @@ def status(client, check: bool | str = False, *, require_compatible: bool = True
     """The bridge's status report. `check`: True checks every keyed provider through the bridge's model-list cache
     (calls only for lists not cached or past their time, all at once); "fresh" asks every provider live.
     An incompatible bridge raises BridgeIncompatible unless `require_compatible` is false (the doctor reports it)."""
+    from .client import drive
+
+    return drive(status_steps(client, check, require_compatible=require_compatible))
+
+
+def status_steps(client, check: bool | str = False, *, require_compatible: bool = True):
+    """`status` as the steps of its request (WordPressClient.request_steps): for the fleet's event loop."""
     params = {"check": "fresh"} if check == "fresh" else ({"check": 1} if check else None)
-    report = _parse(BridgeStatus, _object(client, _call(client, "GET", "/status", params=params), "/status"))
+    with _missing(client):
+        data = yield from client.get_steps(NS + "/status", params)
+    report = _parse(BridgeStatus, _object(client, data, "/status"))
     return report.check_compatible(str(client.site)) if require_compatible else report
 
 

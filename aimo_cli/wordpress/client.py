@@ -57,9 +57,24 @@ def _origin(u) -> tuple[str, str, int | None]:
 def _origin_of_text(url: str) -> tuple[str, str, int | None]:
     """The same for a URL given as text, parsed once per process: a fleet checks each site's URLs several times, and
     httpx's URL parser is not cheap (an invalid URL raises, and is not cached)."""
+    return _origin(_parsed_url(url))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_url(url: str):
+    """httpx's parse of `url`, once per process (a site's REST root: its origin checked, its routes requested)."""
     import httpx
 
-    return _origin(httpx.URL(url))
+    return httpx.URL(url)
+
+
+_PLAIN_ROUTE = re.compile(r"[A-Za-z0-9_/-]*\Z")
+
+
+def under(url: str, outer: str) -> bool:
+    """`url` is `outer`'s text, a slash and more (a site's REST root under its URL): then both have the same scheme and
+    authority text (an authority ends at the first / ? or #), so the same origin, without parsing either."""
+    return isinstance(url, str) and isinstance(outer, str) and url.startswith(outer.rstrip("/") + "/") and "://" in outer
 
 
 def origin_label(url) -> str:
@@ -188,8 +203,10 @@ class WordPressClient:
         redact.register(password)
         self.root = root
         self.site = _site_label(root.base)
-        # the one origin this client may talk to: the site URL the admin typed (default: the REST root's own)
-        self.origin = origin_of(origin or root.base)
+        # the one origin this client may talk to: the site URL the admin typed (default: the REST root's own); a REST
+        # root under that URL has its origin (its parse serves the requests too: _route_url)
+        pin = origin or root.base
+        self.origin = origin_of(root.base if under(root.base, pin) else pin)
         if not same_origin_or_upgrade(self.origin, root.base):
             raise SafetyError(
                 f"the REST root {root} is not on the site's origin {origin_label(origin or root.base)} (it is on {origin_label(root.base)})",
@@ -206,6 +223,7 @@ class WordPressClient:
         connect = min(CONNECT_TIMEOUT, timeout)
         self._timeout = {"connect": connect, "read": timeout, "write": timeout, "pool": timeout}  # httpx's timeout extension
         self._cookies = None  # an httpx.Cookies jar once the site sets a cookie (sent back on this client's next requests)
+        self._direct = None  # the client's own transport (transport.py), when it is the one under this client
         if env_proxies():  # the proxy settings (and NO_PROXY) as httpx applies them: its client picks the transport
             self._transport = _ClientTransport(
                 httpx.Client(verify=ssl_context(verify), trust_env=True, follow_redirects=False, timeout=httpx.Timeout(timeout, connect=connect), transport=transport)
@@ -215,13 +233,13 @@ class WordPressClient:
         else:
             from ..transport import DirectTransport
 
-            self._transport = DirectTransport(ssl_context(verify))
+            self._transport = self._direct = DirectTransport(ssl_context(verify))
 
-    def _pin(self, request) -> None:
+    def _pin(self, method: str, url) -> None:
         """The transport-level check: every request this client sends goes to the pinned origin, or nowhere."""
-        if not same_origin_or_upgrade(self.origin, request.url):
+        if not same_origin_or_upgrade(self.origin, url):
             raise SafetyError(
-                f"refusing to send {request.method} to {origin_label(request.url)}: this client is pinned to {origin_label(self._origin_url())}",
+                f"refusing to send {method} to {origin_label(url)}: this client is pinned to {origin_label(self._origin_url())}",
                 "aimo sends the application password and keys only to the site's own origin; check the site URL and its REST root (aimo site test).",
             )
 
@@ -256,6 +274,10 @@ class WordPressClient:
     def get(self, route: str, params: dict | None = None, **kw) -> Any:
         return self.request("GET", route, params=params, **kw).data
 
+    def get_steps(self, route: str, params: dict | None = None, **kw):
+        """`get` as steps (see `request_steps`)."""
+        return (yield from self.request_steps("GET", route, params=params, **kw)).data
+
     def post(self, route: str, body: Any = None, params: dict | None = None, **kw) -> Any:
         return self.request("POST", route, params=params, body=body, **kw).data
 
@@ -269,6 +291,23 @@ class WordPressClient:
         retry: bool | None = None,
         expect_json: bool = True,
     ) -> RestResponse:
+        return drive(self.request_steps(method, route, params=params, body=body, retry=retry, expect_json=expect_json))
+
+    def request_steps(
+        self,
+        method: str,
+        route: str,
+        *,
+        params: dict | None = None,
+        body: Any = None,
+        retry: bool | None = None,
+        expect_json: bool = True,
+    ):
+        """One request, retries and redirects included, as a generator of the steps that wait: an `Exchange` (a
+        bodiless read on the client's own transport: it is sent the answer's parts, or thrown the transport's error)
+        and a `Sleep` (a retry's back-off). `drive` runs them in this thread (`request`); the fleet's event loop runs
+        many at once (services/fleet_loop.py). Everything else (the pin, the password, redirects, errors) happens here,
+        the same either way; it returns the RestResponse."""
         import httpx
 
         url, query = self.root.url_and_params(route, params)
@@ -282,16 +321,16 @@ class WordPressClient:
             started = time.monotonic()
             try:
                 if method in ("GET", "HEAD", "OPTIONS"):
-                    resp = self._send(method, url, params=query, body=body)
+                    resp = yield from self._send_steps(method, url, params=query, body=body)
                 else:
                     from .. import inflight
 
-                    with inflight.write(f"{label} on {self.site}"):
+                    with inflight.write(f"{label} on {self.site}"):  # (a write is never an Exchange step: sent here)
                         resp = self._send(method, url, params=query, body=body)
-                resp = self._redirects(resp, method, label)
+                resp = yield from self._redirects_steps(resp, method, label)
             except httpx.TimeoutException:
                 if attempt + 1 < attempts:
-                    self._sleep(_retry_after(None, attempt))
+                    yield Sleep(self._sleep, _retry_after(None, attempt))
                     continue
                 raise RemoteError(
                     f"{self.site} did not answer {label} in time",
@@ -299,12 +338,12 @@ class WordPressClient:
                 ) from None
             except httpx.ConnectError as exc:
                 if attempt + 1 < attempts:
-                    self._sleep(_retry_after(None, attempt))
+                    yield Sleep(self._sleep, _retry_after(None, attempt))
                     continue
                 raise _connect_error(self.site, exc) from None
             except httpx.TransportError as exc:  # the connection broke (server disconnected, reset): a read may be retried
                 if attempt + 1 < attempts:
-                    self._sleep(_retry_after(None, attempt))
+                    yield Sleep(self._sleep, _retry_after(None, attempt))
                     continue
                 raise RemoteError(
                     f"{self.site}: {label} failed: the connection broke before an answer ({type(exc).__name__}: {exc})",
@@ -316,12 +355,12 @@ class WordPressClient:
             if self._debug:
                 self._log(f"← {resp.status_code} {resp.headers.get('content-type', '')} in {time.monotonic() - started:.2f}s: {scrub_secrets(resp.text[:400])}")
             if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
-                self._sleep(_retry_after(resp.headers.get("retry-after"), attempt))
+                yield Sleep(self._sleep, _retry_after(resp.headers.get("retry-after"), attempt))
                 continue
             return self._finish(resp, label, expect_json)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _redirects(self, resp, method: str, label: str, *, public: bool = False):
+    def _redirects_steps(self, resp, method: str, label: str, *, public: bool = False):
         """Follow a read's same-origin redirects (at most MAX_REDIRECTS); refuse every other redirect (exit 5)."""
         hops = 0
         while resp.has_redirect_location:
@@ -344,23 +383,37 @@ class WordPressClient:
             self._log(f"↪ {resp.status_code} to {shown}")
             resp.close()
             self._count()
-            resp = self._send(method, target, public=public)
+            resp = yield from self._send_steps(method, target, public=public)
         return resp
 
     def _send(self, method: str, url, *, params: dict | None = None, body: Any = None, public: bool = False):
+        """`_send_steps` in this thread."""
+        return drive(self._send_steps(method, url, params=params, body=body, public=public))
+
+    def _send_steps(self, method: str, url, *, params: dict | None = None, body: Any = None, public: bool = False):
         """Send one request and read its answer: the one path every request of this client takes. The origin pin is
         checked here, on the request as it goes out, before the transport sees it; the application password is added
-        only then, and never to a credential-free (`public`) request."""
+        only then, and never to a credential-free (`public`) request. A bodiless read on the client's own transport
+        is an `Exchange` step (`_direct_request`); every other request is sent here, through httpx's objects."""
         import httpx
 
+        if self._direct is not None and method in READ_METHODS and body is None and not public and self._cookies is None:
+            target, key, headers, data = self._direct_request(method, url, params)
+            status, reason, raw, content = yield Exchange(self._direct, key, data, method, self._timeout)
+            return self._direct_answer(method, target, headers, status, reason, raw, content)
         headers = {"User-Agent": self._user_agent, "Accept": "*/*" if public else "application/json", "Accept-Encoding": "gzip, deflate"}
         request = httpx.Request(method, url, params=params or None, json=body, headers=headers, extensions={"timeout": self._timeout})
-        self._pin(request)
+        self._pin(request.method, request.url)
         if self._auth and not public:
             request.headers["Authorization"] = self._auth
         if self._cookies:
             self._cookies.set_cookie_header(request)
-        response = self._transport.handle_request(request)
+        return self._received(request, self._transport.handle_request(request))
+
+    def _received(self, request, response):
+        """An httpx answer read in full, its cookies kept for this client's next requests."""
+        import httpx
+
         try:
             response.read()
         except BaseException:
@@ -372,6 +425,56 @@ class WordPressClient:
                 self._cookies = httpx.Cookies()
             self._cookies.extract_cookies(response)
         return response
+
+    def _direct_request(self, method: str, url, params: dict | None):
+        """A bodiless read for the client's own transport: the same request on the wire as httpx writes it (Host
+        first, then the client's headers, the password last) and the same pin, checked on the URL the connection is
+        made to, before the password is added. (target URL, (scheme, host, port), headers, the request's bytes)"""
+        import httpx
+
+        target = self._route_url(url) if not params and isinstance(url, str) else None
+        if target is not None:  # a route of the REST root: its parsed URL, the route's path appended
+            base, path = target
+            target = url
+        else:
+            base = url if isinstance(url, httpx.URL) else httpx.URL(url)
+            if params:
+                base = base.copy_merge_params(params)
+            target, path = base, base.raw_path
+        self._pin(method, base)
+        scheme = base.scheme
+        if scheme not in _DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.")
+        headers = [(b"Host", base.netloc), (b"User-Agent", self._user_agent.encode("ascii")), (b"Accept", b"application/json"), (b"Accept-Encoding", self._direct.accept_encoding)]
+        if self._auth:
+            headers.append((b"Authorization", self._auth.encode("ascii")))
+        key = (scheme, base.raw_host.decode("ascii"), base.port or _DEFAULT_PORTS[scheme])
+        return target, key, headers, self._direct.request_head(method, path, headers)
+
+    def _route_url(self, url: str):
+        """(the REST root's parsed URL, the request's path) for `url`, a plain route under a path-style REST root
+        (letters, digits, `_`, `-`, `/`): httpx would parse `url` into the root's URL with the route appended to its
+        path (nothing to quote, no dot segment, no query); else None. One URL parse per client, not per request."""
+        base = self.root.base
+        if self.root.query_style or not url.startswith(base) or not _PLAIN_ROUTE.match(url, len(base)):
+            return None
+        parsed = _parsed_url(base)
+        if parsed.query or parsed.fragment or not parsed.raw_path.endswith(b"/"):
+            return None
+        return parsed, parsed.raw_path + url[len(base) :].encode("ascii")
+
+    def _direct_answer(self, method: str, target, headers, status: int, reason: bytes, raw, content: bytes):
+        """The answer to a `_direct_request`, without httpx's Response unless it needs httpx's handling (a
+        compressed body, a cookie, a charset other than UTF-8, non-ASCII headers)."""
+        answer = _Answer.of(status, raw, content, target)
+        if answer is not None:
+            return answer
+        import httpx
+
+        request = httpx.Request(method, target, headers=[(k.decode("ascii"), v.decode("ascii")) for k, v in headers[1:]], extensions={"timeout": self._timeout})
+        from ..transport import decoded_response  # a compressed body inflated within the transport's cap
+
+        return self._received(request, decoded_response(request, status, raw, content, {"http_version": b"HTTP/1.1", "reason_phrase": reason}))
 
     def _count(self) -> None:
         with self._count_lock:
@@ -386,7 +489,7 @@ class WordPressClient:
         self._count()
         try:
             resp = self._send("GET", url, params=params, public=True)
-            resp = self._redirects(resp, "GET", "GET " + url, public=True)
+            resp = drive(self._redirects_steps(resp, "GET", "GET " + url, public=True))
         except (httpx.HTTPError, RemoteError):
             return None
         return resp
@@ -422,6 +525,101 @@ class WordPressClient:
         error.status = status  # type: ignore[attr-defined]
         error.wp_code = code  # type: ignore[attr-defined]
         raise error
+
+
+class Exchange:
+    """A step of a request (WordPressClient.request_steps): send `data` to the origin `key` on `transport` (the
+    client's DirectTransport) and read the answer, within `timeout` (httpx's timeout extension). The step is sent
+    back (status, reason, headers, body), or thrown the transport's error (httpx's exceptions)."""
+
+    __slots__ = ("transport", "key", "data", "method", "timeout")
+
+    def __init__(self, transport, key: tuple, data: bytes, method: str, timeout: dict) -> None:
+        self.transport, self.key, self.data, self.method, self.timeout = transport, key, data, method, timeout
+
+
+class Sleep:
+    """A step of a request: wait `seconds` (a retry's back-off) with the client's `sleep` (the context's clock)."""
+
+    __slots__ = ("sleep", "seconds")
+
+    def __init__(self, sleep: Callable[[float], None], seconds: float) -> None:
+        self.sleep, self.seconds = sleep, seconds
+
+
+def drive(steps):
+    """Run a request's steps (a generator of Exchange and Sleep steps) to their end in this thread; its value."""
+    try:
+        step = next(steps)
+        while True:
+            if type(step) is Sleep:
+                step.sleep(step.seconds)
+                step = steps.send(None)
+                continue
+            try:
+                answer = step.transport.exchange(step.key, step.data, step.method, step.timeout)
+            except Exception as exc:  # noqa: BLE001 - handed to the request, which maps it (or lets it go)
+                step = steps.throw(exc)
+                continue
+            step = steps.send(answer)
+    except StopIteration as done:
+        return done.value
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class _Answer:
+    """A bodiless read's answer as WordPressClient uses it (the attributes of httpx's Response it reads), built from
+    the transport's parts without httpx's Response: ASCII headers by lower-cased name (repeated ones joined as httpx
+    joins them), the body as sent."""
+
+    __slots__ = ("status_code", "headers", "content", "_url")
+
+    def __init__(self, status: int, headers: dict[str, str], content: bytes, url) -> None:
+        self.status_code = status
+        self.headers = headers
+        self.content = content
+        self._url = url  # the request's URL, as text until a redirect needs it parsed
+
+    @property
+    def url(self):
+        import httpx
+
+        if not isinstance(self._url, httpx.URL):
+            self._url = httpx.URL(self._url)
+        return self._url
+
+    @classmethod
+    def of(cls, status: int, raw: list[tuple[bytes, bytes]], content: bytes, url) -> "_Answer | None":
+        """None when httpx's own handling is needed: a content coding to undo, a cookie to keep, a charset other
+        than UTF-8 to decode, a header that is not ASCII."""
+        headers: dict[str, str] = {}
+        try:
+            for name, value in raw:
+                key = name.decode("ascii").lower()
+                text = value.decode("ascii")
+                headers[key] = headers[key] + ", " + text if key in headers else text
+        except UnicodeDecodeError:
+            return None
+        if "content-encoding" in headers or "set-cookie" in headers or not _UTF8_TYPE.match(headers.get("content-type", "")):
+            return None
+        return cls(status, headers, content, url)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    @property
+    def has_redirect_location(self) -> bool:
+        return self.status_code in _REDIRECTS and "location" in self.headers
+
+    @property
+    def request(self):  # what _redirect_url reads: the URL the answer came from
+        return self
+
+    def close(self) -> None:
+        pass
 
 
 class _ClientTransport:

@@ -1,0 +1,427 @@
+"""A fleet's reads on one event loop: every site's requests in one thread, up to --jobs connections in flight.
+
+A read-only fleet job (`sync status`) of fast sites is CPU-bound, and threads cost it twice: each site's handful of
+blocking calls hands the interpreter lock from thread to thread, and a pool of threads waits on locks between them.
+Here each site is a generator of request steps (WordPressClient.request_steps: everything about a request but the
+waiting happens there, the same code as for one site), and this loop does the waiting for all of them at once:
+connections on non-blocking sockets under one selector, a retry's back-off on a timer.
+
+What the loop does for an Exchange step is what DirectTransport.exchange does in a thread, with the same rules: an
+idle connection of that very client (transport) first, else a new one to that client's origin only (each site has
+its own client and transport, so no connection is ever shared between two sites); addresses tried in order as
+socket.create_connection tries them (host names resolved on a few threads, never on the loop); TLS with the
+client's SSL context (certificate and host name verified); the answer read by transport.response_reader (the one
+implementation of the framing rules and caps); the request's timeouts (connect, including the TLS handshake, write,
+read: each the longest wait for the next piece of progress, as a blocking socket's timeout is); errors as httpx's
+exceptions, thrown into the site's steps, which map them as they always do.
+"""
+
+from __future__ import annotations
+
+import heapq
+import selectors
+import socket
+import ssl
+import time
+from collections import deque
+from typing import Any, Callable
+
+from ..transport import _Protocol, response_reader
+
+_RECV = 64 * 1024
+_CONNECT, _HANDSHAKE, _SEND, _RECEIVE = range(4)
+
+
+class _Site:
+    __slots__ = ("index", "name", "steps", "started")
+
+    def __init__(self, index: int, name: str, steps) -> None:
+        self.index, self.name, self.steps, self.started = index, name, steps, False
+
+
+class _Connection:
+    """One Exchange step in flight: its socket, what is left to send, the answer's reader, the next deadline."""
+
+    __slots__ = ("site", "step", "sock", "addresses", "phase", "out", "reader", "deadline", "host", "error")
+
+    def __init__(self, site: _Site, step) -> None:
+        self.site, self.step = site, step
+        self.sock = None
+        self.addresses: list = []
+        self.phase = _CONNECT
+        self.out = memoryview(step.data)
+        self.reader = None
+        self.deadline: float | None = None
+        self.host = step.key[1]
+        self.error: Exception | None = None  # the last connect error (the next address is tried)
+
+
+def run(sites: list, steps_for: Callable[[Any], Any], outcome: Callable[[str, Any, Exception | None], Any], *, jobs: int, advance: Callable[[], None] | None = None) -> list:
+    """Run `steps_for(site)` (a generator of request steps returning the site's value) for every site, at most `jobs`
+    at once; `outcome(site name, value, error)` of each, in the sites' order (services/fleet.outcome)."""
+    return _Loop(sites, steps_for, outcome, jobs, advance).run()
+
+
+class _Loop:
+    def __init__(self, sites: list, steps_for, outcome, jobs: int, advance) -> None:
+        import httpx
+
+        from ..wordpress.client import Exchange, Sleep
+
+        self.httpx = httpx
+        self.Exchange, self.Sleep = Exchange, Sleep
+        self.sites = sites
+        self.steps_for = steps_for
+        self.outcome = outcome
+        self.jobs = max(1, jobs)
+        self.advance = advance
+        self.results: list = [None] * len(sites)
+        self.selector = selectors.DefaultSelector()
+        self.connections: set[_Connection] = set()
+        self.timers: list = []  # (when, sequence, site): back-offs
+        self.sequence = 0
+        self.ready: deque = deque()  # (site, value, error) to resume
+        self.resolver = None  # a thread pool for host names, and its wake-up pipe, on first need
+        self.resolved: deque = deque()
+        self.wake_r = self.wake_w = None
+        self.active = 0
+        self.next_site = 0
+
+    # -- the loop ------------------------------------------------------------------------------------------------
+    def run(self) -> list:
+        try:
+            self._fill()
+            while self.active:
+                self._drain()
+                if not self.active:
+                    break
+                timeout = self._timeout()
+                events = self.selector.select(timeout)
+                now = time.monotonic()
+                for key, _ in events:
+                    conn = key.data
+                    if conn is None:
+                        self._wake()
+                    else:
+                        self._progress(conn, now)
+                self._expire(time.monotonic())
+        finally:
+            for conn in list(self.connections):
+                _close(conn.sock)
+            self.selector.close()
+            if self.resolver is not None:
+                self.resolver.shutdown(wait=False, cancel_futures=True)
+                _close(self.wake_r)
+                _close(self.wake_w)
+        return self.results
+
+    def _fill(self) -> None:
+        while self.active < self.jobs and self.next_site < len(self.sites):
+            site = self.sites[self.next_site]
+            task = _Site(self.next_site, site.name, None)
+            self.next_site += 1
+            self.active += 1
+            try:
+                task.steps = self.steps_for(site)
+            except Exception as exc:  # noqa: BLE001 - said as the site's outcome
+                self._finish(task, error=exc)
+                continue
+            self.ready.append((task, None, None))
+
+    def _drain(self) -> None:
+        while self.ready:
+            task, value, error = self.ready.popleft()
+            self._resume(task, value, error)
+            if not self.ready:
+                self._fill()
+
+    def _resume(self, task: _Site, value, error) -> None:
+        try:
+            if error is not None:
+                step = task.steps.throw(error)
+            elif not task.started:
+                task.started = True
+                step = next(task.steps)
+            else:
+                step = task.steps.send(value)
+        except StopIteration as done:
+            self._finish(task, value=done.value)
+            return
+        except Exception as exc:  # noqa: BLE001 - said as the site's outcome
+            self._finish(task, error=exc)
+            return
+        if type(step) is self.Sleep:
+            if step.sleep is time.sleep:
+                self.sequence += 1
+                heapq.heappush(self.timers, (time.monotonic() + step.seconds, self.sequence, task))
+            else:  # an injected clock (tests): its sleep decides
+                step.sleep(step.seconds)
+                self.ready.append((task, None, None))
+            return
+        self._exchange(task, step)
+
+    def _finish(self, task: _Site, value=None, error: Exception | None = None) -> None:
+        self.results[task.index] = self.outcome(task.name, value, error)
+        self.active -= 1
+        if self.advance is not None:
+            self.advance()
+        self._fill()
+
+    def _timeout(self) -> float | None:
+        if self.ready or self.resolved:
+            return 0
+        soonest = self.timers[0][0] if self.timers else None
+        for conn in self.connections:
+            if conn.deadline is not None and (soonest is None or conn.deadline < soonest):
+                soonest = conn.deadline
+        return None if soonest is None else max(0.0, soonest - time.monotonic())
+
+    def _expire(self, now: float) -> None:
+        while self.timers and self.timers[0][0] <= now:
+            _, _, task = heapq.heappop(self.timers)
+            self.ready.append((task, None, None))
+        for conn in [c for c in self.connections if c.deadline is not None and c.deadline <= now]:
+            httpx = self.httpx
+            kind = {_CONNECT: httpx.ConnectTimeout, _HANDSHAKE: httpx.ConnectTimeout, _SEND: httpx.WriteTimeout}.get(conn.phase, httpx.ReadTimeout)
+            self._fail(conn, kind("timed out"))
+
+    # -- one exchange ----------------------------------------------------------------------------------------------
+    def _exchange(self, task: _Site, step) -> None:
+        conn = _Connection(task, step)
+        self.connections.add(conn)
+        sock = step.transport._take(step.key)  # an idle connection of this very client
+        if sock is not None:
+            try:
+                sock.setblocking(False)
+            except OSError:
+                _close(sock)
+                sock = None
+        if sock is not None:
+            conn.sock = sock
+            self._enter(conn, _SEND, selectors.EVENT_WRITE, register=True)
+            return
+        scheme, host, port = step.key
+        if scheme == "https" and not step.transport._ssl_context:
+            self._fail(conn, self.httpx.ConnectError("no TLS context for an https:// request"))
+            return
+        try:  # an address literal needs no resolver
+            conn.addresses = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            self._resolve(conn, host, port)
+            return
+        self._connect_next(conn)
+
+    def _resolve(self, conn: _Connection, host: str, port: int) -> None:
+        if self.resolver is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.resolver = ThreadPoolExecutor(max_workers=min(8, self.jobs))
+            self.wake_r, self.wake_w = socket.socketpair()
+            self.wake_r.setblocking(False)
+            self.selector.register(self.wake_r, selectors.EVENT_READ, None)
+        conn.deadline = None  # create_connection's timeout does not bound the lookup either
+        future = self.resolver.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+
+        def done(f, conn=conn) -> None:
+            self.resolved.append((conn, f))
+            try:
+                self.wake_w.send(b"x")
+            except OSError:
+                pass
+
+        future.add_done_callback(done)
+
+    def _wake(self) -> None:
+        try:
+            while self.wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        while self.resolved:
+            conn, future = self.resolved.popleft()
+            if conn not in self.connections:
+                continue
+            try:
+                conn.addresses = future.result()
+            except Exception as exc:  # noqa: BLE001 - a name that does not resolve: as create_connection says it
+                self._fail(conn, self.httpx.ConnectError(str(exc) or type(exc).__name__))
+                continue
+            self._connect_next(conn)
+
+    def _connect_next(self, conn: _Connection) -> None:
+        """Connect to the next address (create_connection's order); the last error when none is left."""
+        while conn.addresses:
+            family, kind, proto, _, address = conn.addresses.pop(0)
+            sock = None
+            try:
+                sock = socket.socket(family, kind, proto)
+                sock.setblocking(False)
+                err = sock.connect_ex(address)
+            except OSError as exc:
+                _close(sock)
+                conn.error = exc
+                continue
+            if err not in (0, _EINPROGRESS, _EWOULDBLOCK):
+                _close(sock)
+                conn.error = OSError(err, _strerror(err))
+                continue
+            conn.sock = sock
+            self._enter(conn, _CONNECT, selectors.EVENT_WRITE, register=True)
+            return
+        error = conn.error or OSError("getaddrinfo returns an empty list")
+        self._fail(conn, self.httpx.ConnectError(str(error) or type(error).__name__))
+
+    def _enter(self, conn: _Connection, phase: int, events: int, *, register: bool = False) -> None:
+        conn.phase = phase
+        timeouts = conn.step.timeout
+        limit = timeouts.get("connect") if phase in (_CONNECT, _HANDSHAKE) else timeouts.get("write") if phase == _SEND else timeouts.get("read")
+        conn.deadline = None if limit is None else time.monotonic() + limit
+        if register:
+            self.selector.register(conn.sock, events, conn)
+        else:
+            self.selector.modify(conn.sock, events, conn)
+
+    def _wait(self, conn: _Connection, events: int) -> None:
+        """Wait for `events` in the same phase (its deadline unchanged: no progress was made)."""
+        self.selector.modify(conn.sock, events, conn)
+
+    def _progress(self, conn: _Connection, now: float) -> None:
+        httpx = self.httpx
+        phase = conn.phase
+        if phase == _CONNECT:
+            err = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                self.selector.unregister(conn.sock)
+                _close(conn.sock)
+                conn.sock = None
+                conn.error = OSError(err, _strerror(err))
+                self._connect_next(conn)
+                return
+            try:
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+            if conn.step.key[0] == "https":  # the handshake within the connect timeout; certificate and host name verified
+                self.selector.unregister(conn.sock)
+                try:
+                    conn.sock = conn.step.transport._ssl_context.wrap_socket(conn.sock, server_hostname=conn.host, do_handshake_on_connect=False)
+                except (OSError, ValueError) as exc:
+                    self._fail(conn, httpx.ConnectError(str(exc) or type(exc).__name__))
+                    return
+                self._enter(conn, _HANDSHAKE, selectors.EVENT_WRITE, register=True)
+                self._progress(conn, now)
+                return
+            self._enter(conn, _SEND, selectors.EVENT_WRITE)
+            self._send(conn)
+        elif phase == _HANDSHAKE:
+            try:
+                conn.sock.do_handshake()
+            except ssl.SSLWantReadError:
+                self._wait(conn, selectors.EVENT_READ)
+                return
+            except ssl.SSLWantWriteError:
+                self._wait(conn, selectors.EVENT_WRITE)
+                return
+            except OSError as exc:  # a certificate that does not verify, a reset
+                self._fail(conn, httpx.ConnectError(str(exc) or type(exc).__name__))
+                return
+            self._enter(conn, _SEND, selectors.EVENT_WRITE)
+            self._send(conn)
+        elif phase == _SEND:
+            self._send(conn)
+        else:
+            self._receive(conn)
+
+    def _send(self, conn: _Connection) -> None:
+        while conn.out:
+            try:
+                sent = conn.sock.send(conn.out)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError):
+                self._wait(conn, selectors.EVENT_WRITE)
+                return
+            except ssl.SSLWantReadError:
+                self._wait(conn, selectors.EVENT_READ)
+                return
+            except OSError as exc:
+                self._fail(conn, self.httpx.WriteError(str(exc) or type(exc).__name__))
+                return
+            conn.out = conn.out[sent:]
+        conn.reader = response_reader(conn.step.method)
+        next(conn.reader)
+        self._enter(conn, _RECEIVE, selectors.EVENT_READ)
+
+    def _receive(self, conn: _Connection) -> None:
+        httpx = self.httpx
+        sock = conn.sock
+        while True:
+            try:
+                data = sock.recv(_RECV)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                self._wait(conn, selectors.EVENT_READ)
+                return
+            except ssl.SSLWantWriteError:
+                self._wait(conn, selectors.EVENT_WRITE)
+                return
+            except OSError as exc:
+                self._fail(conn, httpx.ReadError(str(exc) or type(exc).__name__))
+                return
+            try:
+                conn.reader.send(data)
+            except StopIteration as done:
+                status, reason, headers, body, reusable = done.value
+                self._done(conn, (status, reason, headers, body), reusable)
+                return
+            except _Protocol as exc:
+                self._fail(conn, httpx.RemoteProtocolError(str(exc)))
+                return
+            if not data:  # (the reader ends or raises at the end of the connection: not reached)
+                self._fail(conn, httpx.RemoteProtocolError("the server closed the connection within the answer"))
+                return
+            limit = conn.step.timeout.get("read")
+            conn.deadline = None if limit is None else time.monotonic() + limit
+            if not isinstance(sock, ssl.SSLSocket) or not sock.pending():
+                return  # the rest when the selector says so
+
+    def _done(self, conn: _Connection, answer: tuple, reusable: bool) -> None:
+        self.connections.discard(conn)
+        self.selector.unregister(conn.sock)
+        transport = conn.step.transport
+        if reusable:
+            try:
+                conn.sock.setblocking(True)
+                with transport._lock:
+                    transport._idle.append((conn.step.key, conn.sock))
+            except OSError:
+                _close(conn.sock)
+        else:
+            _close(conn.sock)
+        self.ready.append((conn.site, answer, None))
+
+    def _fail(self, conn: _Connection, error: Exception) -> None:
+        self.connections.discard(conn)
+        if conn.sock is not None:
+            try:
+                self.selector.unregister(conn.sock)
+            except (KeyError, ValueError):
+                pass
+            _close(conn.sock)
+        self.ready.append((conn.site, None, error))
+
+
+import errno as _errno  # noqa: E402
+import os as _os  # noqa: E402
+
+_EINPROGRESS = _errno.EINPROGRESS
+_EWOULDBLOCK = _errno.EWOULDBLOCK
+
+
+def _strerror(err: int) -> str:
+    return _os.strerror(err)
+
+
+def _close(sock) -> None:
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:
+            pass
