@@ -180,7 +180,14 @@ class _CountingServer:
                 pass
 
 
-def test_many_sites_at_most_jobs_at_once_in_order():
+@pytest.mark.parametrize("poller", ["epoll", "selectors"])
+def test_many_sites_at_most_jobs_at_once_in_order(monkeypatch, poller):
+    if poller == "selectors":  # where there is no epoll
+        import selectors
+
+        monkeypatch.setattr(fleet_loop, "_EPOLL", False)
+        monkeypatch.setattr(fleet_loop, "_READ", selectors.EVENT_READ)
+        monkeypatch.setattr(fleet_loop, "_WRITE", selectors.EVENT_WRITE)
     server = _CountingServer()
     sites = [SimpleNamespace(name=f"site{i:02d}") for i in range(40)]
     done = []

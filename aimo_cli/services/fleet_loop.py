@@ -4,7 +4,7 @@ A read-only fleet job (`sync status`) of fast sites is CPU-bound, and threads co
 blocking calls hands the interpreter lock from thread to thread, and a pool of threads waits on locks between them.
 Here each site is a generator of request steps (WordPressClient.request_steps: everything about a request but the
 waiting happens there, the same code as for one site), and this loop does the waiting for all of them at once:
-connections on non-blocking sockets under one selector, a retry's back-off on a timer.
+connections on non-blocking sockets under one poller (epoll), a retry's back-off on a timer.
 
 What the loop does for an Exchange step is what DirectTransport.exchange does in a thread, with the same rules: an
 idle connection of that very client (transport) first, else a new one to that client's origin only (each site has
@@ -18,7 +18,10 @@ exceptions, thrown into the site's steps, which map them as they always do.
 
 from __future__ import annotations
 
+import errno
 import heapq
+import os
+import select
 import selectors
 import socket
 import ssl
@@ -26,9 +29,38 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from ..transport import _Protocol, response_reader
+from ..transport import _close, _Protocol, response_reader
 
 _RECV = 64 * 1024
+_EPOLL = hasattr(select, "epoll")  # Linux: epoll itself (the selectors module's bookkeeping costs a fleet per site)
+_READ = select.EPOLLIN if _EPOLL else selectors.EVENT_READ
+_WRITE = select.EPOLLOUT if _EPOLL else selectors.EVENT_WRITE
+
+
+class _Poller:
+    """register/modify/unregister a file descriptor for _READ or _WRITE, poll(timeout) -> [(fd, events)]: epoll's own
+    methods where there is epoll, else a selector behind the same four calls."""
+
+    def __init__(self) -> None:
+        if _EPOLL:
+            self._epoll = select.epoll()
+            self.register, self.modify, self.unregister, self.poll = self._epoll.register, self._epoll.modify, self._epoll.unregister, self._epoll.poll
+            self.close = self._epoll.close
+            return
+        self._selector = selectors.DefaultSelector()
+        self.close = self._selector.close
+
+    def register(self, fd: int, events: int) -> None:
+        self._selector.register(fd, events)
+
+    def modify(self, fd: int, events: int) -> None:
+        self._selector.modify(fd, events)
+
+    def unregister(self, fd: int) -> None:
+        self._selector.unregister(fd)
+
+    def poll(self, timeout: float | None = None) -> list:
+        return [(key.fd, events) for key, events in self._selector.select(timeout)]
 _CONNECT, _HANDSHAKE, _SEND, _RECEIVE = range(4)
 
 
@@ -76,7 +108,8 @@ class _Loop:
         self.jobs = max(1, jobs)
         self.advance = advance
         self.results: list = [None] * len(sites)
-        self.selector = selectors.DefaultSelector()
+        self.poller = _Poller()
+        self.by_fd: dict[int, _Connection | None] = {}
         self.connections: set[_Connection] = set()
         self.timers: list = []  # (when, sequence, site): back-offs
         self.sequence = 0
@@ -96,19 +129,19 @@ class _Loop:
                 if not self.active:
                     break
                 timeout = self._timeout()
-                events = self.selector.select(timeout)
+                events = self.poller.poll(-1 if timeout is None else timeout) if _EPOLL else self.poller.poll(timeout)
                 now = time.monotonic()
-                for key, _ in events:
-                    conn = key.data
+                for fd, _ in events:
+                    conn = self.by_fd.get(fd, False)
                     if conn is None:
                         self._wake()
-                    else:
+                    elif conn is not False:
                         self._progress(conn, now)
                 self._expire(time.monotonic())
         finally:
             for conn in list(self.connections):
                 _close(conn.sock)
-            self.selector.close()
+            self.poller.close()
             if self.resolver is not None:
                 self.resolver.shutdown(wait=False, cancel_futures=True)
                 _close(self.wake_r)
@@ -198,7 +231,7 @@ class _Loop:
                 sock = None
         if sock is not None:
             conn.sock = sock
-            self._enter(conn, _SEND, selectors.EVENT_WRITE, register=True)
+            self._enter(conn, _SEND, _WRITE, register=True)
             return
         scheme, host, port = step.key
         if scheme == "https" and not step.transport._ssl_context:
@@ -218,7 +251,8 @@ class _Loop:
             self.resolver = ThreadPoolExecutor(max_workers=min(8, self.jobs))
             self.wake_r, self.wake_w = socket.socketpair()
             self.wake_r.setblocking(False)
-            self.selector.register(self.wake_r, selectors.EVENT_READ, None)
+            self.poller.register(self.wake_r.fileno(), _READ)
+            self.by_fd[self.wake_r.fileno()] = None
         conn.deadline = None  # create_connection's timeout does not bound the lookup either
         future = self.resolver.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
 
@@ -261,12 +295,12 @@ class _Loop:
                 _close(sock)
                 conn.error = exc
                 continue
-            if err not in (0, _EINPROGRESS, _EWOULDBLOCK):
+            if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
                 _close(sock)
-                conn.error = OSError(err, _strerror(err))
+                conn.error = OSError(err, os.strerror(err))
                 continue
             conn.sock = sock
-            self._enter(conn, _CONNECT, selectors.EVENT_WRITE, register=True)
+            self._enter(conn, _CONNECT, _WRITE, register=True)
             return
         error = conn.error or OSError("getaddrinfo returns an empty list")
         self._fail(conn, self.httpx.ConnectError(str(error) or type(error).__name__))
@@ -276,14 +310,25 @@ class _Loop:
         timeouts = conn.step.timeout
         limit = timeouts.get("connect") if phase in (_CONNECT, _HANDSHAKE) else timeouts.get("write") if phase == _SEND else timeouts.get("read")
         conn.deadline = None if limit is None else time.monotonic() + limit
+        fd = conn.sock.fileno()
         if register:
-            self.selector.register(conn.sock, events, conn)
+            self.poller.register(fd, events)
+            self.by_fd[fd] = conn
         else:
-            self.selector.modify(conn.sock, events, conn)
+            self.poller.modify(fd, events)
 
     def _wait(self, conn: _Connection, events: int) -> None:
         """Wait for `events` in the same phase (its deadline unchanged: no progress was made)."""
-        self.selector.modify(conn.sock, events, conn)
+        self.poller.modify(conn.sock.fileno(), events)
+
+    def _forget(self, conn: _Connection) -> None:
+        """Stop watching the connection's socket (before it is closed, handed on or wrapped)."""
+        fd = conn.sock.fileno()
+        if self.by_fd.pop(fd, False) is not False:
+            try:
+                self.poller.unregister(fd)
+            except (KeyError, ValueError, OSError):
+                pass
 
     def _progress(self, conn: _Connection, now: float) -> None:
         httpx = self.httpx
@@ -291,10 +336,10 @@ class _Loop:
         if phase == _CONNECT:
             err = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err:
-                self.selector.unregister(conn.sock)
+                self._forget(conn)
                 _close(conn.sock)
                 conn.sock = None
-                conn.error = OSError(err, _strerror(err))
+                conn.error = OSError(err, os.strerror(err))
                 self._connect_next(conn)
                 return
             try:
@@ -302,30 +347,30 @@ class _Loop:
             except OSError:
                 pass
             if conn.step.key[0] == "https":  # the handshake within the connect timeout; certificate and host name verified
-                self.selector.unregister(conn.sock)
+                self._forget(conn)
                 try:
                     conn.sock = conn.step.transport._ssl_context.wrap_socket(conn.sock, server_hostname=conn.host, do_handshake_on_connect=False)
                 except (OSError, ValueError) as exc:
                     self._fail(conn, httpx.ConnectError(str(exc) or type(exc).__name__))
                     return
-                self._enter(conn, _HANDSHAKE, selectors.EVENT_WRITE, register=True)
+                self._enter(conn, _HANDSHAKE, _WRITE, register=True)
                 self._progress(conn, now)
                 return
-            self._enter(conn, _SEND, selectors.EVENT_WRITE)
+            self._enter(conn, _SEND, _WRITE)
             self._send(conn)
         elif phase == _HANDSHAKE:
             try:
                 conn.sock.do_handshake()
             except ssl.SSLWantReadError:
-                self._wait(conn, selectors.EVENT_READ)
+                self._wait(conn, _READ)
                 return
             except ssl.SSLWantWriteError:
-                self._wait(conn, selectors.EVENT_WRITE)
+                self._wait(conn, _WRITE)
                 return
             except OSError as exc:  # a certificate that does not verify, a reset
                 self._fail(conn, httpx.ConnectError(str(exc) or type(exc).__name__))
                 return
-            self._enter(conn, _SEND, selectors.EVENT_WRITE)
+            self._enter(conn, _SEND, _WRITE)
             self._send(conn)
         elif phase == _SEND:
             self._send(conn)
@@ -337,10 +382,10 @@ class _Loop:
             try:
                 sent = conn.sock.send(conn.out)
             except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError):
-                self._wait(conn, selectors.EVENT_WRITE)
+                self._wait(conn, _WRITE)
                 return
             except ssl.SSLWantReadError:
-                self._wait(conn, selectors.EVENT_READ)
+                self._wait(conn, _READ)
                 return
             except OSError as exc:
                 self._fail(conn, self.httpx.WriteError(str(exc) or type(exc).__name__))
@@ -348,7 +393,7 @@ class _Loop:
             conn.out = conn.out[sent:]
         conn.reader = response_reader(conn.step.method)
         next(conn.reader)
-        self._enter(conn, _RECEIVE, selectors.EVENT_READ)
+        self._enter(conn, _RECEIVE, _READ)
 
     def _receive(self, conn: _Connection) -> None:
         httpx = self.httpx
@@ -357,10 +402,10 @@ class _Loop:
             try:
                 data = sock.recv(_RECV)
             except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
-                self._wait(conn, selectors.EVENT_READ)
+                self._wait(conn, _READ)
                 return
             except ssl.SSLWantWriteError:
-                self._wait(conn, selectors.EVENT_WRITE)
+                self._wait(conn, _WRITE)
                 return
             except OSError as exc:
                 self._fail(conn, httpx.ReadError(str(exc) or type(exc).__name__))
@@ -384,7 +429,7 @@ class _Loop:
 
     def _done(self, conn: _Connection, answer: tuple, reusable: bool) -> None:
         self.connections.discard(conn)
-        self.selector.unregister(conn.sock)
+        self._forget(conn)
         transport = conn.step.transport
         if reusable:
             try:
@@ -401,27 +446,8 @@ class _Loop:
         self.connections.discard(conn)
         if conn.sock is not None:
             try:
-                self.selector.unregister(conn.sock)
-            except (KeyError, ValueError):
+                self._forget(conn)
+            except OSError:  # (a socket already closed)
                 pass
             _close(conn.sock)
         self.ready.append((conn.site, None, error))
-
-
-import errno as _errno  # noqa: E402
-import os as _os  # noqa: E402
-
-_EINPROGRESS = _errno.EINPROGRESS
-_EWOULDBLOCK = _errno.EWOULDBLOCK
-
-
-def _strerror(err: int) -> str:
-    return _os.strerror(err)
-
-
-def _close(sock) -> None:
-    if sock is not None:
-        try:
-            sock.close()
-        except OSError:
-            pass

@@ -134,8 +134,9 @@ def remote_from_settings(settings: dict) -> dict[str, RemoteKey]:
 
 def remote_from_status(status: "BridgeStatus") -> dict[str, RemoteKey]:
     keys = {}
+    by_id = status.connectors_by_id
     for pid in PROVIDER_IDS:
-        c = status.connector(pid)
+        c = by_id.get(pid)
         if c is None:
             keys[pid] = RemoteKey(pid, False)
             continue

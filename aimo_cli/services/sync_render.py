@@ -42,9 +42,10 @@ def prerender(outcomes: list[SiteOutcome]) -> list[SiteOutcome]:
     from ..ui.sanitize import json_safe
 
     texts = [item_json(_item(o)) for o in outcomes]
-    rows = json_safe(redact("\n".join(texts))).split("\n")
+    rows = redact("\n".join(texts)).split("\n")
     if len(rows) != len(texts):  # cannot be (see above); each on its own then
-        rows = [json_safe(redact(t)) for t in texts]
+        rows = [redact(t) for t in texts]
+    rows = [row if row.isascii() and "\x7f" not in row else json_safe(row) for row in rows]  # (only those can change)
     done = []
     for o, row in zip(outcomes, rows):
         o.row = row
