@@ -74,7 +74,7 @@ class _Site:
 class _Connection:
     """One Exchange step in flight: its socket, what is left to send, the answer's reader, the next deadline."""
 
-    __slots__ = ("site", "step", "sock", "addresses", "phase", "out", "reader", "deadline", "host", "error")
+    __slots__ = ("site", "step", "sock", "addresses", "phase", "out", "reader", "deadline", "host", "error", "events")
 
     def __init__(self, site: _Site, step) -> None:
         self.site, self.step = site, step
@@ -86,6 +86,7 @@ class _Connection:
         self.deadline: float | None = None
         self.host = step.key[1]
         self.error: Exception | None = None  # the last connect error (the next address is tried)
+        self.events = 0  # what the poller watches the socket for
 
 
 def run(sites: list, steps_for: Callable[[Any], Any], outcome: Callable[[str, Any, Exception | None], Any], *, jobs: int, advance: Callable[[], None] | None = None) -> list:
@@ -122,6 +123,7 @@ class _Loop:
 
     # -- the loop ------------------------------------------------------------------------------------------------
     def run(self) -> list:
+        finished = False
         try:
             self._fill()
             while self.active:
@@ -138,12 +140,14 @@ class _Loop:
                     elif conn is not False:
                         self._progress(conn, now)
                 self._expire(time.monotonic())
+            finished = True
         finally:
             for conn in list(self.connections):
                 _close(conn.sock)
             self.poller.close()
             if self.resolver is not None:
-                self.resolver.shutdown(wait=False, cancel_futures=True)
+                # done: its threads are idle and end now (not at exit); interrupted: nobody waits for a lookup
+                self.resolver.shutdown(wait=finished, cancel_futures=True)
                 _close(self.wake_r)
                 _close(self.wake_w)
         return self.results
@@ -310,16 +314,20 @@ class _Loop:
         timeouts = conn.step.timeout
         limit = timeouts.get("connect") if phase in (_CONNECT, _HANDSHAKE) else timeouts.get("write") if phase == _SEND else timeouts.get("read")
         conn.deadline = None if limit is None else time.monotonic() + limit
-        fd = conn.sock.fileno()
         if register:
+            fd = conn.sock.fileno()
             self.poller.register(fd, events)
             self.by_fd[fd] = conn
-        else:
-            self.poller.modify(fd, events)
+            conn.events = events
+        elif events != conn.events:
+            self.poller.modify(conn.sock.fileno(), events)
+            conn.events = events
 
     def _wait(self, conn: _Connection, events: int) -> None:
         """Wait for `events` in the same phase (its deadline unchanged: no progress was made)."""
-        self.poller.modify(conn.sock.fileno(), events)
+        if events != conn.events:
+            self.poller.modify(conn.sock.fileno(), events)
+            conn.events = events
 
     def _forget(self, conn: _Connection) -> None:
         """Stop watching the connection's socket (before it is closed, handed on or wrapped)."""
