@@ -283,12 +283,14 @@ def test_an_answer_aimo_cannot_decode_is_an_error(extra, body, needle):
 
 # -- the client's way in without httpx's objects: the same request and the same origin as httpx's parse -------------
 
+import re  # noqa: E402
+
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from aimo_cli.wordpress.client import origin_of, under  # noqa: E402
 
-_URL_PIECES = st.sampled_from(["http://", "https://", "HTTP://", "h", "H", "h.test", "evil", ":80", ":443", ":8080", "/", "//", "?", "#", "@",
+_URL_PIECES = st.sampled_from(["http://", "https://", "HTTP://", "", "h", "H", "h.test", "evil", ":80", ":443", ":8080", "/", "//", "?", "#", "@",
                                "a@", "%41", ".", "..", "[::1]", "127.0.0.1", "x", "\\", ":"])
 
 
@@ -298,8 +300,10 @@ def test_a_url_under_another_has_its_origin(scheme, outer, rest):
     """`under` (a site's REST root under its URL) implies the same origin as httpx parses it, whatever the text."""
     outer = scheme + outer
     inner = outer.rstrip("/") + "/" + rest
-    assert under(inner, outer) == ("://" in outer)
+    assert under(inner, outer) == bool(re.match(r"(?i)https?://[^/?#]", outer))  # an http(s) URL with an authority
     assert not under(inner + "x", inner + "xy") and not under(outer, inner + "z")
+    if not under(inner, outer):
+        return
     try:
         a, b = origin_of(inner), origin_of(outer)
     except (httpx.InvalidURL, UnicodeError, ValueError):

@@ -72,9 +72,13 @@ _PLAIN_ROUTE = re.compile(r"[A-Za-z0-9_/-]*\Z")
 
 
 def under(url: str, outer: str) -> bool:
-    """`url` is `outer`'s text, a slash and more (a site's REST root under its URL): then both have the same scheme and
-    authority text (an authority ends at the first / ? or #), so the same origin, without parsing either."""
-    return isinstance(url, str) and isinstance(outer, str) and url.startswith(outer.rstrip("/") + "/") and "://" in outer
+    """`url` is `outer`'s text, a slash and more (a site's REST root under its URL), `outer` an http(s) URL with an
+    authority: then both have the same scheme and authority text (an authority ends at the first / ? or #), so the same
+    origin, without parsing either."""
+    return isinstance(url, str) and isinstance(outer, str) and _HAS_AUTHORITY.match(outer) is not None and url.startswith(outer.rstrip("/") + "/")
+
+
+_HAS_AUTHORITY = re.compile(r"(?i)https?://[^/?#]")
 
 
 def origin_label(url) -> str:
