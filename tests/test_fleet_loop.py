@@ -71,6 +71,10 @@ ANSWERS = [
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=iso-8859-1\r\nContent-Length: 13\r\n\r\n"
     b'{"n": "caf\xe9"}',
     None,
+    _ok(__import__("gzip").compress(b'{"zipped": true}'), b"Content-Encoding: gzip\r\n"),
+    _ok(__import__("gzip").compress(b"\0" * 50_000, 9), b"Content-Encoding: gzip\r\n"),  # a "zip bomb" over the cap once inflated
+    _ok(b"\x8b\x02\x80{}\x03", b"Content-Encoding: br\r\n"),
+    _ok(JSON, b"Set-Cookie: a=b; Path=/\r\n"),
 ]
 
 
