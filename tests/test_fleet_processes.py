@@ -151,3 +151,48 @@ def _group(pgid: int) -> list[int]:
             if int(fields[2]) == pgid and fields[0] != "Z":
                 found.append(int(entry))
     return found
+
+
+def _stepped(fn):
+    """A job's steps (what sync status gives run_fleet): a generator that returns fn(site) without any request."""
+
+    def steps(site):
+        return fn(site)
+        yield  # (never reached: makes this a generator)
+
+    return steps
+
+
+def test_sites_handed_out_to_whichever_process_asks(monkeypatch):
+    """With the event loop (a job with steps), a process takes the next site when it has room: a worker that gets
+    less of the machine runs fewer sites; the outcomes still come back complete and in order."""
+    monkeypatch.setattr(fleet, "workers_for", lambda ctx, n, jobs: 2)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    parent = os.getpid()
+
+    def value(site):
+        time.sleep(0.005 if os.getpid() != parent else 0.001)  # the worker is slow
+        return {"site": site.name, "pid": os.getpid()}
+
+    sites = _sites(300)
+    outcomes = fleet.run_fleet(AppContext(Options()), sites, lambda s: None, jobs=2, processes=True, steps=_stepped(value))
+    assert [o.value["site"] for o in outcomes] == [s.name for s in sites]
+    mine = sum(o.value["pid"] == parent for o in outcomes)
+    assert 150 < mine < 300  # this process took more than half, the slow worker some
+
+
+def test_a_worker_that_dies_costs_only_the_sites_it_took(monkeypatch):
+    monkeypatch.setattr(fleet, "workers_for", lambda ctx, n, jobs: 2)
+    parent = os.getpid()
+
+    def value(site):
+        if os.getpid() != parent:
+            os._exit(3)  # the worker dies at its first site
+        time.sleep(0.002)  # (this process leaves the worker time to take one)
+        return site.name
+
+    outcomes = fleet.run_fleet(AppContext(Options()), _sites(200), lambda s: None, jobs=2, processes=True, steps=_stepped(value))
+    lost = [o for o in outcomes if not o.ok]
+    assert len(lost) == 1  # the one site the worker took (one at a time: its share of --jobs 2), not half the fleet
+    assert all("worker process" in o.error and o.exit_status is ExitStatus.UNEXPECTED for o in lost)
+    assert all(o.value == o.site for o in outcomes if o.ok) and len(outcomes) == 200

@@ -143,7 +143,8 @@ def run_fleet(
         from rich.progress import Progress
 
         progress = Progress(transient=True, console=None)
-    if steps is not None and ctx.transport is None and not _proxies():
+    looped = steps is not None and ctx.transport is None and not _proxies()
+    if looped:
         from . import fleet_loop
 
         def run_only(share: list, jobs: int, advance) -> list[SiteOutcome]:
@@ -161,7 +162,7 @@ def run_fleet(
     if workers > 1:
         if prepare is not None:
             prepare(sites)
-        return _run_processes(sites, run_share, jobs=jobs, workers=workers, progress=progress, label=label)
+        return _run_processes(sites, run_share, jobs=jobs, workers=workers, progress=progress, label=label, handed_out=looped)
     if progress is None:
         return run_share(sites, jobs, None)
     with progress:
@@ -242,7 +243,12 @@ _DONE = b"."  # one site finished
 _RESULT = b"!"  # the pickled outcomes follow, to the end of the pipe
 
 
-def _run_processes(sites: list, run_share: Callable[[list, int, Any], list[SiteOutcome]], *, jobs: int, workers: int, progress=None, label: str = "sites") -> list[SiteOutcome]:
+def _run_processes(
+    sites: list, run_share: Callable[[Any, int, Any], list[SiteOutcome]], *, jobs: int, workers: int, progress=None, label: str = "sites", handed_out: bool = False
+) -> list[SiteOutcome]:
+    """`handed_out`: the sites are handed out one at a time to whichever process asks (each runs an event loop that
+    takes a site as a connection frees up: fleet_loop), so a process that gets less of the machine takes fewer sites;
+    else each process gets a fixed, interleaved share (threads take theirs at once)."""
     shares = [list(range(k, len(sites), workers)) for k in range(workers)]  # interleaved: each share as mixed as the fleet
     threads = [max(1, (jobs + k) // workers) for k in range(workers)]  # the --jobs shared out (32 over 2: 16 + 16)
     task = None
@@ -261,8 +267,9 @@ def _run_processes(sites: list, run_share: Callable[[list, int, Any], list[SiteO
             stream.flush()  # nothing buffered may be written twice (parent and child)
         except (OSError, ValueError):
             pass
-    children: list[tuple[int, int, list[int]]] = []
+    children: list[tuple[int, int]] = []
     results: list[SiteOutcome | None] = [None] * len(sites)
+    queue = _SiteQueue(len(sites)) if handed_out else None
     try:
         parent = os.getpid()
         for k in range(1, workers):
@@ -270,22 +277,26 @@ def _run_processes(sites: list, run_share: Callable[[list, int, Any], list[SiteO
             pid = os.fork()
             if pid == 0:  # the worker
                 os.close(read_end)
-                _worker(parent, prctl, [sites[i] for i in shares[k]], run_share, threads[k], write_end, progress is not None)
+                share = queue.taker(sites, child=True) if queue is not None else _Share(sites, shares[k])
+                _worker(parent, prctl, share, run_share, threads[k], write_end, progress is not None)
             os.close(write_end)
-            children.append((pid, read_end, shares[k]))
+            children.append((pid, read_end))
+        if queue is not None:
+            queue.start()  # after the forks: the thread that hands out the sites is this process's alone
         if progress is not None:  # started after the forks: its refresh thread is this process's alone
             progress.start()
             task = progress.add_task(label, total=len(sites))
-        readers = [threading.Thread(target=_gather, args=(child, sites, results, advance), daemon=True) for child in children]
+        readers = [threading.Thread(target=_gather, args=(child, results, advance), daemon=True) for child in children]
         for reader in readers:
             reader.start()
-        mine = run_share([sites[i] for i in shares[0]], threads[0], advance)
-        for i, outcome in zip(shares[0], mine):
+        share = queue.taker(sites) if queue is not None else _Share(sites, shares[0])
+        mine = run_share(share, threads[0], advance)
+        for i, outcome in zip(share.taken, mine):
             results[i] = outcome
         for reader in readers:
             reader.join()
     finally:
-        for pid, read_end, _ in children:
+        for pid, read_end in children:
             try:
                 os.kill(pid, signal.SIGTERM)  # a no-op for a worker that has answered and gone
             except ProcessLookupError:
@@ -298,12 +309,92 @@ def _run_processes(sites: list, run_share: Callable[[list, int, Any], list[SiteO
                 os.close(read_end)
             except OSError:
                 pass
+        if queue is not None:
+            queue.close()
         if progress is not None:
             progress.stop()
+    for i, outcome in enumerate(results):  # taken by a worker that stopped before it answered
+        if outcome is None:
+            results[i] = _lost(sites[i].name, "the worker process running it stopped before it answered")
     return results  # type: ignore[return-value]
 
 
-def _worker(parent: int, prctl, share: list, run_share, jobs: int, out: int, report_progress: bool) -> None:
+class _Share(list):
+    """A process's fixed share of the sites: the sites, and which of the fleet's they are (`taken`)."""
+
+    def __init__(self, sites: list, indices: list[int]) -> None:
+        super().__init__(sites[i] for i in indices)
+        self.taken = indices
+
+
+class _SiteQueue:
+    """The fleet's site numbers in a pipe, written by a thread of this process, read by every process as its loop
+    frees a connection: whoever runs faster takes more. A number is 4 bytes; every write is whole numbers and at most
+    PIPE_BUF (atomic), every read asks for one number, so a read gets one whole number or the end."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.read_end, self.write_end = os.pipe()
+        self.thread: threading.Thread | None = None
+
+    def taker(self, sites: list, *, child: bool = False) -> "_Taker":
+        if child:  # only this process's thread writes: a worker must not hold the pipe open (its end would never come)
+            os.close(self.write_end)
+            self.write_end = -1
+        return _Taker(self.read_end, sites)
+
+    def start(self) -> None:
+        def write() -> None:
+            try:
+                for start in range(0, self.n, 1024):  # 1,024 numbers: 4,096 bytes, one atomic write
+                    _write_all(self.write_end, b"".join(i.to_bytes(4, "little") for i in range(start, min(self.n, start + 1024))))
+            except OSError:
+                pass  # the readers are gone (interrupted)
+            finally:
+                self._close_write()
+
+        self.thread = threading.Thread(target=write, daemon=True)
+        self.thread.start()
+
+    def _close_write(self) -> None:
+        if self.write_end >= 0:
+            try:
+                os.close(self.write_end)
+            except OSError:
+                pass
+            self.write_end = -1
+
+    def close(self) -> None:
+        try:
+            os.close(self.read_end)  # a writer still blocked on a full pipe gets EPIPE and ends
+        except OSError:
+            pass
+        if self.thread is not None:
+            self.thread.join(5)
+        self._close_write()
+
+
+class _Taker:
+    """The sites this process takes from a _SiteQueue, one at a time; `taken`: which of the fleet's they were."""
+
+    def __init__(self, fd: int, sites: list) -> None:
+        self.fd = fd
+        self.sites = sites
+        self.taken: list[int] = []
+
+    def __iter__(self) -> "_Taker":
+        return self
+
+    def __next__(self):
+        data = os.read(self.fd, 4)
+        if len(data) != 4:  # the end (b""): every site is taken
+            raise StopIteration
+        i = int.from_bytes(data, "little")
+        self.taken.append(i)
+        return self.sites[i]
+
+
+def _worker(parent: int, prctl, share, run_share, jobs: int, out: int, report_progress: bool) -> None:
     import pickle
 
     code = 1
@@ -320,10 +411,11 @@ def _worker(parent: int, prctl, share: list, run_share, jobs: int, out: int, rep
                 os.write(out, _DONE)
 
         outcomes = run_share(share, jobs, advance if report_progress else None)
+        taken = list(share.taken)
         try:
-            payload = pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((taken, outcomes), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001 - a value that cannot travel: said per site, never a lost fleet
-            payload = pickle.dumps([_lost(o.site, f"its result could not be passed back from a worker process ({type(exc).__name__})") for o in outcomes])
+            payload = pickle.dumps((taken, [_lost(o.site, f"its result could not be passed back from a worker process ({type(exc).__name__})") for o in outcomes]))
         _write_all(out, _RESULT + payload)
         code = 0
     finally:
@@ -349,11 +441,12 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _gather(child: tuple[int, int, list[int]], sites: list, results: list, advance: Callable[[], None]) -> None:
-    """Read one worker's pipe to its end: progress bytes, then its outcomes (in its share's order)."""
+def _gather(child: tuple[int, int], results: list, advance: Callable[[], None]) -> None:
+    """Read one worker's pipe to its end: progress bytes, then its outcomes with the sites' numbers. A worker that
+    stopped before it answered leaves its sites' results empty (run_processes says they were lost)."""
     import pickle
 
-    _, read_end, share = child
+    _, read_end = child
     chunks: list[bytes] = []
     answered = False
     while True:
@@ -373,14 +466,14 @@ def _gather(child: tuple[int, int, list[int]], sites: list, results: list, advan
                 chunks.append(data[mark + 1 :])
         else:
             chunks.append(data)
-    outcomes = None
-    if answered:
-        try:
-            outcomes = pickle.loads(b"".join(chunks))  # from a fork of this very process
-        except Exception:  # noqa: BLE001 - a cut-off answer (the worker was killed while writing)
-            outcomes = None
-    for n, i in enumerate(share):
-        results[i] = outcomes[n] if outcomes is not None and n < len(outcomes) else _lost(sites[i].name, "the worker process running it stopped before it answered")
+    if not answered:
+        return
+    try:
+        taken, outcomes = pickle.loads(b"".join(chunks))  # from a fork of this very process
+    except Exception:  # noqa: BLE001 - a cut-off answer (the worker was killed while writing)
+        return
+    for i, outcome in zip(taken, outcomes):
+        results[i] = outcome
 
 
 def _lost(site: str, why: str) -> SiteOutcome:

@@ -89,9 +89,10 @@ class _Connection:
         self.events = 0  # what the poller watches the socket for
 
 
-def run(sites: list, steps_for: Callable[[Any], Any], outcome: Callable[[str, Any, Exception | None], Any], *, jobs: int, advance: Callable[[], None] | None = None) -> list:
-    """Run `steps_for(site)` (a generator of request steps returning the site's value) for every site, at most `jobs`
-    at once; `outcome(site name, value, error)` of each, in the sites' order (services/fleet.outcome)."""
+def run(sites, steps_for: Callable[[Any], Any], outcome: Callable[[str, Any, Exception | None], Any], *, jobs: int, advance: Callable[[], None] | None = None) -> list:
+    """Run `steps_for(site)` (a generator of request steps returning the site's value) for every site of `sites` (a
+    list, or an iterator taken from one site at a time, as a connection frees up), at most `jobs` at once;
+    `outcome(site name, value, error)` of each, in the sites' order (services/fleet.outcome)."""
     return _Loop(sites, steps_for, outcome, jobs, advance).run()
 
 
@@ -103,12 +104,13 @@ class _Loop:
 
         self.httpx = httpx
         self.Exchange, self.Sleep = Exchange, Sleep
-        self.sites = sites
+        self.sites = iter(sites)  # taken one at a time, as a connection frees up (services/fleet.py may hand them out)
+        self.exhausted = False
         self.steps_for = steps_for
         self.outcome = outcome
         self.jobs = max(1, jobs)
         self.advance = advance
-        self.results: list = [None] * len(sites)
+        self.results: list = []  # in the order the sites were taken
         self.poller = _Poller()
         self.by_fd: dict[int, _Connection | None] = {}
         self.connections: set[_Connection] = set()
@@ -119,7 +121,6 @@ class _Loop:
         self.resolved: deque = deque()
         self.wake_r = self.wake_w = None
         self.active = 0
-        self.next_site = 0
 
     # -- the loop ------------------------------------------------------------------------------------------------
     def run(self) -> list:
@@ -153,10 +154,14 @@ class _Loop:
         return self.results
 
     def _fill(self) -> None:
-        while self.active < self.jobs and self.next_site < len(self.sites):
-            site = self.sites[self.next_site]
-            task = _Site(self.next_site, site.name, None)
-            self.next_site += 1
+        while self.active < self.jobs and not self.exhausted:
+            try:
+                site = next(self.sites)
+            except StopIteration:
+                self.exhausted = True
+                return
+            task = _Site(len(self.results), site.name, None)
+            self.results.append(None)
             self.active += 1
             try:
                 task.steps = self.steps_for(site)
