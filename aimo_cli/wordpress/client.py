@@ -285,17 +285,9 @@ class WordPressClient:
     def post(self, route: str, body: Any = None, params: dict | None = None, **kw) -> Any:
         return self.request("POST", route, params=params, body=body, **kw).data
 
-    def request(
-        self,
-        method: str,
-        route: str,
-        *,
-        params: dict | None = None,
-        body: Any = None,
-        retry: bool | None = None,
-        expect_json: bool = True,
-    ) -> RestResponse:
-        return drive(self.request_steps(method, route, params=params, body=body, retry=retry, expect_json=expect_json))
+    def request(self, method: str, route: str, **kw) -> RestResponse:
+        """One request (`request_steps`, its keyword arguments: params, body, retry, expect_json), run in this thread."""
+        return drive(self.request_steps(method, route, **kw))
 
     def request_steps(
         self,
