@@ -46,7 +46,9 @@ def _failed(junit: Path) -> dict[str, str]:
 
 CASES = {
     # case: (setup, extra args, exit code, failed check id, words of its message)
-    "broken secrets file": (_broken_secrets, [], ExitCode.CONFIG, "doctor.run", "not valid JSON"),
+    "broken secrets file": (_broken_secrets, [], ExitCode.CONFIG, "local.secret_backend", "not valid JSON"),
+    "--jobs out of range": (None, ["--jobs", "0"], ExitCode.USAGE, "doctor.run", "--jobs '0' is not a number from 1 to 256"),
+    "--jobs not a number": (None, ["--jobs", "many"], ExitCode.USAGE, "doctor.run", "--jobs 'many'"),
     "unknown site": (None, ["nosuch"], ExitCode.USAGE, "doctor.run", "no site named 'nosuch'"),
     "unreachable site": (_unreachable_site, ["down"], ExitCode.REMOTE, "site.reachable", "127.0.0.1:9"),
     "invalid settings": (lambda m, t: _config("[sites.blog\nurl = 1\n"), [], ExitCode.CONFIG, "local.settings", "not valid TOML"),
@@ -105,3 +107,33 @@ def test_an_unexpected_failure_is_reported_as_a_check_too(monkeypatch, tmp_path)
     assert r.code == ExitCode.UNEXPECTED, r.text
     assert "unexpected RuntimeError: a bug" in _failed(junit)["doctor.run"]
     assert json.loads(r.out)["exit_code"] == ExitCode.UNEXPECTED and "Traceback" not in r.text
+
+
+def test_a_broken_secret_file_is_the_secret_backend_check_and_the_rest_still_runs(monkeypatch, tmp_path):
+    """The secret file turned unreadable after a site was added: the doctor does not stop at its first read. The
+    settings check passes, the secret store's check fails with the file's error (exit 3, the error's own), the site
+    says why it could not be asked, and the report names what was not checked."""
+    _unreachable_site(monkeypatch, tmp_path)
+    _broken_secrets(monkeypatch, tmp_path)
+    junit = tmp_path / "report.xml"
+    r = run_cli(["doctor", "--offline", "--json", "--junit", junit])
+    assert r.code == ExitCode.CONFIG, r.text
+    report = json.loads(r.out)
+    by_id = {(c["site"], c["id"]): c for c in report["checks"]}
+    assert by_id[(None, "local.settings")]["status"] == "ok"
+    assert by_id[(None, "local.secret_backend")]["status"] == "fail" and "not valid JSON" in by_id[(None, "local.secret_backend")]["message"]
+    assert by_id[("down", "site.error")]["status"] == "fail" and "not valid JSON" in by_id[("down", "site.error")]["message"]
+    assert not any(c["id"] == "doctor.run" for c in report["checks"])
+    assert any("provider keys were not checked" in n for n in report["notes"])
+    assert set(_failed(junit)) == {"local.secret_backend", "site.error"}
+    # --strict does not change the class: still the broken file's 3, not drift's 7
+    assert run_cli(["doctor", "--offline", "--strict"]).code == ExitCode.CONFIG
+
+
+def test_a_warning_keeps_its_registered_exit_class_under_strict(monkeypatch):
+    """The registry stamps a check's exit class unless the check names its own: the in-memory store's warning (the
+    test suite's backend) fails --strict as drift (7), as the README says."""
+    r = run_cli(["doctor", "--offline", "--strict", "--json"])
+    report = json.loads(r.out)
+    backend = next(c for c in report["checks"] if c["id"] == "local.secret_backend")
+    assert backend["status"] == "warn" and r.code == ExitCode.DRIFT, r.text

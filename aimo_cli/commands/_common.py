@@ -37,6 +37,17 @@ def output_format(json_flag: bool, fmt: Optional[str]) -> str:
     return resolve(json_flag, fmt)
 
 
+def jobs_count(value: str) -> int:
+    """--jobs given as text (the doctor's, which reports a bad value instead of leaving it to the option parser)."""
+    try:
+        count = int(value.strip())
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 256:
+        raise UsageError(f"--jobs {value!r} is not a number from 1 to 256", "Give how many sites to handle at once, e.g. --jobs 8.")
+    return count
+
+
 def read_secret(prompt: str, use_stdin: bool) -> str:
     """A secret from a hidden prompt, or all of stdin with --stdin. Never from argv."""
     if use_stdin:

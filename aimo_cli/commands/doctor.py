@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, output_format
+from ._common import FORMAT_OPT, JSON_OPT, SHARD_OPT, app_ctx, jobs_count, output_format
 
 
 def doctor(
@@ -19,7 +19,7 @@ def doctor(
     json: bool = JSON_OPT,
     junit: Optional[str] = typer.Option(None, "--junit", help="Also write a JUnit XML report to FILE (one testcase per check).", metavar="FILE"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only failures (nothing when all is well): for cron."),
-    jobs: int = typer.Option(8, "--jobs", "-j", help="Sites checked at once.", metavar="N", min=1, max=256),
+    jobs: str = typer.Option("8", "--jobs", "-j", help="Sites checked at once (1-256).", metavar="N"),
     fmt: Optional[str] = FORMAT_OPT,
     shard: Optional[str] = SHARD_OPT,
 ) -> None:
@@ -35,10 +35,14 @@ def doctor(
         mode = output_format(json, fmt)
     except Exception as exc:  # noqa: BLE001 - a bad --format is a failed check too (the JUnit file is still written)
         mode, failure = "auto", exc
+    try:
+        count = jobs_count(jobs)  # checked here, not by the option parser, so a bad value still gets its report
+    except Exception as exc:  # noqa: BLE001 - the same for a bad --jobs
+        failure = failure or exc
     report = None
     if failure is None:
         try:
-            report = service.run(actx, names=sites, group=group, all_sites=all_sites, offline=offline, strict=strict, jobs=jobs, shard=shard)
+            report = service.run(actx, names=sites, group=group, all_sites=all_sites, offline=offline, strict=strict, jobs=count, shard=shard)
         except Exception as exc:  # noqa: BLE001 - whatever stopped the run is reported, below and in the files
             failure = exc
     from ..services import doctor_render  # (after the run: nothing of it is needed before the sites are asked)

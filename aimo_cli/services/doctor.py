@@ -208,7 +208,8 @@ def run_registry(facts, scope: str, groups: Iterable[str] | None = None) -> list
         got = spec.run(facts)
         for c in [got] if isinstance(got, C.Check) else list(got or []):
             if c is not None:  # a per-provider check may have nothing to say for some providers
-                out.append(replace(c, exit_class=spec.exit_class))
+                # the registration's exit class, unless the check names its own (an error's: see local.secret_backend)
+                out.append(c if c.exit_class is not ExitStatus.DRIFT else replace(c, exit_class=spec.exit_class))
     return out
 
 
@@ -225,8 +226,8 @@ def _settings(f: LocalFacts):
 
 @register("local.secret_backend", "local", needs=("settings",))
 def _backend(f: LocalFacts):
-    if f.backend_error is not None:
-        return C.check("local.secret_backend", C.FAIL, f.backend_error.message, f.backend_error.hint)
+    if f.backend_error is not None:  # exits as the error would have (a broken secret file: 3), not as drift
+        return C.check("local.secret_backend", C.FAIL, f.backend_error.message, f.backend_error.hint, exit_class=f.backend_error.exit_status)
     try:
         description = f.backend.describe()
     except Exception:  # noqa: BLE001 - a keyring's describe() failing is not a reason to stop
@@ -467,7 +468,11 @@ def gather_local(ctx, *, offline: bool, verifier=None) -> LocalFacts:
     except AimoError as exc:
         f.backend_error = exc
         return f
-    f.creds = credentials.resolve_all(ctx)
+    try:
+        f.creds = credentials.resolve_all(ctx)
+    except AimoError as exc:  # the backend opened, but its store cannot be read (a broken secret file): said by
+        f.backend_error = exc  # local.secret_backend, the other checks still run; keys cannot be checked
+        return f
     by_id = f.by_id
     with ThreadPoolExecutor(max_workers=11) as pool:  # every key verification and Ollama at once
         ollama = pool.submit(_ollama_version, ctx, by_id["ollama"]) if by_id["ollama"].present and not offline else None
@@ -770,6 +775,8 @@ def run(ctx, *, names: list[str] | None = None, group: str | None = None, all_si
             sent.set()  # a site that failed before sending anything
         facts = local.result()
     report.checks += run_registry(facts, "local")
+    if facts.backend_error is not None:
+        report.notes.append("The secret store could not be read: the provider keys were not checked.")
     if facts.settings is None:
         report.notes.append("The settings file is invalid: site checks were not run.")
         return report
