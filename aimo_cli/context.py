@@ -123,9 +123,10 @@ class AppContext:
             self.out.stderr.write("debug: " + plain(redact(text), keep_newlines=True) + "\n")
 
     # -- clients (the factories services get their dependencies from) ---------------------------------------------
-    def wordpress(self, site, *, timeout: float | None = None, password: str | None = None, rest_root: str | None = None):
+    def wordpress(self, site, *, timeout: float | None = None, password: str | None = None, rest_root: str | None = None, proxies: bool | None = None):
         """A REST client for a configured site, authenticated with its stored application password (or `password`,
-        before it is stored: `site add`). Refuses a malformed URL (exit 3) or plain http to a remote host (exit 6)."""
+        before it is stored: `site add`). Refuses a malformed URL (exit 3) or plain http to a remote host (exit 6).
+        `proxies`: whether proxy settings apply, when the caller read them already (tls.env_proxies: a fleet, once)."""
         from .errors import AuthError
         from .services.sites import check_transport, credential_origin
         from .stores.secrets import site_entry
@@ -150,6 +151,7 @@ class AppContext:
             timeout=self.http_timeout(timeout) or DEFAULT_TIMEOUT,
             transport=self.transport,
             sleep=self.clock.sleep,
+            proxies=proxies,
         )
 
     def adapter(self, provider_id: str, credential, *, sleep: Callable[[float], None] | None = None, settings=None):

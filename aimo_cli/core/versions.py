@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 MIN_WORDPRESS = (7, 0)  # Settings → Connectors arrived in WordPress 7.0
@@ -14,5 +15,11 @@ def parse_version(text: str | None) -> tuple[int, ...] | None:
     """'7.1.4' → (7, 1, 4); '7.0-RC1' → (7, 0); None when there is no number."""
     if not text:
         return None
-    nums = re.findall(r"\d+", str(text).split("-")[0])
+    return _parse(str(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(text: str) -> tuple[int, ...] | None:
+    """(each text once per process: a fleet's sites report a handful of versions, and each is compared per site)"""
+    nums = re.findall(r"\d+", text.split("-")[0])
     return tuple(int(n) for n in nums[:3]) if nums else None

@@ -88,15 +88,22 @@ def _origin(url: str):
 
 
 def _check_urls(site: SiteConfig) -> None:
+    from ..wordpress.client import plain_url
+
     for what, url in (("URL", site.url), ("rest_root", site.rest_root)):
-        reason = validate_url(url) if url is not None else None
-        if reason:
-            raise ConfigError(f"site {site.name}: its {what} {url!r} {reason}", f"Fix [sites.{site.name}] in the settings file, or add it again: aimo site add {site.name} URL --user USER")
-        parts = urlsplit(url or "")
+        plain = plain_url(url) if isinstance(url, str) else None
+        if plain is not None:  # a plain URL (the client's parse, kept for it): valid, with its scheme and host as urlsplit's
+            scheme, hostname = plain.scheme, plain.host
+        else:
+            reason = validate_url(url) if url is not None else None
+            if reason:
+                raise ConfigError(f"site {site.name}: its {what} {url!r} {reason}", f"Fix [sites.{site.name}] in the settings file, or add it again: aimo site add {site.name} URL --user USER")
+            parts = urlsplit(url or "")
+            scheme, hostname = parts.scheme.lower(), parts.hostname
         # checked at every use, not only by `site add`: the settings file may have been edited by hand
-        if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname) and not site.extra.get("allow_insecure_http"):
+        if scheme == "http" and not is_loopback_host(hostname) and not site.extra.get("allow_insecure_http"):
             raise SafetyError(
-                f"site {site.name}: refusing plain http to {parts.hostname} ({what}): the application password would cross the network in clear text",
+                f"site {site.name}: refusing plain http to {hostname} ({what}): the application password would cross the network in clear text",
                 f"Change its URL to https (aimo site add {site.name} https://… --user {site.user}).",
             )
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
 from ..core.secrets import BULLET, fingerprint, looks_masked, parse_pool, wp_mask
-from ..core.sync import CLEARED, DRIFT, Action, BaseRecord, RemoteKey, Status, classify, plan_pull, plan_push
+from ..core.sync import CLEARED, DRIFT, Action, BaseRecord, Decision, RemoteKey, Status, classify, plan_pull, plan_push
 from ..core.exits import worst
 from ..errors import ExitStatus, RemoteError, UsageError, exit_code
 from ..stores.secrets import provider_entry
@@ -514,10 +514,32 @@ class LocalKeys:
     failure is not kept: every site reports it, as before. Not for a push or pull: they change the local keys."""
 
     def __init__(self, ctx, providers: list[str] | None = None) -> None:
+        from ..tls import env_proxies
+
         self.ctx = ctx
         self.providers = pick_providers(providers)
         self._found: tuple[dict, dict] | None = None
         self._lock = threading.Lock()
+        self.proxies = env_proxies()  # the proxy settings, read once for every site's client
+        self._plans: dict[tuple, Decision] = {}
+        self._labels: dict[str, str] = {}
+
+    def plan(self, pid: str, cred, remote: RemoteKey, base: BaseRecord | None) -> "Decision":
+        """plan_push of the local key `cred` against a site's key and base, each distinct case planned once per run:
+        the plan depends on nothing else (the local key is the same for every site), and a fleet's sites mostly hold
+        the same keys."""
+        key = (pid, remote.registered, remote.mask, remote.fingerprint, remote.key_source, None if base is None else (base.fingerprint, base.mask))
+        found = self._plans.get(key)
+        if found is None:
+            found = self._plans[key] = plan_push(pid, cred.first, remote, base, source="env" if cred.source == "env" else "store")
+        return found
+
+    def label(self, pid: str, cred) -> str:
+        """source_label of the provider's local key, once per run."""
+        found = self._labels.get(pid)
+        if found is None:
+            found = self._labels[pid] = source_label(self.ctx, cred)
+        return found
 
     def get(self) -> tuple[dict, dict[str, str]]:
         """({provider: Credential}, {provider: previous key or ""})."""
@@ -583,22 +605,26 @@ def status_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, lo
 def status_site_steps(ctx, site: SiteConfig, providers: list[str] | None = None, *, local: LocalKeys | None = None):
     """`status_site` as the steps of its requests (WordPressClient.request_steps): for the fleet's event loop."""
     state = SyncState(ctx.state_dir)
-    with ctx.wordpress(site) as client:
+    keys = local
+    with ctx.wordpress(site, proxies=keys.proxies if keys is not None else None) as client:
         remote = yield from read_remote_steps(client)
         requests = client.request_count
     base = state.load(site.name)
     result = SiteSync(site.name, remote.via_bridge, requests=requests, competitor=remote.competitor)
-    pids = local.providers if local is not None else pick_providers(providers)
-    creds, previous = local.get() if local is not None else (None, None)
+    pids = keys.providers if keys is not None else pick_providers(providers)
+    creds, previous = keys.get() if keys is not None else (None, None)
     rollbacks = site_rollbacks(ctx, remote, pids, previous=previous)
     for pid in pids:
         cred = creds[pid] if creds is not None else credentials.resolve(ctx, pid)
-        local = cred.first
+        value = cred.first
         rk = remote.keys[pid]
-        d = plan_push(pid, local, rk, base.get(pid), source="env" if cred.source == "env" else "store")
-        drifted = d.status in DRIFT or (d.status is Status.NOT_REGISTERED and bool(local))
+        if keys is not None:
+            d, source = keys.plan(pid, cred, rk, base.get(pid)), keys.label(pid, cred)
+        else:
+            d, source = plan_push(pid, value, rk, base.get(pid), source="env" if cred.source == "env" else "store"), source_label(ctx, cred)
+        drifted = d.status in DRIFT or (d.status is Status.NOT_REGISTERED and bool(value))
         outcome = "drift" if drifted else ""
-        pr = ProviderResult(pid, d.status.value, d.action.value, d.reason, outcome, source=source_label(ctx, cred))
+        pr = ProviderResult(pid, d.status.value, d.action.value, d.reason, outcome, source=source)
         if d.status is Status.DIFFERS:
             pr.reason += "; " + first_contact_hint(cred, rk, remote, pr.source)
         elif d.status in (Status.REMOTE_CHANGED, Status.CONFLICT, Status.REMOTE_EMPTY) and remote.status:

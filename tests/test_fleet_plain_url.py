@@ -1,0 +1,115 @@
+"""What a fleet computes once instead of per site, and the cheap parse of a plain site URL: each the same answer as the
+per-site way (httpx's URL parse, plan_push, the proxy settings read by every client)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aimo_cli.core.secrets import validate_url
+from aimo_cli.core.sync import BaseRecord, RemoteKey, plan_push
+from aimo_cli.wordpress.client import RestRoot, WordPressClient, _ClientTransport, _parsed_url, _PlainURL, origin_of
+
+_PARTS = ("scheme", "host", "port", "raw_host", "netloc", "raw_path", "query", "fragment")
+
+
+def _same_as_httpx(text: str) -> None:
+    plain = _PlainURL.of(text)
+    assert plain is not None, text
+    parsed = httpx.URL(text)
+    for part in _PARTS:
+        assert getattr(plain, part) == getattr(parsed, part), (text, part)
+    assert origin_of(plain) == origin_of(parsed) == origin_of(text)
+    assert str(plain) == text
+    # and services/sites.check_transport's reading of it: a valid URL, urlsplit's scheme and host
+    assert validate_url(text) is None
+    split = urlsplit(text)
+    assert (split.scheme.lower(), split.hostname) == (plain.scheme, plain.host)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["http://127.77.1.1:8080/wp-json/", "https://example.com/wp-json/", "https://example.com", "https://a-b.c0.example:8443/x_y/~z/a.b/",
+     "http://10.0.0.255/", "https://shop.example.org/blog/wp-json/"],
+)
+def test_a_plain_url_gives_httpx_parts_without_httpx(text):
+    _same_as_httpx(text)
+    assert isinstance(_parsed_url(text), _PlainURL)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["HTTP://example.com/", "https://Example.com/", "https://example.com:443/", "http://example.com:80/x", "http://example.com:080/",
+     "http://example.com:65536/", "http://1.2.3.04/", "http://1.2.3/", "http://256.1.1.1/", "https://xn--bcher-kva.example/",
+     "https://bücher.example/", "http://a/b/../c", "http://a/./c", "http://a/b/..", "http://a/%41", "http://a/b?x=1", "http://a/#f",
+     "http://u@a/", "http://[::1]/", "http://-a.b/", "http://a-.b/", "http://a..b/", "http://a.b./", "http://a_b.c/", "ftp://a/",
+     "http://a/b c", "http://a/b\\c", " http://a/", "http://a/\n"],
+)
+def test_anything_else_is_httpx_own_parse(text):
+    assert _PlainURL.of(text) is None
+    try:
+        parsed = httpx.URL(text)
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        return
+    assert isinstance(_parsed_url(text), httpx.URL)
+    assert _parsed_url(text) == parsed
+
+
+_PIECES = st.sampled_from(["a", "b", "Z", "0", "9", "-", ".", "..", "/", "//", "_", "~", ":", ":80", ":443", ":8080", ":0", ":99999", "%2e",
+                           "127", ".0", ".1", "255", "256", "01", "xn--", "?", "#", "@", " ", "\\", "é"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(["http://", "https://", "Http://"]), st.lists(_PIECES, max_size=10).map("".join))
+def test_whenever_the_plain_parse_answers_it_is_httpx_answer(scheme, rest):
+    text = scheme + rest
+    if _PlainURL.of(text) is not None:
+        _same_as_httpx(text)
+
+
+def test_a_plan_of_a_run_is_plan_push_of_each_case():
+    """LocalKeys.plan (once per distinct case) gives plan_push's decision for each case: every field of the site's
+    key and of the base tells cases apart (two that differ in one field are planned each on its own)."""
+    from aimo_cli.core.secrets import fingerprint, wp_mask
+    from aimo_cli.services.sync import LocalKeys
+
+    class Cred:
+        def __init__(self, first: str, source: str) -> None:
+            self.first, self.source = first, source
+
+    key = "sk-test-0123456789abcdefABCDEF"
+    other = "sk-test-zyxwvutsrq9876543210ZZ"
+    remotes = [RemoteKey("openai", False), RemoteKey("openai", True), RemoteKey("openai", True, wp_mask(key), fingerprint(key), "database"),
+               RemoteKey("openai", True, wp_mask(key), fingerprint(key), "env"), RemoteKey("openai", True, wp_mask(other), fingerprint(other), "database"),
+               RemoteKey("openai", True, wp_mask(other), fingerprint(other), "constant"),
+               RemoteKey("openai", True, wp_mask(other), None, "unknown"), RemoteKey("openai", True, wp_mask(key), None, "unknown")]
+    bases = [None, BaseRecord(fingerprint(key), wp_mask(key)), BaseRecord(fingerprint(other), wp_mask(other)), BaseRecord(fingerprint(other), wp_mask(key))]
+    for cred in (Cred(key, "file"), Cred(key, "env"), Cred("", "none")):
+        keys = LocalKeys(None, ["openai"])
+        decisions = set()
+        for _ in range(2):  # the second time from the run's plans
+            for remote in remotes:
+                for base in bases:
+                    got = keys.plan("openai", cred, remote, base)
+                    assert got == plan_push("openai", cred.first, remote, base, source="env" if cred.source == "env" else "store")
+                    decisions.add((got.status, got.action, got.reason))
+        assert len(decisions) > (3 if cred.first else 2)  # (the cases are not all one)
+
+
+def test_a_client_told_the_proxy_settings_does_not_read_them_again(monkeypatch):
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    root = RestRoot.parse("http://127.0.0.1:9/wp-json/")
+    told = WordPressClient(root, "u", "pass word pass", proxies=True)  # as a fleet that read them once passes them on
+    assert isinstance(told._transport, _ClientTransport) and told._direct is None
+    told.close()
+    read = WordPressClient(root, "u", "pass word pass")
+    assert read._direct is not None
+    read.close()
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    assert isinstance(WordPressClient(root, "u", "pass word pass")._transport, _ClientTransport)
+    assert WordPressClient(root, "u", "pass word pass", proxies=False)._direct is not None
