@@ -11,6 +11,7 @@ Nothing heavy is imported here; stores and clients are built on first use.
 
 from __future__ import annotations
 
+import functools
 import os
 import time as _time
 from functools import cached_property
@@ -127,11 +128,7 @@ class AppContext:
         """A REST client for a configured site, authenticated with its stored application password (or `password`,
         before it is stored: `site add`). Refuses a malformed URL (exit 3) or plain http to a remote host (exit 6).
         `proxies`: whether proxy settings apply, when the caller read them already (tls.env_proxies: a fleet, once)."""
-        from .errors import AuthError
-        from .services.sites import check_transport, credential_origin
-        from .stores.secrets import site_entry
-        from .wordpress.client import DEFAULT_TIMEOUT, RestRoot, WordPressClient
-
+        AuthError, check_transport, credential_origin, site_entry, DEFAULT_TIMEOUT, RestRoot, WordPressClient = _wordpress_parts()
         check_transport(site)
         if password is None:
             password = self.secrets.get(site_entry(site.name))
@@ -159,3 +156,15 @@ class AppContext:
         from .providers import make_adapter
 
         return make_adapter(self, provider_id, credential=credential, sleep=sleep or self.clock.sleep, settings=settings)
+
+
+@functools.cache
+def _wordpress_parts():
+    """What AppContext.wordpress uses, imported on its first call (not at start-up), then at hand: a fleet builds a
+    client per site, and each `from … import` in a function costs more than the look-up."""
+    from .errors import AuthError
+    from .services.sites import check_transport, credential_origin
+    from .stores.secrets import site_entry
+    from .wordpress.client import DEFAULT_TIMEOUT, RestRoot, WordPressClient
+
+    return AuthError, check_transport, credential_origin, site_entry, DEFAULT_TIMEOUT, RestRoot, WordPressClient

@@ -68,7 +68,7 @@ def _present(text: str) -> list[str]:
     the mask's bullet (a mask written over another secret could complete it), is searched for in full."""
     _, anchors, always = _index()
     found = set(s for s in always if s in text)
-    words = set(text.split())
+    words = _words(text)
     for size, table in anchors.items():
         for word in words:
             for i in range(len(word) - size + 1):
@@ -76,6 +76,26 @@ def _present(text: str) -> list[str]:
                 if hit is not None:
                     found.update(hit)
     return list(found)
+
+
+_HEAD_WORDS = 8
+
+
+def _words(text: str) -> set[str]:
+    """set(text.split()), for a text of many lines that differ in their first few words and repeat the rest (a fleet
+    document: each site's item on a line, its name and counts first): each line's first _HEAD_WORDS words, and the
+    words of each distinct rest of a line, split once. The same words: a line ends at white space, and a rest starts
+    right after white space."""
+    words: set[str] = set()
+    rests: set[str] = set()
+    for line in text.split("\n"):
+        parts = line.split(None, _HEAD_WORDS)
+        if len(parts) > _HEAD_WORDS:
+            rests.add(parts.pop())
+        words.update(parts)
+    for rest in rests:
+        words.update(rest.split())
+    return words
 
 
 def _index() -> tuple[tuple, dict[int, dict[str, list[str]]], list[str]]:

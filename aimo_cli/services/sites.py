@@ -11,6 +11,7 @@ from ..core.secrets import validate_url
 from ..errors import AimoError, ConfigError, ExitStatus, SafetyError, UsageError
 from ..stores.secrets import site_entry
 from ..stores.settings import SiteConfig, delete_in, set_in
+from ..wordpress.client import origin_label, origin_of, plain_url, same_origin_or_upgrade, under
 from .fleet import get_site, unknown_site  # noqa: F401  (re-exported: sites.get_site)
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -69,8 +70,6 @@ def check_transport(site: SiteConfig) -> None:
     """Refuse a site entry whose URL or REST root is malformed (exit 3), plain http to a non-loopback host (exit 6), or
     whose REST root is on another origin than its URL without the admin's explicit --rest-root (exit 6)."""
     _check_urls(site)
-    from ..wordpress.client import origin_label, same_origin_or_upgrade, under
-
     pin = credential_origin(site)
     if site.rest_root and not under(site.rest_root, pin) and not same_origin_or_upgrade(_origin(pin), site.rest_root):
         raise SafetyError(
@@ -82,14 +81,10 @@ def check_transport(site: SiteConfig) -> None:
 
 
 def _origin(url: str):
-    from ..wordpress.client import origin_of
-
     return origin_of(url)
 
 
 def _check_urls(site: SiteConfig) -> None:
-    from ..wordpress.client import plain_url
-
     for what, url in (("URL", site.url), ("rest_root", site.rest_root)):
         plain = plain_url(url) if isinstance(url, str) else None
         if plain is not None:  # a plain URL (the client's parse, kept for it): valid, with its scheme and host as urlsplit's

@@ -521,8 +521,16 @@ class LocalKeys:
         self._found: tuple[dict, dict] | None = None
         self._lock = threading.Lock()
         self.proxies = env_proxies()  # the proxy settings, read once for every site's client
+        self._state: SyncState | None = None
         self._plans: dict[tuple, Decision] = {}
         self._labels: dict[str, str] = {}
+
+    @property
+    def state(self) -> SyncState:
+        """Where each site's base is read (one for every site)."""
+        if self._state is None:
+            self._state = SyncState(self.ctx.state_dir)
+        return self._state
 
     def plan(self, pid: str, cred, remote: RemoteKey, base: BaseRecord | None) -> "Decision":
         """plan_push of the local key `cred` against a site's key and base, each distinct case planned once per run:
@@ -584,9 +592,11 @@ def status_job(ctx, providers: list[str] | None = None):
             except AimoError:
                 pass  # the site that needs it says it
 
-        if ctx.secrets.backend.name in ("file", "memory"):  # one parsed file: no wait
-            for site in sites:
-                password(site)
+        if ctx.secrets.backend.name in ("file", "memory"):  # one parsed file: no wait, read once for all
+            try:
+                ctx.secrets.get_many([site_entry(site.name) for site in sites])
+            except AimoError:
+                pass  # each site says it
         else:  # an OS keyring: a round trip each, several at once as the sites' own threads would
             from concurrent.futures import ThreadPoolExecutor
 
@@ -604,8 +614,8 @@ def status_site(ctx, site: SiteConfig, providers: list[str] | None = None, *, lo
 
 def status_site_steps(ctx, site: SiteConfig, providers: list[str] | None = None, *, local: LocalKeys | None = None):
     """`status_site` as the steps of its requests (WordPressClient.request_steps): for the fleet's event loop."""
-    state = SyncState(ctx.state_dir)
     keys = local
+    state = keys.state if keys is not None else SyncState(ctx.state_dir)
     with ctx.wordpress(site, proxies=keys.proxies if keys is not None else None) as client:
         remote = yield from read_remote_steps(client)
         requests = client.request_count

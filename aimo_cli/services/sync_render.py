@@ -38,10 +38,10 @@ def prerender(outcomes: list[SiteOutcome]) -> list[SiteOutcome]:
     text as the whole document gives (ui/output.Output.json): redact() and json_safe() over the share's items at once,
     one line each (an item's compact JSON has no line break, nor has a secret found in it)."""
     from ..redact import redact
-    from ..ui.output import item_json
     from ..ui.sanitize import json_safe
 
-    texts = [item_json(_item(o)) for o in outcomes]
+    encoded: dict = {}
+    texts = [_item_text(o, encoded) for o in outcomes]
     rows = redact("\n".join(texts)).split("\n")
     if len(rows) != len(texts):  # cannot be (see above); each on its own then
         rows = [redact(t) for t in texts]
@@ -53,6 +53,29 @@ def prerender(outcomes: list[SiteOutcome]) -> list[SiteOutcome]:
             o.value = _Settled(o.exit_status)
         done.append(o)
     return done
+
+
+def _item_text(o: SiteOutcome, encoded: dict) -> str:
+    """item_json(_item(o)), its `providers` list (the end of a site's item) encoded once per distinct list in
+    `encoded`: a fleet's sites mostly report the same providers the same way (the site's own fields come first)."""
+    from ..ui.output import item_json
+
+    item = _item(o)
+    providers = item.get("providers")
+    if not providers or next(reversed(item)) != "providers":
+        return item_json(item)
+    key = []
+    for p in providers:
+        fields = tuple(p.items()) if type(p) is dict else ()
+        if not fields or any(type(v) is not str and v is not None for _, v in fields):
+            return item_json(item)  # (only text and null: values that are equal only when written alike)
+        key.append(fields)
+    key = tuple(key)
+    text = encoded.get(key)
+    if text is None:
+        text = encoded[key] = item_json(providers)
+    head = item_json({**item, "providers": None})
+    return head[: -len("null}")] + text + "}"
 
 
 def csv_rows(doc: dict) -> list[dict]:

@@ -40,6 +40,10 @@ class MemoryBackend:
     def get(self, entry: str) -> str | None:
         return self._data.get(entry)
 
+    def snapshot(self) -> dict[str, str]:
+        """Every entry at once (SecretStore.get_many)."""
+        return dict(self._data)
+
     def set(self, entry: str, value: str) -> None:
         self._data[entry] = value
 
@@ -99,6 +103,10 @@ class FileBackend:
 
     def get(self, entry: str) -> str | None:
         return self._load().get(entry)
+
+    def snapshot(self) -> dict[str, str]:
+        """Every entry at once, the file read (or its stamp checked) once (SecretStore.get_many)."""
+        return self._load()
 
     def set(self, entry: str, value: str) -> None:
         with locked(self.path):
@@ -207,6 +215,25 @@ class SecretStore:
         with self._lock:
             self._memo[entry] = value
         return value
+
+    def get_many(self, entries: list[str]) -> None:
+        """get() of every entry, for later: a backend that holds them all at hand (a file) is read once, not once per
+        entry (a fleet's application passwords); a keyring is asked entry by entry."""
+        snapshot = getattr(self.backend, "snapshot", None)
+        if snapshot is None:
+            for entry in entries:
+                self.get(entry)
+            return
+        data = snapshot()
+        for entry in entries:
+            with self._lock:
+                if entry in self._memo:
+                    continue
+            value = data.get(entry)
+            if value:
+                redact.register(*value.split("\n"))
+            with self._lock:
+                self._memo.setdefault(entry, value)
 
     def set(self, entry: str, value: str) -> None:
         redact.register(*value.split("\n"))

@@ -213,8 +213,12 @@ def _parse(cls: type, raw: Mapping[str, Any]) -> Any:
         if known is None:
             extra[name] = value
             continue
+        attr, conv = known
+        if conv is _str and type(value) is str or conv is _bool and type(value) is bool:
+            values[attr] = value  # what the converter gives back for these (most fields), without calling it
+            continue
         try:
-            values[known[0]] = known[1](value)
+            values[attr] = conv(value)
         except _Bad:
             pass
     values["extra"] = MappingProxyType(extra) if extra else _EMPTY

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from .. import redact
 from ..errors import AuthError, RemoteError, SafetyError
+from ..tls import env_proxies, ssl_context
 
 DEFAULT_TIMEOUT = 15.0
 CONNECT_TIMEOUT = 5.0
@@ -213,6 +214,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def _site_label(url: str) -> str:
+    plain = plain_url(url) if isinstance(url, str) else None
+    if plain is not None:  # (its parse, kept for the client's pin: urlsplit's scheme and netloc are its own)
+        return f"{plain.scheme}://{plain.netloc.decode('ascii')}"
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
 
@@ -260,8 +264,6 @@ class WordPressClient:
         them once for all its sites); None reads them."""
         import httpx
 
-        from ..tls import env_proxies, ssl_context
-
         redact.register(password)
         self.root = root
         self.site = _site_label(root.base)
@@ -293,9 +295,7 @@ class WordPressClient:
         elif transport is not None:  # an injected transport (tests, embedding programs: ctx.transport)
             self._transport = transport
         else:
-            from ..transport import DirectTransport
-
-            self._transport = self._direct = DirectTransport(ssl_context(verify))
+            self._transport = self._direct = _direct_transport()(ssl_context(verify))
 
     def _pin(self, method: str, url) -> None:
         """The transport-level check: every request this client sends goes to the pinned origin, or nowhere."""
@@ -729,10 +729,19 @@ def _text(resp) -> str:
     return resp.text
 
 
+@functools.cache
 def _version() -> str:
     from .. import __version__
 
     return __version__
+
+
+@functools.cache
+def _direct_transport():
+    """transport.DirectTransport, imported on first use (it imports httpx), then at hand (a client per site)."""
+    from ..transport import DirectTransport
+
+    return DirectTransport
 
 
 def _plain(text: str) -> str:

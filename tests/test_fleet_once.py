@@ -1,5 +1,5 @@
 """What a fleet computes once instead of per site, and the cheap parse of a plain site URL: each the same answer as the
-per-site way (httpx's URL parse, plan_push, the proxy settings read by every client)."""
+per-site way (httpx's URL parse, plan_push, the proxy settings and the secret file read by every client)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from aimo_cli.core.secrets import validate_url
 from aimo_cli.core.sync import BaseRecord, RemoteKey, plan_push
-from aimo_cli.wordpress.client import RestRoot, WordPressClient, _ClientTransport, _parsed_url, _PlainURL, origin_of
+from aimo_cli.wordpress.client import RestRoot, WordPressClient, _ClientTransport, _parsed_url, _PlainURL, _site_label, origin_of
 
 _PARTS = ("scheme", "host", "port", "raw_host", "netloc", "raw_path", "query", "fragment")
 
@@ -29,6 +29,7 @@ def _same_as_httpx(text: str) -> None:
     assert validate_url(text) is None
     split = urlsplit(text)
     assert (split.scheme.lower(), split.hostname) == (plain.scheme, plain.host)
+    assert _site_label(text) == f"{split.scheme}://{split.netloc}"  # the client's name for the site
 
 
 @pytest.mark.parametrize(
@@ -113,3 +114,92 @@ def test_a_client_told_the_proxy_settings_does_not_read_them_again(monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
     assert isinstance(WordPressClient(root, "u", "pass word pass")._transport, _ClientTransport)
     assert WordPressClient(root, "u", "pass word pass", proxies=False)._direct is not None
+
+
+def test_a_fleet_reads_the_secret_file_once_for_every_password(tmp_path, monkeypatch):
+    """SecretStore.get_many: the file backend read once for all the entries (not a stat and a look-up each), each value
+    then given by get() from the memo and registered for redaction as get() registers it; an entry the file lacks is None."""
+    import json
+
+    from aimo_cli import redact
+    from aimo_cli.stores.secrets import FileBackend, MemoryBackend, SecretStore
+
+    path = tmp_path / "secrets.json"
+    passwords = {"site/a": "Abcd Efgh Ijkl Mnop Qrst Uvwx", "site/b": "Zyxw Vuts Rqpo Nmlk Jihg Fedc"}
+    path.write_text(json.dumps(passwords))
+    path.chmod(0o600)
+    backend = FileBackend(path)
+    reads = []
+    real = backend._load
+    monkeypatch.setattr(backend, "_load", lambda: reads.append(1) or real())
+    store = SecretStore(backend)
+    store.get_many(["site/a", "site/b", "site/none"])
+    assert len(reads) == 1
+    assert [store.get(e) for e in ("site/a", "site/b", "site/none")] == [passwords["site/a"], passwords["site/b"], None]
+    assert len(reads) == 1  # every get() from the memo
+    for value in passwords.values():
+        assert value not in redact.redact(f"x {value} y") and value.replace(" ", "") not in redact.redact(f"x {value.replace(' ', '')} y")
+    MemoryBackend.reset()
+    memory = SecretStore(MemoryBackend())
+    memory.backend.set("site/m", "Mmmm Nnnn Oooo Pppp Qqqq Rrrr")
+    memory.get_many(["site/m"])
+    assert memory._memo == {"site/m": "Mmmm Nnnn Oooo Pppp Qqqq Rrrr"}
+    MemoryBackend.reset()
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab{}\":, ") + ["\n", "\r", "\t", "\x0b", "\x1c", "\x85", "\u2028", "\u3000"]), max_size=300)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TEXT, max_size=12))
+def test_the_words_redaction_searches_are_the_text_words(lines):
+    """redact._words (a fleet document's words, each distinct rest of a line split once) is set(text.split())."""
+    from aimo_cli.redact import _words
+
+    text = "\n".join(lines + lines[::-1])  # (lines that repeat, as a fleet's do)
+    assert _words(text) == set(text.split())
+
+
+_VALUE = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["both empty", "nothing to do", "", "drift", "\u2022\u2022\u2022\u2022abcd", "é\u202e\x85"]),
+                   st.booleans(), st.integers(-2, 2), st.floats(allow_nan=False), st.sampled_from([0.0, -0.0, 1.0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.dictionaries(st.sampled_from(["provider", "status", "reason", "source", "x"]), _VALUE, max_size=4), max_size=4), min_size=1, max_size=6),
+       st.booleans())
+def test_a_site_item_is_written_as_the_document_writes_it(provider_lists, competitor):
+    """sync_render._item_text (each distinct providers list encoded once) gives item_json(_item(o)) for every site."""
+    from aimo_cli.services.fleet import SiteOutcome
+    from aimo_cli.services.sync_render import _item, _item_text
+    from aimo_cli.ui.output import item_json
+
+    class Value:
+        def __init__(self, providers):
+            self.providers = providers
+
+        def as_dict(self):
+            return {"site": "s", "via_bridge": True, "competitor": "x" if competitor else None, "providers": self.providers}
+
+    encoded: dict = {}
+    outcomes = [SiteOutcome(f"s{i}", True, Value(p)) for i, p in enumerate(provider_lists + provider_lists)]
+    outcomes.append(SiteOutcome("bad", False, None, "error", "hint"))
+    for o in outcomes:
+        assert _item_text(o, encoded) == item_json(_item(o))
+
+
+def test_values_that_are_equal_but_written_apart_are_not_taken_for_each_other():
+    from aimo_cli.services.fleet import SiteOutcome
+    from aimo_cli.services.sync_render import _item, _item_text
+    from aimo_cli.ui.output import item_json
+
+    class Value:
+        def __init__(self, providers):
+            self.providers = providers
+
+        def as_dict(self):
+            return {"site": "s", "providers": self.providers}
+
+    encoded: dict = {}
+    for value in (True, 1, 1.0, False, 0, 0.0, -0.0, "1", None):
+        o = SiteOutcome("s", True, Value([{"status": value}]))
+        assert _item_text(o, encoded) == item_json(_item(o))
