@@ -19,6 +19,7 @@ import json
 import selectors
 import socket
 import threading
+from typing import Callable
 
 from aimo_cli.core.providers import PROVIDER_IDS
 
@@ -36,25 +37,33 @@ def _answer(status: str, body: bytes, keep: bool) -> bytes:
     return head.encode() + body
 
 
-_BODY = json.dumps(STATUS).encode()
 _REFUSED = b'{"code":"stub","message":"this stub site accepts no write"}'
-_ANSWERS = {
-    (True, True): _answer("200 OK", _BODY, True),
-    (True, False): _answer("200 OK", _BODY, False),
-    (False, True): _answer("405 Method Not Allowed", _REFUSED, True),
-    (False, False): _answer("405 Method Not Allowed", _REFUSED, False),
-}
+
+
+def answers(document: dict) -> dict:
+    """What a stub site answers (GET or not, keep-alive or not) when its status document is `document`."""
+    body = json.dumps(document).encode()
+    return {
+        (True, True): _answer("200 OK", body, True),
+        (True, False): _answer("200 OK", body, False),
+        (False, True): _answer("405 Method Not Allowed", _REFUSED, True),
+        (False, False): _answer("405 Method Not Allowed", _REFUSED, False),
+    }
+
+
+_ANSWERS = answers(STATUS)
 _MAX_HEAD = 64 * 1024
 
 
 class _Connection:
     """One client connection: requests parsed as they arrive (pipelined ones too), answered in order."""
 
-    __slots__ = ("sock", "buf")
+    __slots__ = ("sock", "buf", "answers")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, answers: dict) -> None:
         self.sock = sock
         self.buf = b""
+        self.answers = answers
 
     def received(self, data: bytes) -> bool:
         """Answer every complete request in the buffer; False when the connection is to be closed."""
@@ -77,9 +86,9 @@ class _Connection:
                 return True  # the body is still on its way
             self.buf = self.buf[end + 4 + length :]
             keep = parts[-1] == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-            answer = _ANSWERS[(parts[0] == "GET", keep)]
+            answer = self.answers[(parts[0] == "GET", keep)]
             try:
-                sent = self.sock.send(answer)  # an answer is ~1 KB: it fits the socket's buffer at once
+                sent = self.sock.send(answer)  # an answer is 1-25 KB: it fits the socket's buffer at once
                 if sent < len(answer):
                     self.sock.setblocking(True)
                     self.sock.sendall(answer[sent:])
@@ -90,24 +99,37 @@ class _Connection:
                 return False
 
 
+class _Listener:
+    """A listening socket's answers (its site's)."""
+
+    __slots__ = ("answers",)
+
+    def __init__(self, answers: dict) -> None:
+        self.answers = answers
+
+
 class StubSites:
     """`url`: the stub's first origin (http://127.0.0.1:PORT). With `hosts=N`, `origins` lists N more, one loopback
     address each (Linux answers on every 127/8 address), on the same port when it is free there. One thread runs one
-    selector loop over every listening socket and connection (no asyncio machinery per connection: its CPU counts)."""
+    selector loop over every listening socket and connection (no asyncio machinery per connection: its CPU counts).
 
-    def __init__(self, hosts: int = 0) -> None:
+    `documents(i)`: the status document of host i (of `origins`), when the sites are to answer each their own (a real
+    bridge's document, varied per site: benchmarks/fleet.py --status real); by default every site answers STATUS."""
+
+    def __init__(self, hosts: int = 0, documents: Callable[[int], dict] | None = None) -> None:
         self._selector = selectors.DefaultSelector()
         self._listeners: list[socket.socket] = []
-        first = self._listen("127.0.0.1", 0)
+        first = self._listen("127.0.0.1", 0, _ANSWERS)
         self.port = first.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.origins: list[str] = []
         for i in range(hosts):
             host = f"127.77.{i // 250 + 1}.{i % 250 + 1}"
+            own = answers(documents(i)) if documents is not None else _ANSWERS
             try:
-                sock = self._listen(host, self.port)
+                sock = self._listen(host, self.port, own)
             except OSError:  # the port is taken on that address: another one
-                sock = self._listen(host, 0)
+                sock = self._listen(host, 0, own)
             self.origins.append(f"http://{host}:{sock.getsockname()[1]}")
         self._wake_r, self._wake_w = socket.socketpair()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
@@ -115,7 +137,7 @@ class StubSites:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def _listen(self, host: str, port: int) -> socket.socket:
+    def _listen(self, host: str, port: int, answers: dict) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -126,14 +148,14 @@ class StubSites:
             raise
         sock.setblocking(False)
         self._listeners.append(sock)
-        self._selector.register(sock, selectors.EVENT_READ, True)
+        self._selector.register(sock, selectors.EVENT_READ, _Listener(answers))
         return sock
 
     def _run(self) -> None:
         select, register, unregister = self._selector.select, self._selector.register, self._selector.unregister
         while not self._stop:
             for key, _ in select():
-                if key.data is True:  # a listening socket: every waiting connection
+                if type(key.data) is _Listener:  # a listening socket: every waiting connection
                     while True:
                         try:
                             conn, _ = key.fileobj.accept()
@@ -142,7 +164,7 @@ class StubSites:
                         except OSError:
                             break
                         conn.setblocking(False)
-                        register(conn, selectors.EVENT_READ, _Connection(conn))
+                        register(conn, selectors.EVENT_READ, _Connection(conn, key.data.answers))
                 elif key.data is None:  # woken to stop
                     return
                 else:
