@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aimo_cli.core.secrets import validate_url
-from aimo_cli.core.sync import BaseRecord, RemoteKey, plan_push
+from aimo_cli.core.sync import DRIFT, BaseRecord, RemoteKey, Status, plan_push
 from aimo_cli.wordpress.client import RestRoot, WordPressClient, _ClientTransport, _parsed_url, _PlainURL, _site_label, origin_of
 
 _PARTS = ("scheme", "host", "port", "raw_host", "netloc", "raw_path", "query", "fragment")
@@ -95,9 +95,11 @@ def test_a_plan_of_a_run_is_plan_push_of_each_case():
         for _ in range(2):  # the second time from the run's plans
             for remote in remotes:
                 for base in bases:
-                    got = keys.plan("openai", cred, remote, base)
+                    got, status, action, outcome = keys.plan("openai", cred, remote, base)
                     assert got == plan_push("openai", cred.first, remote, base, source="env" if cred.source == "env" else "store")
-                    decisions.add((got.status, got.action, got.reason))
+                    assert (status, action) == (got.status.value, got.action.value)
+                    assert outcome == ("drift" if got.status in DRIFT or (got.status is Status.NOT_REGISTERED and cred.first) else "")
+                    decisions.add((got.status, got.action, got.reason, outcome))
         assert len(decisions) > (3 if cred.first else 2)  # (the cases are not all one)
 
 

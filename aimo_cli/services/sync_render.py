@@ -64,13 +64,10 @@ def _item_text(o: SiteOutcome, encoded: dict) -> str:
     providers = item.get("providers")
     if not providers or next(reversed(item)) != "providers":
         return item_json(item)
-    key = []
-    for p in providers:
-        fields = tuple(p.items()) if type(p) is dict else ()
-        if not fields or any(type(v) is not str and v is not None for _, v in fields):
-            return item_json(item)  # (only text and null: values that are equal only when written alike)
-        key.append(fields)
-    key = tuple(key)
+    try:  # (only text values: equal only when written alike; join refuses anything else)
+        key = tuple(tuple(p.items()) for p in providers if "".join(p.values()) is not None)
+    except (TypeError, AttributeError):
+        return item_json(item)
     text = encoded.get(key)
     if text is None:
         text = encoded[key] = item_json(providers)

@@ -231,7 +231,8 @@ def _parse(cls: type, raw: Mapping[str, Any]) -> Any:
     state = obj.__dict__
     state.update(defaults[0])
     for name, factory in defaults[1]:
-        state[name] = factory()
+        if name not in values:
+            state[name] = factory()
     state.update(values)
     return obj
 
