@@ -32,6 +32,7 @@ from typing import Any, Callable
 from ..transport import _close, _Protocol, response_reader
 
 _RECV = 64 * 1024
+_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 _EPOLL = hasattr(select, "epoll")  # Linux: epoll itself (the selectors module's bookkeeping costs a fleet per site)
 _READ = select.EPOLLIN if _EPOLL else selectors.EVENT_READ
 _WRITE = select.EPOLLOUT if _EPOLL else selectors.EVENT_WRITE
@@ -297,8 +298,9 @@ class _Loop:
             family, kind, proto, _, address = conn.addresses.pop(0)
             sock = None
             try:
-                sock = socket.socket(family, kind, proto)
-                sock.setblocking(False)
+                sock = socket.socket(family, kind | _NONBLOCK, proto)  # (Linux: non-blocking from the start, one call less)
+                if not _NONBLOCK:
+                    sock.setblocking(False)
                 err = sock.connect_ex(address)
             except OSError as exc:
                 _close(sock)
