@@ -270,3 +270,31 @@ def test_json_items_written_where_the_sites_ran_are_the_document_as_before(monke
         code, text = texts[1]
         assert secret not in text
         assert "\\u009b" in text and "\\u202e" in text and "\\u0085" in text and code == 5
+
+
+def test_the_collector_runs_less_often_during_the_loop_and_as_before_after_it():
+    """fleet_loop.run raises the collector's thresholds while it runs (never lowers one) and puts them back, also when
+    a site fails; the collector stays on (a failed site's cycles are collected during the run)."""
+    import gc
+
+    seen = []
+
+    def steps(site):
+        seen.append((gc.get_threshold(), gc.isenabled()))
+        if site.name == "bad":
+            raise RuntimeError("boom")
+        return None
+        yield  # (a generator)
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        outcomes = _loop([SimpleNamespace(name="ok"), SimpleNamespace(name="bad")], steps, jobs=2)
+        assert [o.ok for o in outcomes] == [True, False]
+        assert gc.get_threshold() == (700, 10, 10)
+        assert len(seen) == 2 and all(t[0] >= 5000 and t[1] >= 20 and t[2] >= 100 and on for t, on in seen)
+        gc.set_threshold(9000, 10, 10)
+        _loop([SimpleNamespace(name="ok")], steps, jobs=1)
+        assert seen[-1][0][0] == 9000 and gc.get_threshold() == (9000, 10, 10)
+    finally:
+        gc.set_threshold(*before)

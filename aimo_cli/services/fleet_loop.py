@@ -19,6 +19,7 @@ exceptions, thrown into the site's steps, which map them as they always do.
 from __future__ import annotations
 
 import errno
+import gc
 import heapq
 import os
 import select
@@ -94,7 +95,18 @@ def run(sites, steps_for: Callable[[Any], Any], outcome: Callable[[str, Any, Exc
     """Run `steps_for(site)` (a generator of request steps returning the site's value) for every site of `sites` (a
     list, or an iterator taken from one site at a time, as a connection frees up), at most `jobs` at once;
     `outcome(site name, value, error)` of each, in the sites' order (services/fleet.outcome)."""
-    return _Loop(sites, steps_for, outcome, jobs, advance).run()
+    # the collector's young generation collected every few thousand new objects, not every 700: a site makes some
+    # hundreds that live until it is done (its answer, its report), each examined again at every collection meanwhile
+    # (measured: a third of the collector's time for 1,000 sites); the cycles of failed sites are still collected
+    before = gc.get_threshold()
+    gc.set_threshold(*(max(now, least) for now, least in zip(before, _THRESHOLDS)))
+    try:
+        return _Loop(sites, steps_for, outcome, jobs, advance).run()
+    finally:
+        gc.set_threshold(*before)
+
+
+_THRESHOLDS = (5000, 20, 100)
 
 
 class _Loop:
