@@ -194,12 +194,12 @@ def test_the_fast_path_is_taken_for_what_aimo_writes():
 
 
 def test_long_site_sections_are_left_to_tomllib_and_read_the_same():
-    # past settings._LINES lines a section is not matched whole (the duplicate-key look-ahead stays short): tomllib
+    # past settings._KEYS key lines a section is not matched whole (each key read has a group of its own): tomllib
     # reads it alone, and a key set twice far down is still found
     long_section = "[sites.a]\n" + "".join(f"k{i} = {i}\n" for i in range(150))
     assert assert_same_as_tomllib(long_section + '[sites.b]\nurl = "u"\n')
     assert not assert_same_as_tomllib(long_section + "k3 = 1\n")
-    at_the_limit = "[sites.a]\n" + "".join(f"k{i} = {i}\n" for i in range(settings_mod._LINES - 1))
+    at_the_limit = "[sites.a]\n" + "".join(f"k{i} = {i}\n" for i in range(settings_mod._KEYS))
     assert assert_same_as_tomllib(at_the_limit) and not assert_same_as_tomllib(at_the_limit + "k0 = 1\n")
     simple = {text: _scan(text)[2]._spans["a"][2] for text in (long_section, at_the_limit)}
     assert simple == {long_section: False, at_the_limit: True}  # the regular expression's ground, and tomllib's

@@ -399,3 +399,21 @@ def test_concurrent_spliced_writers_do_not_lose_updates(tmp_path):
     assert [p.wait(120) for p in procs] == [0, 0]
     names = settings_mod.SettingsStore(path).load().site_names()
     assert len(names) == 110 and {f"{t}{i}" for t in "ab" for i in range(30)} <= set(names)
+
+
+@pytest.mark.parametrize("scope", [(("sites", "s0100"), ("default_site",)), (("default_site",),), (("sites", "new"),)])
+def test_the_edit_view_reads_every_site_as_the_file_has_it(tmp_path, scope):
+    """The edit view of a shrunk copy answers for the whole file: a site a placeholder holds, a kept one, none; and
+    after the caller removed the site it names, that site is gone and the others are still there."""
+    path = tmp_path / "aimo.toml"
+    path.write_text(fleet(300, comments=True))
+    full = settings_mod.Settings(path, tomllib.loads(path.read_text()), frozen=True)
+    with settings_mod.SettingsStore(path).edit(scope=scope) as s:
+        assert isinstance(s, settings_mod._ShrunkSettings) and s._shrunk.holders
+        assert s.site_names() == full.site_names() and s.sites() == full.sites()
+        for name in full.site_names()[::7] + ["s0099", "s0100", "s0101", "s0299", "nope", "-aimo-0"]:
+            assert s.site(name) == full.site(name), name
+        if scope[0] == ("sites", "s0100"):
+            del s.doc["sites"]["s0100"]
+            assert s.site("s0100") is None and "s0100" not in s.site_names()
+            assert s.site("s0200") == full.site("s0200") and len(s.site_names()) == 299
