@@ -6,6 +6,7 @@ costs a shard of a big fleet to read (the number of sections parsed, not a time)
 
 from __future__ import annotations
 
+import contextlib
 import string
 import tomllib
 
@@ -18,13 +19,32 @@ from aimo_cli.stores import settings as settings_mod
 from aimo_cli.stores.settings import Settings, SettingsStore, _scan
 
 
-def fast_doc(text: str):
-    """The whole document as the fast path reads it (every site parsed), or None when it steps aside."""
-    scanned = _scan(text)
+@contextlib.contextmanager
+def big_file_token():
+    """_scan as for a big file (settings._big_token(), whatever the file's length)."""
+    saved = settings_mod._BIG
+    settings_mod._BIG = -1
+    try:
+        yield
+    finally:
+        settings_mod._BIG = saved
+
+
+def whole(scanned):
     if scanned is None:
         return None
     doc, sites_at, index = scanned
     return Settings(None, doc, frozen=True, index=index, sites_at=sites_at).doc
+
+
+def fast_doc(text: str):
+    """The whole document as the fast path reads it (every site parsed), or None when it steps aside; read with both
+    regular expressions (the small-file one and the big-file one), which must give the same answer."""
+    got = whole(_scan(text))
+    with big_file_token():
+        big = whole(_scan(text))
+    assert big == got and (got is None or list(big.get("sites", {}).items()) == list(got.get("sites", {}).items())), text
+    return got
 
 
 def assert_same_as_tomllib(text: str) -> bool:
@@ -191,18 +211,53 @@ def test_the_fast_path_is_taken_for_what_aimo_writes():
     ]
     for text in texts:
         assert assert_same_as_tomllib(text), text
+    for token in (contextlib.nullcontext(), big_file_token()):  # and each section by the regular expression alone
+        with token:
+            for text, left in zip(texts, [[], [], ["a"]]):
+                index = _scan(text)[2]
+                assert [name for name in index.names() if not index.span(name)[2]] == left
+
+
+def test_a_big_file_is_read_with_the_big_file_token(monkeypatch):
+    calls = []
+    real = settings_mod._big_token
+    monkeypatch.setattr(settings_mod, "_big_token", lambda: calls.append(1) or real())
+    entry = '[sites."client-{:05d}"]\nurl = "https://c{:05d}.example"\nuser = "admin"\ngroup = "fleet"\n\n'
+    small = "".join(entry.format(i, i) for i in range(100))
+    big = "".join(entry.format(i, i) for i in range(settings_mod._BIG // len(entry.format(0, 0)) + 1))
+    assert len(big) > settings_mod._BIG and _scan(small) is not None and not calls
+    assert assert_same_as_tomllib(big) and calls
 
 
 def test_long_site_sections_are_left_to_tomllib_and_read_the_same():
-    # past settings._KEYS key lines a section is not matched whole (each key read has a group of its own): tomllib
-    # reads it alone, and a key set twice far down is still found
+    # past settings._LINES lines (the small-file token: the duplicate-key look-ahead stays short) or settings._KEYS key
+    # lines (the big-file token: each key line has a group of its own) a section is not matched whole: tomllib reads it
+    # alone, and a key set twice far down is still found
     long_section = "[sites.a]\n" + "".join(f"k{i} = {i}\n" for i in range(150))
     assert assert_same_as_tomllib(long_section + '[sites.b]\nurl = "u"\n')
     assert not assert_same_as_tomllib(long_section + "k3 = 1\n")
-    at_the_limit = "[sites.a]\n" + "".join(f"k{i} = {i}\n" for i in range(settings_mod._KEYS))
-    assert assert_same_as_tomllib(at_the_limit) and not assert_same_as_tomllib(at_the_limit + "k0 = 1\n")
-    simple = {text: _scan(text)[2]._spans["a"][2] for text in (long_section, at_the_limit)}
-    assert simple == {long_section: False, at_the_limit: True}  # the regular expression's ground, and tomllib's
+    for limit, big in ((settings_mod._LINES, False), (settings_mod._KEYS, True)):
+        at_the_limit = "[sites.a]\n" + "".join(f"k{i} = {i}\n" for i in range(limit))
+        assert assert_same_as_tomllib(at_the_limit) and not assert_same_as_tomllib(at_the_limit + "k0 = 1\n")
+        with big_file_token() if big else contextlib.nullcontext():
+            simple = {text: _scan(text)[2].span("a")[2] for text in (long_section, at_the_limit, at_the_limit + "k = 1\n")}
+        assert simple == {long_section: False, at_the_limit: True, at_the_limit + "k = 1\n": False}  # the regular expression's ground, and tomllib's
+
+
+def test_a_key_set_twice_is_found_in_any_two_lines_of_a_section():
+    keys = [f"k{i}" for i in range(settings_mod._KEYS)]
+    for i in range(len(keys)):
+        for j in range(i):
+            lines = keys[:i] + [keys[j]] + keys[i:]
+            text = "[sites.a]\n" + "".join(f'{k} = "v"  # {n}\n\n' for n, k in enumerate(lines))
+            for token in (contextlib.nullcontext(), big_file_token()):
+                with token:
+                    assert _scan(text) is None, text
+    prefixes = '[sites.a]\nurl = "x"\nurl_2 = "y"\nur = 1\nurl-x=true\nu = 2\n'  # a key's prefix or extension is another key
+    assert assert_same_as_tomllib(prefixes)
+    for token in (contextlib.nullcontext(), big_file_token()):
+        with token:
+            assert _scan(prefixes)[2].span("a")[2]  # read as simple lines, by the regular expression alone
 
 
 # -- the store on the fast path: the same settings and errors as the full parse ------------------------------------------

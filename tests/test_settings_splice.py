@@ -192,9 +192,12 @@ def fleet(n: int, *, comments: bool = False) -> str:
 
 @pytest.mark.parametrize("op,name", [("add", "new"), ("add-default", "new"), ("replace", "s0100"), ("rm", "s0100"), ("rm", "s0000"),
                                      ("rm", "s0299"), ("use", "s0200"), ("models-set", ""), ("add", "s0005"), ("rm", "nope"), ("use", "nope")])
-def test_the_splice_is_taken_for_a_fleet_and_writes_the_same(monkeypatch, op, name):
+@pytest.mark.parametrize("big", [False, True])
+def test_the_splice_is_taken_for_a_fleet_and_writes_the_same(monkeypatch, op, name, big):
     """The test above would pass if the splice never answered: in a fleet file it must, and tomlkit must then have
-    been given a few sections, not the whole file."""
+    been given a few sections, not the whole file (the file scanned as a small one and as a big one)."""
+    if big:
+        monkeypatch.setattr(settings_mod, "_BIG", -1)
     data = fleet(300, comments=True).encode()
     taken, sizes = [], []
     real_finish, real_parse = settings_mod._splice_finish, settings_mod._parse

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 import contextlib
+import functools
 import re
 
 from ..errors import ConfigError
@@ -95,39 +96,52 @@ def _parse_fast(path: Path, text: str) -> tuple[dict, int | None, "SiteIndex | N
 # -- the read path: parse only what a command needs ------------------------------------------------------------------
 
 _CTRL = r"\x00-\x08\x0a-\x1f\x7f"  # the ASCII control characters but tab: TOML allows them nowhere (but LF as the newline)
-# possessive quantifiers (*+, ?+, ++): none of these can give back what it matched to let the rest of its line match
-# (each stops where the next part cannot start), so the engine keeps no state to backtrack to; ~30 % faster
-_WS = r"[ \t]*+"
-_COMMENT = rf"(?:#[^{_CTRL}]*+)?+"
-_BARE = r"[A-Za-z0-9_-]++"
+_WS = r"[ \t]*"
+_COMMENT = rf"(?:#[^{_CTRL}]*)?"
+_BARE = r"[A-Za-z0-9_-]+"
 # the value of a simple line: a basic string without escapes, a literal string, a boolean, a decimal integer
-_VALUE = rf"""(?:"[^"\\{_CTRL}]*+"|'[^'{_CTRL}]*+'|true|false|[+-]?+(?:0|[1-9](?:_?[0-9])*+))"""
-_SKIP = rf"(?:{_WS}{_COMMENT}\n)*+"  # blank and comment lines
-# a site section of more key lines than this is left to tomllib: each key line read has a group of its own (aimo
-# writes at most 8 keys a site; every slot costs the pattern's compilation, at import, ~0.3 ms)
-_KEYS = 10
+_VALUE = rf"""(?:"[^"\\{_CTRL}]*"|'[^'{_CTRL}]*'|true|false|[+-]?(?:0|[1-9](?:_?[0-9])*))"""
+_SITE_HEADER = rf"""\[sites\.(?:(?P<bare>{_BARE})|"(?P<basic>[ !#-\[\]-~]*)"|'(?P<literal>[ -&(-~]*)')\]{_WS}{_COMMENT}\n"""
+_OTHER_LINE = r"|(?P<bracket>[ \t]*\[)?[^\n]*\n"  # any other line, marked when it starts with "[" (a table header, or a line of a multi-line array)
 
-
-def _key_lines(i: int) -> str:
-    """Key lines i, i+1, … of a site section, each key captured in a group of its own (k<i>, …) so that the scan can
-    check that no key is set twice, with the blank and comment lines after each; nested, so that matching stops at the
-    first line that is neither (the section ends there: a line that is not simple makes a token of its own)."""
-    if i == _KEYS:
-        return ""
-    return rf"(?:{_WS}(?P<k{i}>{_BARE}){_WS}={_WS}{_VALUE}{_WS}{_COMMENT}\n{_SKIP}{_key_lines(i + 1)})?"
-
-
+# Two ways to read a site section whole: its header and the simple lines after it (key = value, comments, blank lines),
+# no key set twice. Both give the same groups (the name; "bracket" for another line starting with "["); a section
+# they do not take whole is left to tomllib. The scan takes _TOKEN for a file of up to _BIG characters, _big_token()
+# past that (tests/test_settings_scan.py reads every generated file with both).
+#
+# _TOKEN: after each key, a look-ahead over the rest of the section for the same key (no later line sets it). Cheap to
+# compile (well under a millisecond, which every command reading the file pays) but the look-ahead reads each line
+# again for every key before it: a scan takes ~5 microseconds a section (50 ms for 10,000 sites).
+_LINES = 100  # a site section of more lines than this is left to tomllib (the look-ahead stays short: linear time)
+_NODUP = rf"(?!(?:(?![ \t]*\[)[^\n]*\n){{0,{_LINES}}}?[ \t]*(?P=k)[ \t]*=)"
 _TOKEN = re.compile(
-    # a site section: its header and the simple lines after it (key = value, comments, blank lines) ...
-    rf"""\[sites\.(?:(?P<bare>{_BARE})|"(?P<basic>[ !#-\[\]-~]*+)"|'(?P<literal>[ -&(-~]*+)')\]{_WS}{_COMMENT}\n{_SKIP}{_key_lines(0)}"""
-    # ... or any other line, marked when it starts with "[" (a table header, or a line of a multi-line array)
-    r"|(?P<bracket>[ \t]*\[)?[^\n]*\n"
+    rf"{_SITE_HEADER}(?:{_WS}(?:(?P<k>{_BARE}){_WS}={_WS}{_VALUE}{_WS}{_COMMENT}\n{_NODUP}|{_COMMENT}\n)){{0,{_LINES}}}{_OTHER_LINE}"
 )
+_BIG = 128 * 1024  # (~750 sites as aimo writes them: about where the big-file token pays for its compilation)
+# _big_token(): each key line has a group of its own, nested (matching stops at the first line that is neither a key
+# line nor a blank or comment line), and before each key a back-reference to every key before it rules out a key set
+# twice; the quantifiers are possessive (nothing they match can be given back to let the rest of a line match, so the
+# engine keeps nothing to backtrack to), and a line as aimo writes it (`key = "value"`) is tried first. A scan takes
+# ~2 microseconds a section, but the pattern ~4 ms to compile (once a process): for big files only.
+_KEYS = 10  # a site section of more key lines than this is left to tomllib (aimo writes at most 8 keys a site)
+
+
+@functools.cache
+def _big_token() -> re.Pattern:
+    ws, comment = _WS + "+", rf"(?:#[^{_CTRL}]*+)?+"
+    value = rf"""(?: = "[^"\\{_CTRL}]*+"|{ws}={ws}(?:"[^"\\{_CTRL}]*+"|'[^'{_CTRL}]*+'|true|false|[+-]?+(?:0|[1-9](?:_?[0-9])*+)){ws}{comment})"""
+    skip = rf"(?:{ws}{comment}\n)*+"  # blank and comment lines
+    lines = ""
+    for i in reversed(range(_KEYS)):  # key line i, its blank and comment lines, then key lines i+1 …
+        earlier = "".join(rf"(?!(?P=k{j})[ \t=])" for j in range(i))  # not the key of a line before it
+        lines = rf"(?:{ws}{earlier}(?P<k{i}>{_BARE}+){value}\n{skip}{lines})?+"
+    return re.compile(rf"{_SITE_HEADER}{skip}{lines}{_OTHER_LINE}")
+
+
 # a table header the fast path leaves to tomllib: plain keys, the first a word that is no TOML value (true, false,
 # inf, nan) and not `sites`, so that in a valid file the line can be nothing but a header
 _OTHER_HEADER = re.compile(rf"\[(?P<first>[A-Za-z_][A-Za-z0-9_-]*)(?:\.{_BARE})*\]{_WS}{_COMMENT}\n")
-_BRACKET = _TOKEN.groupindex["bracket"]
-assert _TOKEN.groupindex == {"bare": 1, "basic": 2, "literal": 3, **{f"k{i}": 4 + i for i in range(_KEYS)}, "bracket": 4 + _KEYS}
+assert _TOKEN.groupindex == {"bare": 1, "basic": 2, "literal": 3, "k": 4, "bracket": 5}
 _NOT_OTHER = frozenset({"sites", "true", "false", "inf", "nan"})
 # reads the values of a section known to be all simple lines
 _KEY_VALUE = re.compile(r"""^[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*(?:"([^"]*)"|'([^']*)'|(true|false)|([+-]?[0-9_]+))""", re.M)
@@ -135,28 +149,40 @@ _PLACEHOLDER = '[sites."\\u0000{}"]\n'  # stands for a run of site sections in t
 
 
 class SiteIndex:
-    """The site sections of a settings file by name, in file order; each parsed on first use, then kept."""
+    """The site sections of a settings file by name, in file order; each parsed on first use, then kept. Held as
+    parallel lists (a fleet's 10,000 sections are three lists and a dict, not 10,000 objects to build)."""
 
-    def __init__(self, text: str, spans: dict[str, list] | Callable[[], dict[str, list]], runs: int) -> None:
+    def __init__(self, text: str, sections: tuple | Callable[[], tuple], runs: int) -> None:
         self._text = text
-        if callable(spans):
-            self._build = spans  # `_spans` built on first use (__getattr__)
+        if callable(sections):
+            self._build = sections  # the lists built on first use (__getattr__)
         else:
-            self._spans = spans  # name -> [start, end, all simple lines]
+            self._set(*sections)
         self.runs = runs  # how many runs of consecutive site sections (more than one: other tables between)
         self._tables: dict[str, dict] = {}
 
+    def _set(self, names: list[str], starts: list[int], ends: list[int], not_simple: set[int], at: dict[str, int]) -> None:
+        self._names = names  # in file order
+        self._starts, self._ends = starts, ends  # each section's text: from its header to the next header (or the end)
+        self._not_simple = not_simple  # the sections that are not all simple lines (tomllib reads them)
+        self._at = at  # name -> its position
+
     def __getattr__(self, name: str):
-        if name == "_spans" and "_build" in self.__dict__:
-            self._spans = self.__dict__.pop("_build")()
-            return self._spans
+        if name in ("_names", "_starts", "_ends", "_not_simple", "_at") and "_build" in self.__dict__:
+            self._set(*self.__dict__.pop("_build")())
+            return getattr(self, name)
         raise AttributeError(name)
 
     def names(self) -> list[str]:
-        return list(self._spans)
+        return list(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._spans
+        return name in self._at
+
+    def span(self, name: str) -> tuple[int, int, bool]:
+        """(start, end, all simple lines) of site `name`'s section."""
+        i = self._at[name]
+        return self._starts[i], self._ends[i], i not in self._not_simple
 
     def mentioning(self, groups: list[tuple[str, ...]]) -> list[str]:
         """The sites whose section contains every text of one of `groups` (ASCII case ignored), or is not all simple
@@ -164,11 +190,10 @@ class SiteIndex:
         them all in one value."""
         import bisect
 
-        names = self.names()
+        names = self._names
         if not self._text.isascii() or not all(all(group) for group in groups):
-            return names  # (str.lower keeps the positions of ASCII text only)
-        spans = [self._spans[n] for n in names]
-        starts = [span[0] for span in spans]
+            return list(names)  # (str.lower keeps the positions of ASCII text only)
+        starts, ends = self._starts, self._ends
         low = self._text.lower()
         found: dict[str, set[int]] = {}
         for needle in {n.lower() for group in groups for n in group}:
@@ -176,10 +201,10 @@ class SiteIndex:
             at = low.find(needle)
             while at >= 0:
                 i = bisect.bisect_right(starts, at) - 1
-                if i >= 0 and at < spans[i][1]:
+                if i >= 0 and at < ends[i]:
                     hits.add(i)
                 at = low.find(needle, at + 1)
-        out = {i for i, span in enumerate(spans) if not span[2]}
+        out = set(self._not_simple)
         for group in groups:
             out |= set.intersection(*(found[n.lower()] for n in group))
         return [names[i] for i in sorted(out)]
@@ -187,7 +212,7 @@ class SiteIndex:
     def table(self, name: str) -> dict:
         table = self._tables.get(name)
         if table is None:
-            start, end, simple = self._spans[name]
+            start, end, simple = self.span(name)
             if simple:
                 table = {}
                 text = self._text
@@ -223,7 +248,7 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
       placeholder [sites."\\u0000N"] header, which no array can hold either) parses with tomllib, and its `sites`
       holds only the placeholders (no dotted key, inline table or [sites] header adds to it);
     - each site section parses alone: the simple ones by construction (the regular expression accepts only valid
-      lines, and captures each line's key: none may be set twice), the others with tomllib on their text;
+      lines and no key set twice), the others with tomllib on their text;
     - no site section is there twice (`[sites.a]` and `[sites."a"]` are one).
     Then the file is valid, and says exactly the head plus each section (nothing else reaches into `sites.NAME`).
     Anything else, including every error, is left to the full parse, which reports it as it always did.
@@ -234,53 +259,53 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
         return None
     if not text.endswith("\n"):
         text += "\n"
-    spans: dict[str, list] = {}
+    names: list[str] = []  # the site sections, in file order
+    starts: list[int] = []
+    ends: list[int] = []
+    not_simple: set[int] = set()
     head: list[str] = []
-    current: list | None = None  # the site section being read; None in the head
-    head_from = 0  # where the head text being read started (when current is None)
+    in_site = False  # reading a site section (else the head)
+    head_from = 0  # where the head text being read started (when not in a site section)
     runs = 0
-    keys: set[tuple] = set()  # the sections' key lists: a fleet's sections have few different ones
-    for m in _TOKEN.finditer(text):
-        kind = m.lastindex  # the last group matched: None for a plain line, _BRACKET for a "[" line, else a site
+    token = _TOKEN if len(text) <= _BIG else _big_token()
+    bracket = token.groupindex["bracket"]
+    for m in token.finditer(text):
+        kind = m.lastindex  # the last group matched: None for a plain line, `bracket` for a "[" line, else a site
         if kind is None:  # a line that is not simple: in a site section, tomllib will check that section
-            if current is not None:
-                current[2] = False
+            if in_site:
+                not_simple.add(len(names) - 1)
             continue
         start = m.start()
-        if kind == _BRACKET:  # another table's header
+        if kind == bracket:  # another table's header
             other = _OTHER_HEADER.fullmatch(text, start, m.end())
             if other is None or other.group("first") in _NOT_OTHER:
                 return None
-            if current is not None:
-                current[1] = start
-                current = None
+            if in_site:
+                ends.append(start)
+                in_site = False
                 head_from = start
             continue
-        groups = m.groups()
-        name = groups[0] if groups[0] is not None else groups[1] if groups[1] is not None else groups[2]
-        if name in spans:
-            return None
-        keys.add(groups[3:_BRACKET - 1])  # the keys of its simple lines, in order (None past the last)
-        if current is None:  # a run of site sections begins
+        bare, basic, literal = m.group(1, 2, 3)
+        names.append(bare if bare is not None else basic if basic is not None else literal)
+        if in_site:
+            ends.append(start)
+        else:  # a run of site sections begins
             head.append(text[head_from:start])
             head.append(_PLACEHOLDER.format(runs))
             runs += 1
-        else:
-            current[1] = start
-        current = spans[name] = [start, m.end(), True]
-    if current is None:
-        head.append(text[head_from:])
+            in_site = True
+        starts.append(start)
+    if in_site:
+        ends.append(len(text))
     else:
-        current[1] = len(text)
-    for listed in keys:  # no key set twice in a section's simple lines
-        found = [key for key in listed if key is not None]
-        if len(set(found)) != len(found):
-            return None
+        head.append(text[head_from:])
+    at = dict(zip(names, range(len(names))))
+    if len(at) != len(names):  # a site twice
+        return None
     try:
         doc = tomllib.loads("".join(head))
-        for name, (start, end, simple) in spans.items():
-            if not simple:
-                tomllib.loads(text[start:end])
+        for i in not_simple:
+            tomllib.loads(text[starts[i] : ends[i]])
     except tomllib.TOMLDecodeError:
         return None
     position = None
@@ -292,7 +317,7 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
         del doc["sites"]
     elif "sites" in doc:
         return None
-    return doc, position, SiteIndex(text, spans, runs)
+    return doc, position, SiteIndex(text, (names, starts, ends, not_simple, at), runs)
 
 
 class Settings:
@@ -745,21 +770,22 @@ class _Shrunk:
 
         self.text = text
         self.index = index
-        names = index.names()
-        spans = index._spans
+        names = index._names
         named = {p[1] for p in scope if len(p) >= 2 and p[0] == "sites"}
         if index.runs > 1:  # `sites` split by other tables: tomlkit gathers its sections on any edit (not local)
             raise _NotLocal
         # kept: the first and last sections (where tomlkit puts a new site, what its removals look at), the named
         # ones and their neighbours
         keep = {0, len(names) - 1} if names else set()
-        for name in named & spans.keys():
-            i = names.index(name)
+        for name in named:
+            if name not in index:
+                continue
+            i = index._at[name]
             keep.update(range(max(i - 1, 0), min(i + 2, len(names))))
         self.kept = {names[i] for i in keep}
         pieces: list[str] = []
         self.holders: dict[str, tuple[list[str], int, int]] = {}  # placeholder name -> (names, start, end)
-        self._names, self._held = names, []  # the file's site names; (first, last + 1, placeholder) of each run held
+        self.ranges: dict[str, tuple[int, int]] = {}  # placeholder name -> (first, last + 1) of the sections it holds
         pos = 0
         kept = sorted(keep)
         for i, j in zip(kept, kept[1:]):
@@ -768,12 +794,12 @@ class _Shrunk:
             # sections i+1 … j-1 become a site section of their own, of a name no site has: `-aimo-N` (no name aimo
             # accepts starts with "-"), lengthened until it is no name of the file or of the edit
             key = f"-aimo-{len(self.holders)}"
-            while key in spans or key in named:
+            while key in index or key in named:
                 key += "-"
-            start, end = spans[names[i + 1]][0], spans[names[j - 1]][1]
+            start, end = index._starts[i + 1], index._ends[j - 1]
             pieces += [text[pos:start], f"[sites.{key}]\n"]
             self.holders[key] = (names[i + 1 : j], start, end)
-            self._held.append((i + 1, j, key))
+            self.ranges[key] = (i + 1, j)
             pos = end
         pieces.append(text[pos:])
         self.mini = "".join(pieces)
@@ -784,8 +810,8 @@ class _Shrunk:
         """The placeholder that stands for site `name` of the file; None when none does."""
         if name not in self.index or name in self.kept:
             return None
-        at = self._names.index(name)
-        return next(key for first, last, key in self._held if first <= at < last)
+        at = self.index._at[name]
+        return next(key for key, (first, last) in self.ranges.items() if first <= at < last)
 
     def names(self, sites) -> list[str]:
         """The site names of the (edited) shrunk document, the placeholders expanded."""
@@ -833,40 +859,47 @@ class _Shrunk:
             if key not in self.holders and mini.table(key) != table:
                 return None
         pieces: list[str] = []
-        segments: list[tuple] = []  # the new file's sections: (name, start, end, simple) or (run, shift)
+        segments: list[tuple] = []  # the new file's sections: (name, start, end, simple) or (first, last, shift) of a run
         mini_text = mini._text
         pos = shift = 0
         for name in mini.names():
-            s, e, simple = mini._spans[name]
+            s, e, simple = mini.span(name)
             if name not in self.holders:
-                if name in self.index._spans and name not in self.kept:
+                if name in self.index and name not in self.kept:
                     return None  # a site twice (added beside the placeholder that holds it)
                 segments.append((name, s + shift, e + shift, simple))
                 continue
             if mini_text[s:e] != f"[sites.{name}]\n":
                 return None  # something follows the placeholder's header in its section
-            run, start, end = self.holders[name]
+            _run, start, end = self.holders[name]
             pieces += [mini_text[pos:s], self.text[start:end]]
-            segments.append((run, s + shift - start))
+            segments.append((*self.ranges[name], s + shift - start))
             shift += (end - start) - (e - s)
             pos = e
         pieces.append(mini_text[pos:])
         full = "".join(pieces)  # as the scan reads it: with a final newline
-        old_spans = self.index._spans
+        old = self.index
 
-        def spans() -> dict[str, list]:  # built when a later read of this command needs them
-            out: dict[str, list] = {}
+        def sections() -> tuple:  # built when a later read of this command needs them (SiteIndex)
+            names: list[str] = []
+            starts: list[int] = []
+            ends: list[int] = []
+            not_simple: set[int] = set()
             for segment in segments:
                 if len(segment) == 4:
-                    out[segment[0]] = list(segment[1:])
+                    name, start, end, simple = segment
+                    if not simple:
+                        not_simple.add(len(names))
+                    names.append(name), starts.append(start), ends.append(end)
                 else:
-                    run, base = segment
-                    for n in run:
-                        old = old_spans[n]
-                        out[n] = [old[0] + base, old[1] + base, old[2]]
-            return out
+                    first, last, base = segment
+                    not_simple.update(i - first + len(names) for i in old._not_simple if first <= i < last)
+                    names += old._names[first:last]
+                    starts += [at + base for at in old._starts[first:last]]
+                    ends += [at + base for at in old._ends[first:last]]
+            return names, starts, ends, not_simple, dict(zip(names, range(len(names))))
 
-        self.head, self.sites_at, self.new_index = head, sites_at, SiteIndex(full, spans, mini.runs)
+        self.head, self.sites_at, self.new_index = head, sites_at, SiteIndex(full, sections, mini.runs)
         return full if rendered.endswith("\n") else full[:-1]
 
 
