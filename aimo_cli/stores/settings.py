@@ -261,7 +261,7 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
         text += "\n"
     names: list[str] = []  # the site sections, in file order
     starts: list[int] = []
-    ends: list[int] = []
+    cut: list[tuple[int, int]] = []  # (section, end) of the last section of each run of site sections followed by a table
     not_simple: set[int] = set()
     head: list[str] = []
     in_site = False  # reading a site section (else the head)
@@ -275,30 +275,29 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
             if in_site:
                 not_simple.add(len(names) - 1)
             continue
-        start = m.start()
         if kind == bracket:  # another table's header
+            start = m.start()
             other = _OTHER_HEADER.fullmatch(text, start, m.end())
             if other is None or other.group("first") in _NOT_OTHER:
                 return None
             if in_site:
-                ends.append(start)
+                cut.append((len(names) - 1, start))
                 in_site = False
                 head_from = start
             continue
-        bare, basic, literal = m.group(1, 2, 3)
-        names.append(bare if bare is not None else basic if basic is not None else literal)
-        if in_site:
-            ends.append(start)
-        else:  # a run of site sections begins
-            head.append(text[head_from:start])
+        name = m[1]  # (m[i] rather than m.group(1, 2, 3): the fleet's names are bare, and this runs once a site)
+        names.append(name if name is not None else m[2] if m[2] is not None else m[3])
+        if not in_site:  # a run of site sections begins
+            head.append(text[head_from : m.start()])
             head.append(_PLACEHOLDER.format(runs))
             runs += 1
             in_site = True
-        starts.append(start)
-    if in_site:
-        ends.append(len(text))
-    else:
+        starts.append(m.start())
+    if not in_site:
         head.append(text[head_from:])
+    ends = starts[1:] + [len(text)]  # a section ends where the next begins, or a table, or the file
+    for i, end in cut:
+        ends[i] = end
     at = dict(zip(names, range(len(names))))
     if len(at) != len(names):  # a site twice
         return None
