@@ -114,11 +114,16 @@ def _list(conv: Callable[[Any], Any]) -> Callable[[Any], tuple]:
                 continue  # one malformed entry does not cost the others
         return tuple(out)
 
+    parse.of = ("list", conv)  # type: ignore[attr-defined]  # read by _compile
     return parse
 
 
 def _opt(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda v: None if v is None else conv(v)
+    def parse(v: Any) -> Any:
+        return None if v is None else conv(v)
+
+    parse.of = ("opt", conv)  # type: ignore[attr-defined]
+    return parse
 
 
 def _obj(cls: type) -> Callable[[Any], Any]:
@@ -127,6 +132,7 @@ def _obj(cls: type) -> Callable[[Any], Any]:
             raise _Bad
         return _parse(cls, v)
 
+    parse.of = ("obj", cls)  # type: ignore[attr-defined]
     return parse
 
 
@@ -184,57 +190,117 @@ def _plan(cls: type) -> tuple[tuple[tuple[str, str, Callable[[Any], Any]], ...],
     return plan
 
 
-_DEFAULTS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]] | None] = {}
-
-
-def _defaults(cls: type) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]] | None:
-    """A contract class's field defaults and default factories, or None when a field has neither (then __init__)."""
-    if cls not in _DEFAULTS:
-        plain: dict[str, Any] = {}
-        factories = []
-        for f in fields(cls):
-            if f.default is not MISSING:
-                plain[f.name] = f.default
-            elif f.default_factory is not MISSING:
-                factories.append((f.name, f.default_factory))
-            else:
-                _DEFAULTS[cls] = None
-                return None
-        _DEFAULTS[cls] = (plain, tuple(factories))
-    return _DEFAULTS[cls]
+_PARSERS: dict[type, Callable[[Mapping[str, Any]], Any]] = {}
 
 
 def _parse(cls: type, raw: Mapping[str, Any]) -> Any:
+    """A contract object from its JSON object (tolerant: see the module docstring)."""
+    parser = _PARSERS.get(cls)
+    if parser is None:
+        parser = _parser(cls)
+    return parser(raw)
+
+
+def _parser(cls: type) -> Callable[[Mapping[str, Any]], Any]:
+    parser = _PARSERS.get(cls)
+    if parser is None:
+        parser = _PARSERS[cls] = _compile(cls)
+    return parser
+
+
+# Each contract class's parse is compiled once per process into one function (a fleet parses a status per site: a
+# real one is ~120 objects, most of them the change_log's entries and their writers): each field read by its JSON
+# name, a well-typed value (the common case) taken without its converter, anything else through the converter (a
+# malformed value keeps the default, exactly as before), the unknown fields gathered into `extra` only when the
+# object has any; the frozen object built without its __init__ (every field set: its value, else its default, as
+# the dataclass's __init__ would). tests/test_bridge_parse.py compares it with the plain tolerant parse.
+
+_MISSING = object()
+_SAME = {  # converter -> the test under which it gives the value back as it is
+    _str: "type(v) is str",
+    _bool: "type(v) is bool",
+    _opt_str: "v is None or type(v) is str",
+    _opt_bool: "v is None or type(v) is bool",
+    _int: "type(v) is int",
+}
+
+
+def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
+    ns: dict[str, Any] = {"_new": object.__new__, "_M": _MISSING, "_cls": cls, "_Bad": _Bad, "_Proxy": MappingProxyType, "_EMPTY": _EMPTY}
+    known = []
+    lines = ["def parse(raw):", " o = _new(_cls)", " d = o.__dict__", " n = 0", " get = raw.get"]
+    for i, f in enumerate(fields(cls)):
+        if f.default is not MISSING:
+            ns[f"D{i}"] = f.default
+            default = f"D{i}"
+        elif f.default_factory is not MISSING:
+            ns[f"F{i}"] = f.default_factory
+            default = f"F{i}()"
+        else:  # a field without a default: the class's own __init__ (none in the contract today)
+            return lambda raw: _slow_parse(cls, raw)
+        if "conv" not in f.metadata:
+            if f.name != "extra":
+                lines.append(f" d[{f.name!r}] = {default}")
+            continue
+        conv = f.metadata["conv"]
+        ns[f"C{i}"] = conv
+        name = json_name(f)
+        known.append(name)
+        slot = f"d[{f.name!r}]"
+        lines += [f" v = get({name!r}, _M)", " if v is _M:", f"  {slot} = {default}", " else:", "  n += 1"]
+        fast = _fast(conv, i, ns)
+        if fast:
+            test, value = fast
+            lines += [f"  if {test}:", f"   {slot} = {value}", "  else:"]
+            pad = "   "
+        else:
+            pad = "  "
+        lines += [f"{pad}try:", f"{pad} {slot} = C{i}(v)", f"{pad}except _Bad:", f"{pad} {slot} = {default}"]
+    ns["_known"] = frozenset(known)
+    lines += [
+        " if n == len(raw):",
+        "  d['extra'] = _EMPTY",
+        " else:  # fields this aimo does not know, kept in the answer's order",
+        "  d['extra'] = _Proxy({k: x for k, x in raw.items() if k not in _known})",
+        " return o",
+    ]
+    exec(compile("\n".join(lines), f"<contract parse of {cls.__name__}>", "exec"), ns)  # noqa: S102 - our own source
+    return ns["parse"]
+
+
+def _fast(conv: Callable[[Any], Any], i: int, ns: dict[str, Any]) -> tuple[str, str] | None:
+    """(test, value): when `v` passes the test, the converter would give `value` (no _Bad possible); None: no shortcut."""
+    if conv in _SAME:
+        return _SAME[conv], "v"
+    kind, inner = getattr(conv, "of", (None, None))
+    if kind == "obj":
+        ns[f"P{i}"] = _parser(inner)
+        return "type(v) is dict", f"P{i}(v)"
+    if kind == "opt" and getattr(inner, "of", (None,))[0] == "obj":
+        ns[f"P{i}"] = _parser(inner.of[1])
+        return "v is None or type(v) is dict", f"None if v is None else P{i}(v)"
+    if kind == "list" and getattr(inner, "of", (None,))[0] == "obj":
+        ns[f"P{i}"] = _parser(inner.of[1])  # a non-object entry is skipped, as _obj's _Bad does in _list
+        return "type(v) is list", f"tuple([P{i}(x) for x in v if isinstance(x, dict)])"
+    return None
+
+
+def _slow_parse(cls: type, raw: Mapping[str, Any]) -> Any:
     by_name = _plan(cls)[1]
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    for name, value in raw.items():  # the answer's own fields: a field it lacks keeps its default
+    for name, value in raw.items():
         known = by_name.get(name)
         if known is None:
             extra[name] = value
             continue
         attr, conv = known
-        if conv is _str and type(value) is str or conv is _bool and type(value) is bool:
-            values[attr] = value  # what the converter gives back for these (most fields), without calling it
-            continue
         try:
             values[attr] = conv(value)
         except _Bad:
             pass
     values["extra"] = MappingProxyType(extra) if extra else _EMPTY
-    defaults = _defaults(cls)
-    if defaults is None:
-        return cls(**values)
-    # what the frozen dataclass's __init__ does (every field set: its value, else its default), without its one
-    # object.__setattr__ call per field: a status is a dozen objects of up to 21 fields, and a fleet parses one per site
-    obj = object.__new__(cls)
-    state = obj.__dict__
-    state.update(defaults[0])
-    for name, factory in defaults[1]:
-        if name not in values:
-            state[name] = factory()
-    state.update(values)
-    return obj
+    return cls(**values)
 
 
 def _to_json(v: Any) -> Any:

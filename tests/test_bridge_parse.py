@@ -1,0 +1,174 @@
+"""The bridge contract's compiled parse (wordpress/bridge.py `_compile`: one function per contract class, well-typed
+values taken without their converter) against the plain tolerant parse it replaces, kept here as the reference: on
+generated, partly malformed documents (wrong types, junk list entries, missing and unknown fields, dict and list
+subclasses) both give the same objects, field by field, `extra` included."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import fields
+from pathlib import Path
+from types import MappingProxyType
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aimo_cli.wordpress import bridge as B
+
+REAL = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "bridge-status.json"
+CLASSES = [B.BridgeStatus, B.Connector, B.Manager, B.Approval, B.ModelPrefs, B.ChangeLogEntry, B.Writer, B.PluginRef, B.ServedBy,
+           B.PageState, B.OllamaHost, B.CurrentUser, B.ModeChange, B.CredentialResult, B.ClearResult]
+
+
+# -- the reference: the tolerant parse as it was, field by field through the converters -----------------------------
+
+
+def _ref_conv(conv, v):
+    kind, inner = getattr(conv, "of", (None, None))
+    if kind == "obj":
+        if not isinstance(v, dict):
+            raise B._Bad
+        return ref_parse(inner, v)
+    if kind == "opt":
+        return None if v is None else _ref_conv(inner, v)
+    if kind == "list":
+        if not isinstance(v, list):
+            raise B._Bad
+        out = []
+        for item in v:
+            try:
+                out.append(_ref_conv(inner, item))
+            except B._Bad:
+                continue
+        return tuple(out)
+    return conv(v)  # a leaf converter (_str, _bool, _int, _str_lists, …): no contract object inside
+
+
+def ref_parse(cls, raw):
+    by_name = {B.json_name(f): f for f in fields(cls) if "conv" in f.metadata}
+    values, extra = {}, {}
+    for name, value in raw.items():
+        f = by_name.get(name)
+        if f is None:
+            extra[name] = value
+            continue
+        try:
+            values[f.name] = _ref_conv(f.metadata["conv"], value)
+        except B._Bad:
+            pass
+    return cls(**values, extra=MappingProxyType(extra) if extra else B._EMPTY)
+
+
+def snapshot(v):
+    """Everything an object holds, recursively, types included (== on contract objects skips `extra`)."""
+    if isinstance(v, B._Contract):
+        return (type(v).__name__, {f.name: snapshot(getattr(v, f.name)) for f in fields(v)}, sorted(vars(v)))
+    if isinstance(v, tuple):
+        return ("tuple", [snapshot(x) for x in v])
+    if isinstance(v, MappingProxyType):
+        return ("proxy", [(type(k).__name__, k, snapshot(x)) for k, x in v.items()])
+    return (type(v).__name__, v)
+
+
+# -- generated documents -------------------------------------------------------------------------------------------------
+
+
+class _List(list):
+    pass
+
+
+# -- every field of every class, with each edge value ------------------------------------------------------------------
+
+
+def test_every_field_with_each_edge_value():
+    for cls in CLASSES:
+        for f in fields(cls):
+            for value in TRICKY + ["extra"]:
+                raw = {B.json_name(f): value}
+                assert snapshot(B._parse(cls, raw)) == snapshot(ref_parse(cls, raw)), (cls.__name__, f.name, value)
+
+
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=4),
+                    st.sampled_from(["0", "1", "12", "x1", ""]))
+TRICKY = [0, 1, 2, -1, 0.0, 1.0, 2.5, True, False, None, "", "x", "1", "07", [], {}, [1], {"a": 1}, ["x", 1, None, {}], _List(), OrderedDict(a=[1])]
+_tricky = st.sampled_from(TRICKY)  # each converter's edges
+junk = st.one_of(_tricky, st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3)), max_leaves=6))
+
+
+def _good(conv, depth):
+    kind, inner = getattr(conv, "of", (None, None))
+    if kind == "obj":
+        return document(inner, depth + 1)
+    if kind == "opt":
+        return st.one_of(st.none(), _good(inner, depth))
+    if kind == "list":
+        items = st.one_of(_good(inner, depth), junk) if depth < 2 else _good(inner, depth)
+        return st.lists(items, max_size=4 if depth < 2 else 2).flatmap(lambda xs: st.sampled_from([xs, _List(xs)]))
+    leaf = {
+        B._str: st.text(max_size=5), B._bool: st.booleans(), B._opt_str: st.one_of(st.none(), st.text(max_size=5)),
+        B._opt_bool: st.one_of(st.none(), st.booleans()), B._int: st.one_of(st.integers(-5, 5), st.sampled_from(["7", "-2", "x"])),
+        B._str_lists: st.one_of(st.just([]), st.dictionaries(st.text(max_size=3), st.one_of(st.lists(st.one_of(st.text(max_size=3), junk), max_size=3), junk), max_size=3)),
+        B._str_map: st.one_of(st.just([]), st.dictionaries(st.text(max_size=3), st.one_of(st.text(max_size=3), junk), max_size=3)),
+    }
+    return leaf[conv]
+
+
+def document(cls, depth=0):
+    contract = [f for f in fields(cls) if "conv" in f.metadata]
+    value = {B.json_name(f): st.one_of(_good(f.metadata["conv"], depth), junk) if depth < 2 else _good(f.metadata["conv"], depth) for f in contract}
+    known = st.fixed_dictionaries({}, optional=value)  # any subset of the fields, each well typed or junk
+    unknown = st.dictionaries(st.sampled_from(["extra", "served_since", "x", "_", "Class"]), junk, max_size=2)
+    return st.tuples(known, unknown, st.booleans(), st.randoms(use_true_random=False)).map(_assemble)
+
+
+def _assemble(parts):
+    known, unknown, ordered, rnd = parts
+    items = list(known.items()) + list(unknown.items())
+    rnd.shuffle(items)
+    return OrderedDict(items) if ordered and len(items) % 3 == 0 else dict(items)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_the_compiled_parse_gives_what_the_tolerant_parse_gives(data):
+    cls = data.draw(st.sampled_from(CLASSES))
+    raw = data.draw(document(cls))
+    assert snapshot(B._parse(cls, raw)) == snapshot(ref_parse(cls, raw))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(document(B.BridgeStatus))
+def test_parse_status_of_generated_documents(raw):
+    got = B.parse_status(raw)
+    assert snapshot(got) == snapshot(ref_parse(B.BridgeStatus, raw))
+    assert got == ref_parse(B.BridgeStatus, raw)
+
+
+def test_the_real_document_parses_as_before():
+    raw = json.loads(REAL.read_text())
+    got = B.parse_status(raw)
+    assert snapshot(got) == snapshot(ref_parse(B.BridgeStatus, raw))
+    assert len(got.change_log) == 50 and len(got.connectors) == len(raw["connectors"]) and got.change_log[0].writer.kind == "core"
+    # one malformed value in each kind of field: the same defaults and skipped entries as the reference
+    raw["change_log"][3] = "junk"
+    raw["change_log"][4]["writer"] = ["not", "an", "object"]
+    raw["change_log"][5]["by_aimo"] = "yes"
+    raw["connectors"][0]["page"] = 7
+    raw["connectors"][1]["connected"] = 1
+    raw["current_user"]["id"] = "3"
+    raw["managers"] = _List(raw["managers"])
+    raw["new_field"] = {"a": 1}
+    got = B.parse_status(raw)
+    assert snapshot(got) == snapshot(ref_parse(B.BridgeStatus, raw))
+    assert len(got.change_log) == 49 and got.change_log[3].writer is None and got.change_log[4].by_aimo is False
+    assert (got.connectors[0].page, got.connectors[1].connected, got.current_user.id) == (None, True, 3)
+    assert got.extra == {"new_field": {"a": 1}} and got.as_dict()["new_field"] == {"a": 1}
+
+
+def test_the_reference_sees_a_change_of_meaning(monkeypatch):
+    """The comparison can fail: a compiled parse that kept a wrong-typed value is caught."""
+    raw = {"id": "groq", "connected": "maybe"}
+    assert snapshot(B._parse(B.Connector, raw)) == snapshot(ref_parse(B.Connector, raw))
+    monkeypatch.setitem(B._PARSERS, B.Connector, lambda r: B.Connector(**{"id": r["id"], "connected": r["connected"]}))
+    assert snapshot(B._parse(B.Connector, raw)) != snapshot(ref_parse(B.Connector, raw))
