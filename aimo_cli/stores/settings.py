@@ -111,18 +111,18 @@ _OTHER_LINE = r"|(?P<bracket>[ \t]*\[)?[^\n]*\n"  # any other line, marked when 
 #
 # _TOKEN: after each key, a look-ahead over the rest of the section for the same key (no later line sets it). Cheap to
 # compile (well under a millisecond, which every command reading the file pays) but the look-ahead reads each line
-# again for every key before it: a scan takes ~5 microseconds a section (50 ms for 10,000 sites).
+# again for every key before it: a scan takes ~8 microseconds a section (in a fresh process; 55 ms for 10,000 sites).
 _LINES = 100  # a site section of more lines than this is left to tomllib (the look-ahead stays short: linear time)
 _NODUP = rf"(?!(?:(?![ \t]*\[)[^\n]*\n){{0,{_LINES}}}?[ \t]*(?P=k)[ \t]*=)"
 _TOKEN = re.compile(
     rf"{_SITE_HEADER}(?:{_WS}(?:(?P<k>{_BARE}){_WS}={_WS}{_VALUE}{_WS}{_COMMENT}\n{_NODUP}|{_COMMENT}\n)){{0,{_LINES}}}{_OTHER_LINE}"
 )
-_BIG = 128 * 1024  # (~750 sites as aimo writes them: about where the big-file token pays for its compilation)
+_BIG = 256 * 1024  # (~1,500 sites as aimo writes them: about where the big-file token pays for its compilation)
 # _big_token(): each key line has a group of its own, nested (matching stops at the first line that is neither a key
 # line nor a blank or comment line), and before each key a back-reference to every key before it rules out a key set
 # twice; the quantifiers are possessive (nothing they match can be given back to let the rest of a line match, so the
 # engine keeps nothing to backtrack to), and a line as aimo writes it (`key = "value"`) is tried first. A scan takes
-# ~2 microseconds a section, but the pattern ~4 ms to compile (once a process): for big files only.
+# ~3 microseconds a section (in a fresh process), but the pattern ~6 ms to compile (once a process): for big files only.
 _KEYS = 10  # a site section of more key lines than this is left to tomllib (aimo writes at most 8 keys a site)
 
 
