@@ -1,7 +1,8 @@
 """The bridge contract's compiled parse (wordpress/bridge.py `_compile`: one function per contract class, well-typed
 values taken without their converter) against the plain tolerant parse it replaces, kept here as the reference: on
 generated, partly malformed documents (wrong types, junk list entries, missing and unknown fields, dict and list
-subclasses) both give the same objects, field by field, `extra` included."""
+subclasses) both give the same objects, field by field, `extra` included. Every test runs twice: with the compiled
+parse, and with the plain one (`_slow_parse`) a process uses until it has parsed COMPILE_AFTER objects of a class."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 from types import MappingProxyType
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +21,27 @@ from aimo_cli.wordpress import bridge as B
 REAL = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "bridge-status.json"
 CLASSES = [B.BridgeStatus, B.Connector, B.Manager, B.Approval, B.ModelPrefs, B.ChangeLogEntry, B.Writer, B.PluginRef, B.ServedBy,
            B.PageState, B.OllamaHost, B.CurrentUser, B.ModeChange, B.CredentialResult, B.ClearResult]
+
+
+@pytest.fixture(autouse=True, params=["compiled", "plain"])
+def parse_mode(request, monkeypatch):
+    monkeypatch.setattr(B, "_PARSERS", {})  # nothing compiled yet in this test
+    monkeypatch.setattr(B, "_SEEN", {})
+    monkeypatch.setattr(B, "COMPILE_AFTER", 0 if request.param == "compiled" else 10**9)
+    return request.param
+
+
+def test_a_process_compiles_a_class_only_after_many_objects(monkeypatch):
+    """A command that reads one status never pays the compilation (~6 ms); a fleet does, once, early."""
+    monkeypatch.setattr(B, "COMPILE_AFTER", 200)
+    raw = json.loads(REAL.read_text())
+    B.parse_status(raw)
+    assert B._PARSERS == {}, "one status compiled a parse"
+    for _ in range(4):
+        B.parse_status(raw)
+    assert B.ChangeLogEntry in B._PARSERS and B.Writer in B._PARSERS  # 50 a status: compiled by the fifth
+    assert B.BridgeStatus not in B._PARSERS
+    assert snapshot(B.parse_status(raw)) == snapshot(ref_parse(B.BridgeStatus, raw))
 
 
 # -- the reference: the tolerant parse as it was, field by field through the converters -----------------------------
@@ -129,7 +152,7 @@ def _assemble(parts):
     return OrderedDict(items) if ordered and len(items) % 3 == 0 else dict(items)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_the_compiled_parse_gives_what_the_tolerant_parse_gives(data):
     cls = data.draw(st.sampled_from(CLASSES))
@@ -137,7 +160,7 @@ def test_the_compiled_parse_gives_what_the_tolerant_parse_gives(data):
     assert snapshot(B._parse(cls, raw)) == snapshot(ref_parse(cls, raw))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(document(B.BridgeStatus))
 def test_parse_status_of_generated_documents(raw):
     got = B.parse_status(raw)
