@@ -260,7 +260,7 @@ def test_a_spliced_text_that_says_something_else_is_never_written(tmp_path, monk
     assert shrunk.render(with_body, tomlkit.parse(with_body).unwrap(), ()) is None  # a placeholder is a header alone
     doc["sites"]["s0020"] = {"url": "https://twin.example", "user": "u"}  # a name a placeholder holds, added again
     assert shrunk.render(tomlkit.dumps(doc), doc.unwrap(), ()) is None
-    assert "s0020" in shrunk.holders["-aimo-1"][0] and shrunk.assemble(tomlkit.dumps(doc)).count("[sites.s0020]") == 2
+    assert "s0020" in shrunk.held("-aimo-1") and shrunk.assemble(tomlkit.dumps(doc)).count("[sites.s0020]") == 2
 
 
 def test_an_edit_outside_its_scope_is_refused_on_the_splice_too(tmp_path):

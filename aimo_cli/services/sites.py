@@ -71,17 +71,13 @@ def check_transport(site: SiteConfig) -> None:
     whose REST root is on another origin than its URL without the admin's explicit --rest-root (exit 6)."""
     _check_urls(site)
     pin = credential_origin(site)
-    if site.rest_root and not under(site.rest_root, pin) and not same_origin_or_upgrade(_origin(pin), site.rest_root):
+    if site.rest_root and not under(site.rest_root, pin) and not same_origin_or_upgrade(origin_of(pin), site.rest_root):
         raise SafetyError(
             f"site {site.name}: its rest_root {site.rest_root} is on {origin_label(site.rest_root)}, not on the site's origin {origin_label(site.url)}"
             " (an older aimo took it from the site's Link header); refusing to send the application password there",
             f"Add the site again to rediscover its REST root on its own origin: aimo site add {site.name} {site.url} --user {site.user}"
             f" (or, if that other origin is right, accept it explicitly with --rest-root {site.rest_root}).",
         )
-
-
-def _origin(url: str):
-    return origin_of(url)
 
 
 def _check_urls(site: SiteConfig) -> None:

@@ -218,12 +218,15 @@ class SecretStore:
         with self._lock:
             if entry in self._memo:
                 return self._memo[entry]
-        value = self.backend.get(entry)
+        return self._remember(entry, self.backend.get(entry))
+
+    def _remember(self, entry: str, value: str | None) -> str | None:
+        """A value read from the backend: registered for redaction, memoised (a value another thread memoised
+        meanwhile is kept)."""
         if value:
             redact.register(*value.split("\n"))
         with self._lock:
-            self._memo[entry] = value
-        return value
+            return self._memo.setdefault(entry, value)
 
     def get_many(self, entries: list[str]) -> None:
         """get() of every entry, for later: a backend that holds them all at hand (a file) is read once, not once per
@@ -236,13 +239,9 @@ class SecretStore:
         data = snapshot()
         for entry in entries:
             with self._lock:
-                if entry in self._memo:
-                    continue
-            value = data.get(entry)
-            if value:
-                redact.register(*value.split("\n"))
-            with self._lock:
-                self._memo.setdefault(entry, value)
+                known = entry in self._memo
+            if not known:
+                self._remember(entry, data.get(entry))
 
     def set(self, entry: str, value: str) -> None:
         redact.register(*value.split("\n"))

@@ -783,8 +783,7 @@ class _Shrunk:
             keep.update(range(max(i - 1, 0), min(i + 2, len(names))))
         self.kept = {names[i] for i in keep}
         pieces: list[str] = []
-        self.holders: dict[str, tuple[list[str], int, int]] = {}  # placeholder name -> (names, start, end)
-        self.ranges: dict[str, tuple[int, int]] = {}  # placeholder name -> (first, last + 1) of the sections it holds
+        self.holders: dict[str, tuple[int, int]] = {}  # placeholder name -> (first, last + 1) of the sections it holds
         pos = 0
         kept = sorted(keep)
         for i, j in zip(kept, kept[1:]):
@@ -795,10 +794,9 @@ class _Shrunk:
             key = f"-aimo-{len(self.holders)}"
             while key in index or key in named:
                 key += "-"
-            start, end = index._starts[i + 1], index._ends[j - 1]
+            self.holders[key] = (i + 1, j)
+            start, end = self._span(key)
             pieces += [text[pos:start], f"[sites.{key}]\n"]
-            self.holders[key] = (names[i + 1 : j], start, end)
-            self.ranges[key] = (i + 1, j)
             pos = end
         pieces.append(text[pos:])
         self.mini = "".join(pieces)
@@ -810,14 +808,24 @@ class _Shrunk:
         if name not in self.index or name in self.kept:
             return None
         at = self.index._at[name]
-        return next(key for key, (first, last) in self.ranges.items() if first <= at < last)
+        return next(key for key, (first, last) in self.holders.items() if first <= at < last)
+
+    def held(self, key: str) -> list[str]:
+        """The sites placeholder `key` stands for, in file order."""
+        first, last = self.holders[key]
+        return self.index._names[first:last]
+
+    def _span(self, key: str) -> tuple[int, int]:
+        """Where the text placeholder `key` stands for is in the file."""
+        first, last = self.holders[key]
+        return self.index._starts[first], self.index._ends[last - 1]
 
     def names(self, sites) -> list[str]:
         """The site names of the (edited) shrunk document, the placeholders expanded."""
         out: list[str] = []
         for key in sites or ():
             key = str(key)
-            out.extend(self.holders[key][0] if key in self.holders else (key,))
+            out.extend(self.held(key) if key in self.holders else (key,))
         return out
 
     def assemble(self, rendered: str) -> str | None:
@@ -825,7 +833,8 @@ class _Shrunk:
         for, unproven; None when a placeholder's line is not there once, in order, at a line start."""
         pieces: list[str] = []
         pos = 0
-        for key, (_run, start, end) in self.holders.items():
+        for key in self.holders:
+            start, end = self._span(key)
             line = f"[sites.{key}]\n"
             at = rendered.find(line, pos)
             if at < 0 or rendered.find(line, at + 1) >= 0 or rendered.rfind(line, 0, pos) >= 0 or (at and rendered[at - 1] != "\n"):
@@ -870,9 +879,9 @@ class _Shrunk:
                 continue
             if mini_text[s:e] != f"[sites.{name}]\n":
                 return None  # something follows the placeholder's header in its section
-            _run, start, end = self.holders[name]
+            start, end = self._span(name)
             pieces += [mini_text[pos:s], self.text[start:end]]
-            segments.append((*self.ranges[name], s + shift - start))
+            segments.append((*self.holders[name], s + shift - start))
             shift += (end - start) - (e - s)
             pos = e
         pieces.append(mini_text[pos:])
@@ -915,7 +924,7 @@ class _ShrunkSettings(Settings):
         for key, table in sites.items():
             key = str(key)
             if key in self._shrunk.holders:
-                for name in self._shrunk.holders[key][0]:
+                for name in self._shrunk.held(key):
                     yield name, lambda name=name: self._shrunk.index.table(name)
             else:
                 yield key, lambda table=table: table

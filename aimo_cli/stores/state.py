@@ -19,8 +19,12 @@ class SyncState:
     def __init__(self, state_dir: Path) -> None:
         self.dir = state_dir / "sync"
 
+    def _file(self, site: str) -> str:
+        """The site's state file, joined as text (a fleet reads one per site; pathlib's joins cost more than the read)."""
+        return os.path.join(self.dir, _UNSAFE.sub("_", site) + ".json")
+
     def _path(self, site: str) -> Path:
-        return self.dir / (_UNSAFE.sub("_", site) + ".json")
+        return Path(self._file(site))
 
     def _read(self, path: Path | str) -> dict:
         try:
@@ -34,8 +38,7 @@ class SyncState:
 
     def load(self, site: str) -> dict[str, BaseRecord]:
         out = {}
-        # the file's name joined as text (a fleet reads one per site; pathlib's joins cost more than the read)
-        for provider, rec in self._read(os.path.join(self.dir, _UNSAFE.sub("_", site) + ".json")).items():
+        for provider, rec in self._read(self._file(site)).items():
             if isinstance(rec, dict) and rec.get("fingerprint"):
                 out[provider] = BaseRecord(str(rec["fingerprint"]), str(rec.get("mask", "")))
         return out

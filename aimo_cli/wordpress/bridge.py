@@ -219,8 +219,9 @@ def _parser(cls: type) -> Callable[[Mapping[str, Any]], Any]:
     return parser
 
 
-# Each contract class's parse is compiled once per process into one function (a fleet parses a status per site: a
-# real one is ~120 objects, most of them the change_log's entries and their writers): each field read by its JSON
+# Each contract class's parse is compiled into one function once a process has parsed COMPILE_AFTER objects of it
+# (a fleet parses a status per site: a real one is ~120 objects, most of them the change_log's entries and their
+# writers): each field read by its JSON
 # name, a well-typed value (the common case) taken without its converter, anything else through the converter (a
 # malformed value keeps the default, exactly as before), the unknown fields gathered into `extra` only when the
 # object has any; the frozen object built without its __init__ (every field set: its value, else its default, as
@@ -237,7 +238,7 @@ _SAME = {  # converter -> the test under which it gives the value back as it is
 
 
 def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
-    # two lines per field, the rest in _convert: the source is compiled in every process that parses (~0.1 ms a class)
+    # two lines per field, the rest in _convert: short source, quick to compile (~0.1 ms a class)
     ns: dict[str, Any] = {"_new": object.__new__, "_M": _MISSING, "_cls": cls, "_cv": _convert, "_Proxy": MappingProxyType, "_EMPTY": _EMPTY}
     known = []
     lines = ["def parse(raw):", " o = _new(_cls)", " d = o.__dict__", " get = raw.get"]
