@@ -1,8 +1,10 @@
 """The bridge contract's compiled parse (wordpress/bridge.py `_compile`: one function per contract class, well-typed
 values taken without their converter) against the plain tolerant parse it replaces, kept here as the reference: on
 generated, partly malformed documents (wrong types, junk list entries, missing and unknown fields, dict and list
-subclasses) both give the same objects, field by field, `extra` included. Every test runs twice: with the compiled
-parse, and with the plain one (`_slow_parse`) a process uses until it has parsed COMPILE_AFTER objects of a class."""
+subclasses) both give the same objects, field by field, `extra` included. Every test runs three times: with the
+compiled parse's two readings (an object's own keys walked, as it does for an object carrying at most SPARSE of its
+class's fields; each field read by name, as for one carrying more), and with the plain parse (`_slow_parse`) a process
+uses until it has parsed COMPILE_AFTER objects of a class."""
 
 from __future__ import annotations
 
@@ -23,11 +25,12 @@ CLASSES = [B.BridgeStatus, B.Connector, B.Manager, B.Approval, B.ModelPrefs, B.C
            B.PageState, B.OllamaHost, B.CurrentUser, B.ModeChange, B.CredentialResult, B.ClearResult]
 
 
-@pytest.fixture(autouse=True, params=["compiled", "plain"])
+@pytest.fixture(autouse=True, params=["sparse", "dense", "plain"])
 def parse_mode(request, monkeypatch):
     monkeypatch.setattr(B, "_PARSERS", {})  # nothing compiled yet in this test
     monkeypatch.setattr(B, "_SEEN", {})
-    monkeypatch.setattr(B, "COMPILE_AFTER", 0 if request.param == "compiled" else 10**9)
+    monkeypatch.setattr(B, "COMPILE_AFTER", 10**9 if request.param == "plain" else 0)
+    monkeypatch.setattr(B, "SPARSE", {"sparse": 10**6, "dense": -1}.get(request.param, B.SPARSE))  # every object one way
     return request.param
 
 

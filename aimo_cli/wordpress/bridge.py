@@ -241,7 +241,11 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
     # two lines per field, the rest in _convert: short source, quick to compile (~0.1 ms a class)
     ns: dict[str, Any] = {"_new": object.__new__, "_M": _MISSING, "_cls": cls, "_cv": _convert, "_Proxy": MappingProxyType, "_EMPTY": _EMPTY}
     known = []
-    lines = ["def parse(raw):", " o = _new(_cls)", " d = o.__dict__", " get = raw.get"]
+    lines = ["def parse(raw):", " o = _new(_cls)", " d = o.__dict__"]
+    dense = [" get = raw.get"]
+    plain: dict[str, Any] = {}  # the sparse walk's defaults, and its fields made by a factory
+    made = []
+    table: dict[str, tuple[str, type, Callable[[Any], Any]]] = {}  # JSON name -> (field, type taken as it is, else)
     for i, f in enumerate(fields(cls)):
         if f.default is not MISSING:
             ns[f"D{i}"], ns[f"F{i}"] = f.default, None
@@ -251,9 +255,14 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
             default = f"F{i}()"
         else:  # a field without a default: the class's own __init__ (none in the contract today)
             return lambda raw: _slow_parse(cls, raw)
+        if f.name == "extra":
+            continue
+        if f.default is not MISSING:
+            plain[f.name] = f.default
+        else:
+            made.append(f"  d[{f.name!r}] = F{i}()")
         if "conv" not in f.metadata:
-            if f.name != "extra":
-                lines.append(f" d[{f.name!r}] = {default}")
+            dense.append(f" d[{f.name!r}] = {default}")
             continue
         ns[f"C{i}"] = conv = f.metadata["conv"]
         name = json_name(f)
@@ -261,9 +270,30 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
         other = f"{default} if v is _M else _cv(C{i}, v, D{i}, F{i})"
         fast = _fast(conv, i, ns)
         value = f"{fast[1]} if {fast[0]} else {other}" if fast else other
-        lines += [f" v = get({name!r}, _M)", f" d[{f.name!r}] = {value}"]
+        dense += [f" v = get({name!r}, _M)", f" d[{f.name!r}] = {value}"]
+        table[name] = (f.name, *_sparse(conv, ns.get(f"P{i}"), f.default, f.default_factory if f.default is MISSING else None))
     ns["_known"] = frozenset(known)
+    ns["_T"], ns["_DEF"] = table, plain
+    # an object that carries few of its fields (a minimal or older bridge's): its own keys walked, the defaults copied
+    # in at once; one that carries most: each field read by name (a straight run of code, no loop)
     lines += [
+        f" if len(raw) <= {int(len(known) * SPARSE)}:",
+        "  d.update(_DEF)",
+        *made,
+        "  x = None",
+        "  for k, v in raw.items():",
+        "   e = _T.get(k)",
+        "   if e is None:",
+        "    if x is None:",
+        "     x = {}",
+        "    x[k] = v",
+        "   elif type(v) is e[1]:",
+        "    d[e[0]] = v",
+        "   else:",
+        "    d[e[0]] = e[2](v)",
+        "  d['extra'] = _EMPTY if x is None else _Proxy(x)",
+        "  return o",
+        *dense,
         " if raw.keys() <= _known:",
         "  d['extra'] = _EMPTY",
         " else:  # fields this aimo does not know, kept in the answer's order",
@@ -272,6 +302,38 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
     ]
     exec(compile("\n".join(lines), f"<contract parse of {cls.__name__}>", "exec"), ns)  # noqa: S102 - our own source
     return ns["parse"]
+
+
+# the sparse walk (see _compile) for an object with at most this share of its class's fields
+SPARSE = 0.5
+
+
+class _Never:
+    """No value is of this type: a field whose every value goes through its converter."""
+
+
+_TAKEN = {_str: str, _opt_str: str, _bool: bool, _opt_bool: bool, _int: int}  # a value of this type is taken as it is
+
+
+def _sparse(conv: Callable[[Any], Any], nested: Callable[[Any], Any] | None, default: Any, factory: Callable[[], Any] | None) -> tuple[type, Callable[[Any], Any]]:
+    """A field's (type, else) for the sparse walk: a value of the type is the field's value as it is; any other value
+    becomes what `else` makes of it: the same as the straight parse's reading (_fast, then _convert)."""
+
+    def other(v: Any) -> Any:
+        return _convert(conv, v, default, factory)
+
+    kind = getattr(conv, "of", (None,))[0]
+    if conv in (_opt_str, _opt_bool):
+        return _TAKEN[conv], lambda v: None if v is None else other(v)
+    if conv in _TAKEN:
+        return _TAKEN[conv], other
+    if nested is None:  # no shortcut: every value through the converter
+        return _Never, other
+    if kind == "obj":
+        return _Never, lambda v: nested(v) if type(v) is dict else other(v)
+    if kind == "opt":
+        return _Never, lambda v: None if v is None else (nested(v) if type(v) is dict else other(v))
+    return _Never, lambda v: tuple([nested(x) for x in v if isinstance(x, dict)]) if type(v) is list else other(v)
 
 
 def _convert(conv: Callable[[Any], Any], v: Any, default: Any, factory: Callable[[], Any] | None) -> Any:
