@@ -49,6 +49,38 @@ def test_a_frozen_record_is_the_dataclass_it_replaces():
         Point()  # type: ignore[call-arg]  (x is required)
 
 
+def test_a_frozen_record_sets_a_slot_or_descriptor_field_through_it():
+    """A frozen record's __init__ writes its fields straight into the instance's __dict__, except where a slot or another
+    data descriptor holds a field: there it goes through the descriptor, as object.__setattr__ does."""
+
+    class Slotted:
+        __slots__ = ("x",)
+
+    @record(frozen=True)
+    class FromSlots(Slotted):
+        x: int
+        y: int = 0
+
+    class Checked:
+        @property
+        def x(self):
+            return self.__dict__["_x"] * 10
+
+        @x.setter
+        def x(self, value):
+            self.__dict__["_x"] = value
+
+    @record(frozen=True)
+    class FromProperty(Checked):
+        x: int
+        y: int = 0
+
+    s, p = FromSlots(4, 5), FromProperty(4, 5)
+    assert (s.x, s.y, vars(s)) == (4, 5, {"y": 5})
+    assert (p.x, p.y, vars(p)) == (40, 5, {"_x": 4, "y": 5})
+    assert vars(Point(1, ("a",))) == {"x": 1, "tags": ("a",), "notes": [], "label": "p"}  # the plain case: __dict__ itself
+
+
 def test_a_frozen_record_hashes_its_compared_fields():
     @record(frozen=True)
     class Key:
