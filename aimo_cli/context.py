@@ -97,25 +97,36 @@ class AppContext:
     # -- network -------------------------------------------------------------------------------------------------
     def tls_verify(self, site_ca_bundle: str | None = None) -> bool | str:
         """TLS verification is always on; a CA bundle (flag, env or site setting) only changes what is trusted."""
-        bundle = self.options.ca_bundle or self.env.get("AIMO_CA_BUNDLE") or site_ca_bundle
+        bundle = self.options.ca_bundle or self._env_ca_bundle or site_ca_bundle
         return bundle or True
 
     def http_timeout(self, default: float | None = None) -> float | None:
         """Seconds to wait for a WordPress answer: --timeout beats AIMO_HTTP_TIMEOUT beats the caller's default."""
         if self.options.timeout:
             return float(self.options.timeout)
-        raw = (self.env.get("AIMO_HTTP_TIMEOUT") or "").strip()
-        if raw:
-            from .errors import UsageError
+        return self._env_timeout or default
 
-            try:
-                value = float(raw)
-            except ValueError:
-                value = 0.0
-            if not 0.1 <= value <= 3600:
-                raise UsageError(f"AIMO_HTTP_TIMEOUT={raw!r} is not a number of seconds between 0.1 and 3600", "e.g. AIMO_HTTP_TIMEOUT=30, or unset it.")
-            return value
-        return default
+    # the environment's part of both, read once per context (a command): a fleet asks for every site's client
+    @cached_property
+    def _env_ca_bundle(self) -> str | None:
+        return self.env.get("AIMO_CA_BUNDLE")
+
+    @cached_property
+    def _env_timeout(self) -> float | None:
+        """AIMO_HTTP_TIMEOUT's seconds (None: unset); a value that is not 0.1 to 3600 seconds is a UsageError (at
+        every ask: an error is not kept)."""
+        raw = (self.env.get("AIMO_HTTP_TIMEOUT") or "").strip()
+        if not raw:
+            return None
+        from .errors import UsageError
+
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if not 0.1 <= value <= 3600:
+            raise UsageError(f"AIMO_HTTP_TIMEOUT={raw!r} is not a number of seconds between 0.1 and 3600", "e.g. AIMO_HTTP_TIMEOUT=30, or unset it.")
+        return value
 
     def debug_log(self, text: str) -> None:
         if self.options.debug:

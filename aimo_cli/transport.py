@@ -37,11 +37,12 @@ _NO_BODY = (204, 304)
 
 
 class DirectTransport(httpx.BaseTransport):
+    accept_encoding = b"gzip, deflate"  # what WordPressClient's bodiless reads ask for (ACCEPT_ENCODING)
+
     def __init__(self, ssl_context=None) -> None:
         self._ssl_context = ssl_context  # for https:// (None or False only in tests: then https is refused)
         self._idle: list[tuple[tuple, socket.socket]] = []
         self._lock = threading.Lock()  # the doctor sends two requests at once on one client
-        self.accept_encoding = ACCEPT_ENCODING.encode("ascii")  # what WordPressClient's bodiless reads ask for
 
     # -- one exchange ----------------------------------------------------------------------------------------------
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -132,7 +133,7 @@ class DirectTransport(httpx.BaseTransport):
             _close(sock)
 
 
-ACCEPT_ENCODING = "gzip, deflate"
+ACCEPT_ENCODING = DirectTransport.accept_encoding.decode("ascii")
 _INFLATE = {b"gzip": (31,), b"x-gzip": (31,), b"deflate": (15, -15)}  # zlib wbits: gzip; zlib-wrapped, else raw deflate
 
 

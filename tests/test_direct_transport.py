@@ -331,3 +331,23 @@ def test_a_route_of_the_rest_root_is_requested_as_httpx_would(base):
         assert headers[0] == (b"Host", request.url.netloc)
         assert key == (request.url.scheme, request.url.raw_host.decode(), request.url.port or {"http": 80, "https": 443}[request.url.scheme])
     client.close()
+
+
+_OCTETS = st.one_of(st.integers(0, 255).map(str), st.sampled_from(["00", "01", "010", "127", "0127", "256", "999", "", " 1", "1 ", "0x7f", "+1"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_OCTETS, min_size=1, max_size=5).map(".".join), st.sampled_from(["", "[", "]"]))
+def test_a_loopback_host_is_what_ipaddress_says(host, bracket):
+    """is_loopback_host's shortcut for a dotted-quad IPv4 address gives ipaddress's own answer, whatever the text."""
+    import ipaddress
+
+    from aimo_cli.core.hosts import is_loopback_host
+
+    host = bracket + host
+    try:
+        expected = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        expected = False
+    assert is_loopback_host(host) == expected
+    assert is_loopback_host("127.0.0.1") and is_loopback_host("127.255.0.9") and not is_loopback_host("128.0.0.1") and is_loopback_host("[::1]")

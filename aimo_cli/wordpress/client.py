@@ -18,6 +18,7 @@ same origin (or http → https on the same host); any other redirect is an error
 
 from __future__ import annotations
 
+import binascii
 import functools
 import json
 import re
@@ -42,6 +43,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def origin_of(url) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, lower-cased, with the scheme's default port filled in."""
+    if type(url) is str:  # (the common case: a site's URL, its REST root)
+        return _origin_of_text(url)
     import httpx
 
     if isinstance(url, (httpx.URL, _PlainURL)):
@@ -694,9 +697,7 @@ class _ClientTransport:
 
 
 def _basic_auth(user: str, password: str) -> str:
-    import base64
-
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return "Basic " + binascii.b2a_base64(f"{user}:{password}".encode(), newline=False).decode("ascii")  # (base64.b64encode's own call)
 
 
 def _redirect_url(resp):
