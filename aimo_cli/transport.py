@@ -200,6 +200,10 @@ def _request_head(request: httpx.Request) -> bytes:
     return request_head(request.method, request.url.raw_path, request.headers.raw, request)
 
 
+_CHECKED: set = set()  # header (name, value) pairs found well-formed: the first few dozen, which include the ones every
+# request sends (User-Agent, Accept, Accept-Encoding: a fleet checks them once, not per site)
+
+
 def request_head(method: str, target: bytes, headers, request=None) -> bytes:
     """A request's status line and headers (`headers`: (name, value) byte pairs, Host first), refused when malformed
     (nothing a site sent can inject a header or a request: httpx.LocalProtocolError)."""
@@ -207,9 +211,13 @@ def request_head(method: str, target: bytes, headers, request=None) -> bytes:
     if not _TOKEN.match(raw_method) or not target or _BAD_VALUE.search(target) or b" " in target:
         raise httpx.LocalProtocolError(f"refusing to send a malformed request line ({method} {target!r})", request=request)
     lines = [raw_method + b" " + target + b" HTTP/1.1"]
-    for name, value in headers:  # Host first (httpx puts it there), then the rest as given
-        if not _TOKEN.match(name) or _BAD_VALUE.search(value):
-            raise httpx.LocalProtocolError(f"refusing to send a malformed header ({name!r})", request=request)
+    for pair in headers:  # Host first (httpx puts it there), then the rest as given
+        name, value = pair
+        if pair not in _CHECKED:
+            if not _TOKEN.match(name) or _BAD_VALUE.search(value):
+                raise httpx.LocalProtocolError(f"refusing to send a malformed header ({name!r})", request=request)
+            if len(_CHECKED) < 64:
+                _CHECKED.add(pair)
         lines.append(name + b": " + value)
     return b"\r\n".join(lines) + b"\r\n\r\n"
 

@@ -45,6 +45,8 @@ def origin_of(url) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, lower-cased, with the scheme's default port filled in."""
     if type(url) is str:  # (the common case: a site's URL, its REST root)
         return _origin_of_text(url)
+    if type(url) is _PlainURL:  # (a request to the REST root's parse: its origin, kept)
+        return url.origin
     import httpx
 
     if isinstance(url, (httpx.URL, _PlainURL)):
@@ -61,7 +63,8 @@ def _origin(u) -> tuple[str, str, int | None]:
 def _origin_of_text(url: str) -> tuple[str, str, int | None]:
     """The same for a URL given as text, parsed once per process: a fleet checks each site's URLs several times, and
     httpx's URL parser is not cheap (an invalid URL raises, and is not cached)."""
-    return _origin(_parsed_url(url))
+    parsed = _parsed_url(url)
+    return parsed.origin if type(parsed) is _PlainURL else _origin(parsed)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -97,13 +100,14 @@ _DIGITS_AND_DOTS = re.compile(r"[0-9.]+\Z")
 class _PlainURL:
     """The parts of a plain URL (see _PLAIN_URL) that httpx.URL would give, as it gives them."""
 
-    __slots__ = ("scheme", "host", "port", "raw_host", "netloc", "raw_path", "_text")
+    __slots__ = ("scheme", "host", "port", "raw_host", "netloc", "raw_path", "_text", "origin")
     query = b""
     fragment = ""
 
     def __init__(self, text: str, scheme: str, host: str, port: int | None, path: str) -> None:
         self._text = text
         self.scheme, self.host, self.port = scheme, host, port
+        self.origin = (scheme, host, port or _DEFAULT_PORTS[scheme])  # origin_of's (the scheme and host lower case already)
         self.raw_host = host.encode("ascii")
         self.netloc = self.raw_host if port is None else b"%s:%d" % (self.raw_host, port)
         self.raw_path = path.encode("ascii") or b"/"
@@ -487,13 +491,13 @@ class WordPressClient:
         """A bodiless read for the client's own transport: the same request on the wire as httpx writes it (Host
         first, then the client's headers, the password last) and the same pin, checked on the URL the connection is
         made to, before the password is added. (target URL, (scheme, host, port), headers, the request's bytes)"""
-        import httpx
-
         target = self._route_url(url) if not params and isinstance(url, str) else None
         if target is not None:  # a route of the REST root: its parsed URL, the route's path appended
             base, path = target
             target = url
         else:
+            import httpx
+
             base = url if isinstance(url, httpx.URL) else httpx.URL(url)
             if params:
                 base = base.copy_merge_params(params)
@@ -501,6 +505,8 @@ class WordPressClient:
         self._pin(method, base)
         scheme = base.scheme
         if scheme not in _DEFAULT_PORTS:
+            import httpx
+
             raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.")
         headers = [(b"Host", base.netloc), (b"User-Agent", self._user_agent.encode("ascii")), (b"Accept", b"application/json"), (b"Accept-Encoding", self._direct.accept_encoding)]
         if self._auth:
@@ -561,7 +567,7 @@ class WordPressClient:
                 parsed = True
             except ValueError:
                 parsed = False
-        headers = {k.lower(): v for k, v in resp.headers.items()}
+        headers = dict(resp.headers) if type(resp) is _Answer else {k.lower(): v for k, v in resp.headers.items()}  # (_Answer's: lower case)
         status = resp.status_code
         if 200 <= status < 300:
             if expect_json and not parsed:
@@ -725,6 +731,8 @@ _UTF8_TYPE = re.compile(r"^[^;]*(?:;\s*charset=\"?utf-?8\"?\s*)?$", re.IGNORECAS
 def _text(resp) -> str:
     """The answer as text, as httpx's `resp.text` decodes it (the Content-Type's charset, else UTF-8; bad bytes
     replaced), without its parse of the header for the common cases: no charset, or UTF-8 (every WordPress answer)."""
+    if type(resp) is _Answer:  # (its Content-Type is one of those: _Answer.of)
+        return resp.content.decode("utf-8", errors="replace")
     if _UTF8_TYPE.match(resp.headers.get("content-type", "")):
         return resp.content.decode("utf-8", errors="replace")
     return resp.text
