@@ -37,6 +37,7 @@ _NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)
 _EPOLL = hasattr(select, "epoll")  # Linux: epoll itself (the selectors module's bookkeeping costs a fleet per site)
 _READ = select.EPOLLIN if _EPOLL else selectors.EVENT_READ
 _WRITE = select.EPOLLOUT if _EPOLL else selectors.EVENT_WRITE
+_FAILED = select.EPOLLERR | select.EPOLLHUP if _EPOLL else -1  # (a selector does not say: every event may be a failure)
 
 
 class _Poller:
@@ -147,12 +148,12 @@ class _Loop:
                 timeout = self._timeout()
                 events = self.poller.poll(-1 if timeout is None else timeout) if _EPOLL else self.poller.poll(timeout)
                 now = time.monotonic()
-                for fd, _ in events:
+                for fd, happened in events:
                     conn = self.by_fd.get(fd, False)
                     if conn is None:
                         self._wake()
                     elif conn is not False:
-                        self._progress(conn, now)
+                        self._progress(conn, now, happened)
                 self._expire(time.monotonic())
             finished = True
         finally:
@@ -259,6 +260,11 @@ class _Loop:
         if scheme == "https" and not step.transport._ssl_context:
             self._fail(conn, self.httpx.ConnectError("no TLS context for an https:// request"))
             return
+        # the host as bytes: it is ASCII already (httpx's raw host); a str goes through the idna codec at every lookup
+        host = host.encode("ascii")
+        if host[-1:].isalpha() and b":" not in host:  # a host name, not a dotted address: straight to the resolver (the
+            self._resolve(conn, host, port)  # numeric try would fail; the resolver reads any address form as this would)
+            return
         try:  # an address literal needs no resolver
             conn.addresses = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
         except socket.gaierror:
@@ -266,7 +272,7 @@ class _Loop:
             return
         self._connect_next(conn)
 
-    def _resolve(self, conn: _Connection, host: str, port: int) -> None:
+    def _resolve(self, conn: _Connection, host: bytes, port: int) -> None:
         if self.resolver is None:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -357,11 +363,13 @@ class _Loop:
             except (KeyError, ValueError, OSError):
                 pass
 
-    def _progress(self, conn: _Connection, now: float) -> None:
+    def _progress(self, conn: _Connection, now: float, happened: int = _FAILED) -> None:
         httpx = self.httpx
         phase = conn.phase
         if phase == _CONNECT:
-            err = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            # the connection is made, or it failed: epoll says which (a socket is not writable while its connect is under
+            # way, and a failed one is reported with EPOLLERR), so its error is asked for only then (one call less per site)
+            err = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) if happened & _FAILED else 0
             if err:
                 self._forget(conn)
                 _close(conn.sock)
@@ -381,7 +389,7 @@ class _Loop:
                     self._fail(conn, httpx.ConnectError(str(exc) or type(exc).__name__))
                     return
                 self._enter(conn, _HANDSHAKE, _WRITE, register=True)
-                self._progress(conn, now)
+                self._progress(conn, now, happened)
                 return
             self._enter(conn, _SEND, _WRITE)
             self._send(conn)
@@ -458,13 +466,9 @@ class _Loop:
         self.connections.discard(conn)
         self._forget(conn)
         transport = conn.step.transport
-        if reusable:
-            try:
-                conn.sock.setblocking(True)
-                with transport._lock:
-                    transport._idle.append((conn.step.key, conn.sock))
-            except OSError:
-                _close(conn.sock)
+        if reusable:  # left non-blocking: whoever takes it sets its mode (DirectTransport.exchange: its timeouts; _exchange)
+            with transport._lock:
+                transport._idle.append((conn.step.key, conn.sock))
         else:
             _close(conn.sock)
         self.ready.append((conn.site, answer, None))
