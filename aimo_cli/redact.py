@@ -60,6 +60,22 @@ def redact(text: str) -> str:
     return text
 
 
+_HELD: dict[tuple, bool] = {}
+
+
+def held_by_secret(chars: str) -> bool:
+    """Whether a registered secret holds one of `chars` (asked once per set of secrets: a fleet's rendering asks it
+    once per process)."""
+    with _LOCK:
+        key = (_VERSION, id(_SECRETS), len(_SECRETS), chars)
+        held = _HELD.get(key)
+        if held is None:
+            if len(_HELD) > 16:
+                _HELD.clear()
+            held = _HELD[key] = any(c in secret for secret in _SECRETS for c in chars)
+        return held
+
+
 def _present(text: str) -> list[str]:
     """The secrets that may occur in `text`, found in one pass instead of one search of the whole text per secret
     (1,000 site passwords x a 1.5 MB fleet document took seconds): each secret has an anchor, a piece of it without

@@ -247,8 +247,12 @@ def test_json_items_written_where_the_sites_ran_are_the_document_as_before(monke
     monkeypatch.setattr(redact, "_SECRETS", set())
     secret = make_key("sk-render")
     redact.register(secret)
-    for extra in range(0, 40, 13):  # 0 → 39 more secrets: the plain search, then the indexed one
-        for i in range(extra):
+    # the last round: a secret spanning the edge between an item's own fields and its providers list (each distinct
+    # list is redacted apart unless a secret holds `[` or `]`: then every item whole)
+    for extra in (0, 13, 26, 39, "span"):  # 0 → 39 more secrets: the plain search, then the indexed one
+        if extra == "span":
+            redact.register('iders": [{"provider": "op')
+        for i in range(extra if extra != "span" else 0):
             redact.register(f"other-secret-{i:04d}-{extra}")
         outcomes = []
         for i in range(300):
@@ -270,6 +274,7 @@ def test_json_items_written_where_the_sites_ran_are_the_document_as_before(monke
         code, text = texts[1]
         assert secret not in text
         assert "\\u009b" in text and "\\u202e" in text and "\\u0085" in text and code == 5
+        assert ('"providers": [{"provider": "openai"' in text) is (extra != "span")  # the span redacted at every item
 
 
 def test_the_collector_runs_less_often_during_the_loop_and_as_before_after_it():

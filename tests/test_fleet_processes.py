@@ -196,3 +196,60 @@ def test_a_worker_that_dies_costs_only_the_sites_it_took(monkeypatch):
     assert len(lost) == 1  # the one site the worker took (one at a time: its share of --jobs 2), not half the fleet
     assert all("worker process" in o.error and o.exit_status is ExitStatus.UNEXPECTED for o in lost)
     assert all(o.value == o.site for o in outcomes if o.ok) and len(outcomes) == 200
+
+
+def _settle(outcomes):
+    """A --json fleet's `finish` (as sync_render.prerender): each outcome's row written, its value only its status."""
+    for o in outcomes:
+        o.row = json.dumps({"site": o.site, "ok": o.ok, "error": o.error})
+        if o.ok:
+            o.value = fleet.Settled(ExitStatus.DRIFT if o.site.endswith("3") else ExitStatus.OK)
+    return outcomes
+
+
+def test_settled_outcomes_come_back_from_the_workers_as_from_one_process(monkeypatch):
+    """Rows and settled values travel as plain tuples (fleet._pack's marshal format): every field comes back as it
+    left, in the sites' order, the same as when one process ran them all."""
+
+    def job(site):
+        if site.name.endswith("7"):
+            raise RemoteError(f"cannot reach {site.name} \u202e", "Check it.")
+        return site.name
+
+    sites = _sites(300)
+    runs = []
+    for workers in (1, 3):
+        monkeypatch.setattr(fleet, "workers_for", lambda ctx, n, jobs, w=workers: w)
+        outcomes = fleet.run_fleet(AppContext(Options()), sites, job, jobs=9, processes=True, prepare=lambda s: None, finish=_settle)
+        runs.append([(o.site, o.ok, o.error, o.hint, o.failure, o.row, type(o.value).__name__, getattr(o.value, "exit_status", None), o.exit_status) for o in outcomes])
+    assert runs[0] == runs[1]
+    assert [r[0] for r in runs[1]] == [s.name for s in sites]
+    assert {r[-1] for r in runs[1]} == {ExitStatus.OK, ExitStatus.DRIFT, ExitStatus.REMOTE}
+    assert all(type(r[-1]) is ExitStatus and type(r[4]) is ExitStatus for r in runs[1])
+
+
+class Text(str):
+    """A text marshal refuses (not exactly a str)."""
+
+
+def test_outcomes_travel_plain_when_settled_else_pickled():
+    """_pack: settled outcomes as marshal's tuples; anything else (a value of its own, an `extra`, a text that is a
+    str subclass) pickled whole; _unpack gives back the same outcomes either way."""
+
+    def fields(outcomes):
+        return [(o.site, o.ok, o.error, o.hint, o.failure, o.row, o.extra, type(o.value).__name__, getattr(o.value, "exit_status", o.value)) for o in outcomes]
+
+    settled = [fleet.SiteOutcome("a", True, fleet.Settled(ExitStatus.DRIFT), row='{"site": "a"}'), fleet.SiteOutcome("b", False, None, "down", None, ExitStatus.REMOTE, row='{"site": "b"}')]
+    cases = [
+        (settled, b"m"),
+        (settled + [fleet.SiteOutcome("c", True, {"a": 1}, row="{}")], b"p"),
+        (settled + [fleet.SiteOutcome("c", True, None, extra={"x": 1}, row="{}")], b"p"),
+        (settled + [fleet.SiteOutcome("c", True, None, row=Text("{}"))], b"p"),
+        (settled + [fleet.SiteOutcome("c", False, None, Text("down"), row="{}", failure=ExitStatus.REMOTE)], b"p"),
+    ]
+    for outcomes, kind in cases:
+        data = fleet._pack([4, 2, 7][: len(outcomes)] + list(range(10, 10 + len(outcomes) - 3)), outcomes)
+        assert data[:1] == kind
+        taken, back = fleet._unpack(data)
+        assert taken == [4, 2, 7][: len(outcomes)] + list(range(10, 10 + len(outcomes) - 3))
+        assert fields(back) == fields(outcomes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..core.providers import PROVIDER_IDS, PROVIDERS
@@ -71,7 +72,7 @@ _OUTCOME_STATUS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)  # (no instance dict: its JSON item is exactly these fields, PROVIDER_FIELDS)
 class ProviderResult:
     provider: str
     status: str
@@ -83,6 +84,13 @@ class ProviderResult:
     @property
     def exit_status(self) -> ExitStatus:
         return _OUTCOME_STATUS.get(self.outcome, ExitStatus.OK)
+
+    def as_dict(self) -> dict:
+        return dict(zip(PROVIDER_FIELDS, provider_values(self)))
+
+
+PROVIDER_FIELDS = ("provider", "status", "action", "reason", "outcome", "source")  # a ProviderResult's JSON item, in order
+provider_values = attrgetter(*PROVIDER_FIELDS)  # (its values in that order, as a tuple)
 
 
 def _outcomes_status(outcomes: set[str]) -> list[ExitStatus]:
@@ -108,15 +116,17 @@ class SiteSync:
     def exit_code(self) -> int:
         return int(exit_code(self.exit_status))
 
-    def as_dict(self) -> dict:
+    def as_dict(self, *, exit_status: ExitStatus | None = None, providers: bool = True) -> dict:
+        """Its JSON item (docs/json.md `sync`). `exit_status`: its own, when the caller has it already;
+        `providers=False`: the item with `"providers": null` (sync_render.prerender writes the list apart)."""
         return {
             "site": self.site,
             "via_bridge": self.via_bridge,
             "requests": self.requests,
-            "exit_code": self.exit_code,
+            "exit_code": self.exit_code if exit_status is None else int(exit_code(exit_status)),
             "competitor": self.competitor,
             "mode_note": self.mode_note or None,
-            "providers": [r.__dict__ for r in self.results],
+            "providers": [r.as_dict() for r in self.results] if providers else None,
         }
 
 

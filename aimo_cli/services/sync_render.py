@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import chain
+from typing import Any
+
 from ..core.exits import retry_can_help
-from ..ui.output import Prerendered
-from .fleet import SiteOutcome, fleet_exit_code
+from ..ui.output import Prerendered, item_json
+from .fleet import Settled, SiteOutcome, fleet_exit_code
 
 _SHOW_ALWAYS = {"stored", "rejected", "unreachable", "restored", "wiped", "pulled", "refused", "conflict", "drift", "dry-run", "cleared"}
 
@@ -23,56 +26,63 @@ def _item(o: SiteOutcome) -> dict:
     return o.value.as_dict() if o.ok else {"site": o.site, "error": o.error, "hint": o.hint, "exit_code": int(o.code)}
 
 
-class _Settled:
-    """What is left of a site's value once its JSON item is written: its exit status (the fleet's exit code)."""
-
-    __slots__ = ("exit_status",)
-
-    def __init__(self, exit_status) -> None:
-        self.exit_status = exit_status
-
-
 def prerender(outcomes: list[SiteOutcome]) -> list[SiteOutcome]:
     """`--json`: the sites' items of the document, written by the process that ran them (run_fleet's `finish`), so a
     fleet's JSON is encoded, redacted and made inert on every core, and only text comes back from a worker. The same
-    text as the whole document gives (ui/output.Output.json): redact() and json_safe() over the share's items at once,
-    one line each (an item's compact JSON has no line break, nor has a secret found in it)."""
-    from ..redact import redact
-    from ..ui.sanitize import json_safe
+    text as the whole document gives (ui/output.Output.json): redact() and json_safe() over the share's texts at once,
+    one line each (compact JSON has no line break, nor has a secret found in it).
 
-    encoded: dict = {}
-    texts = [_item_text(o, encoded) for o in outcomes]
-    rows = redact("\n".join(texts)).split("\n")
-    if len(rows) != len(texts):  # cannot be (see above); each on its own then
-        rows = [redact(t) for t in texts]
-    rows = [row if row.isascii() and "\x7f" not in row else json_safe(row) for row in rows]  # (only those can change)
+    A site's item is its own fields, then its `providers` list, which a fleet's sites mostly share (the same keys,
+    reported the same way): each distinct list is encoded, redacted and made inert once, and each item is its head
+    (`..."providers": `), that list's text and `}`. Redacting the pieces apart is redacting the item: a secret could
+    only span a piece's edge by holding the list's own `[` or `]` (then every item is redacted whole, as before), and
+    json_safe works character by character."""
+    from ..redact import held_by_secret, redact
+    from ..ui.sanitize import json_safe
+    from .sync import PROVIDER_FIELDS, SiteSync, provider_values
+
+    def parts(o: SiteOutcome, status, whole: bool) -> tuple[str, tuple | None]:
+        """(the item's text up to its providers list, the list's values) when the list is written apart; else (the
+        whole item's text, None). `whole`: not apart (no SiteSync, or a secret may span an edge)."""
+        value = o.value
+        if whole or not o.ok or not value.results:
+            return item_json(_item(o) if not o.ok else value.as_dict(exit_status=status)), None
+        values = tuple(map(provider_values, value.results))
+        try:  # only text: equal values are then written alike (True == 1, but not in JSON); join refuses the rest
+            "".join(chain.from_iterable(values))
+        except TypeError:
+            return item_json(value.as_dict(exit_status=status)), None
+        head = item_json(value.as_dict(exit_status=status, providers=False))
+        return head[: -len("null}")], values
+
+    whole = held_by_secret("[]")
+    pieces: list[str] = []  # the texts to redact, in order: each item's head (or whole item), each distinct list once
+    lists: dict = {}  # a providers list's values -> its text's index in pieces
+    layout: list[tuple[int, int, Any]] = []  # per outcome: (its head's index, its list's index or -1, its status)
+    for o in outcomes:
+        status = o.exit_status
+        head, values = parts(o, status, whole or type(o.value) is not SiteSync)
+        if values is None:
+            layout.append((len(pieces), -1, status))
+            pieces.append(head)
+            continue
+        at = lists.get(values)
+        if at is None:
+            at = lists[values] = len(pieces)
+            pieces.append(item_json([dict(zip(PROVIDER_FIELDS, v)) for v in values]))
+        layout.append((len(pieces), at, status))
+        pieces.append(head)
+    texts = redact("\n".join(pieces)).split("\n")
+    if len(texts) != len(pieces):  # cannot be (see above); each on its own then
+        texts = [redact(t) for t in pieces]
+    texts = [t if t.isascii() and "\x7f" not in t else json_safe(t) for t in texts]  # (only those can change)
     done = []
-    for o, row in zip(outcomes, rows):
-        o.row = row
+    for o, (head, at, status) in zip(outcomes, layout):
+        o.row = texts[head] if at < 0 else texts[head] + texts[at] + "}"
         if o.ok:
-            o.value = _Settled(o.exit_status)
+            o.value = Settled(status)
         done.append(o)
     return done
-
-
-def _item_text(o: SiteOutcome, encoded: dict) -> str:
-    """item_json(_item(o)), its `providers` list (the end of a site's item) encoded once per distinct list in
-    `encoded`: a fleet's sites mostly report the same providers the same way (the site's own fields come first)."""
-    from ..ui.output import item_json
-
-    item = _item(o)
-    providers = item.get("providers")
-    if not providers or next(reversed(item)) != "providers":
-        return item_json(item)
-    try:  # (only text values: equal only when written alike; join refuses anything else)
-        key = tuple(tuple(p.items()) for p in providers if "".join(p.values()) is not None)
-    except (TypeError, AttributeError):
-        return item_json(item)
-    text = encoded.get(key)
-    if text is None:
-        text = encoded[key] = item_json(providers)
-    head = item_json({**item, "providers": None})
-    return head[: -len("null}")] + text + "}"
 
 
 def csv_rows(doc: dict) -> list[dict]:
