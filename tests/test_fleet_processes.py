@@ -181,6 +181,52 @@ def test_sites_handed_out_to_whichever_process_asks(monkeypatch):
     assert 150 < mine < 300  # this process took more than half, the slow worker some
 
 
+def test_sites_handed_out_by_a_thread_when_they_do_not_fit_in_the_pipe(monkeypatch):
+    """Site numbers that fit in the queue's pipe are written at once, before the loops start; more than it holds are
+    written by a thread as the processes take them. Either way every site runs once, in the sites' order back."""
+    monkeypatch.setattr(fleet, "workers_for", lambda ctx, n, jobs: 2)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    threads = []
+    start = fleet._SiteQueue.start
+
+    def spy(queue):
+        start(queue)
+        threads.append(queue.thread)
+
+    monkeypatch.setattr(fleet._SiteQueue, "start", spy)
+    for room in (1 << 16, 4096):  # 300 numbers are 1,200 bytes: they fit; then a pipe of 4,096 bytes and 3,000 sites
+        monkeypatch.setattr(fleet, "_widen", lambda fd, room=room: room)
+        sites = _sites(300 if room > 4096 else 3000)
+        outcomes = fleet.run_fleet(AppContext(Options()), sites, lambda s: None, jobs=4, processes=True, steps=_stepped(lambda site: site.name))
+        assert [o.value for o in outcomes] == [s.name for s in sites]
+    assert threads[0] is None and threads[1] is not None
+
+
+def test_a_progress_bar_counts_the_sites_of_every_process(monkeypatch):
+    """On a terminal, a thread per worker reads its pipe as it goes (a byte per finished site): the bar advances
+    once per site, whichever process ran it, and the outcomes come back as without a bar."""
+    from rich.progress import Progress
+
+    from aimo_cli.ui.output import Output
+
+    monkeypatch.setattr(fleet, "workers_for", lambda ctx, n, jobs: 2)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    monkeypatch.setattr(Output, "rich_ok", property(lambda self: True))
+    advanced = []
+    monkeypatch.setattr(Progress, "advance", lambda self, task, n=1: advanced.append(n))
+    sites = _sites(300)
+    parent = os.getpid()
+
+    def value(site):
+        time.sleep(0.002)  # (both processes take sites)
+        return site.name, os.getpid()
+
+    outcomes = fleet.run_fleet(AppContext(Options()), sites, lambda s: None, jobs=4, processes=True, steps=_stepped(value))
+    assert [o.value[0] for o in outcomes] == [s.name for s in sites]
+    assert len({o.value[1] for o in outcomes}) == 2 and any(o.value[1] != parent for o in outcomes)
+    assert len(advanced) == 300
+
+
 def test_a_worker_that_dies_costs_only_the_sites_it_took(monkeypatch):
     monkeypatch.setattr(fleet, "workers_for", lambda ctx, n, jobs: 2)
     parent = os.getpid()

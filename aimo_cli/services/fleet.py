@@ -287,6 +287,7 @@ def _run_processes(
         parent = os.getpid()
         for k in range(1, workers):
             read_end, write_end = os.pipe()
+            _widen(write_end)  # a worker's answer written at once, not in turns with this process's reads
             pid = os.fork()
             if pid == 0:  # the worker
                 os.close(read_end)
@@ -299,7 +300,9 @@ def _run_processes(
         if progress is not None:  # started after the forks: its refresh thread is this process's alone
             progress.start()
             task = progress.add_task(label, total=len(sites))
-        readers = [threading.Thread(target=_gather, args=(child, results, advance), daemon=True) for child in children]
+        # with a progress bar, a thread per worker reads its pipe as it goes (a byte per finished site); without,
+        # the workers write only their answers, read once this process has run its own share
+        readers = [threading.Thread(target=_gather, args=(child, results, advance), daemon=True) for child in children] if progress is not None else []
         for reader in readers:
             reader.start()
         share = queue.taker(sites) if queue is not None else _Share(sites, shares[0])
@@ -308,6 +311,9 @@ def _run_processes(
             results[i] = outcome
         for reader in readers:
             reader.join()
+        if not readers:
+            for child in children:
+                _gather(child, results, advance)
     finally:
         for pid, read_end in children:
             try:
@@ -342,7 +348,8 @@ class _Share(list):
 
 
 class _SiteQueue:
-    """The fleet's site numbers in a pipe, written by a thread of this process, read by every process as its loop
+    """The fleet's site numbers in a pipe, written by this process (at once when they fit in the pipe, else by a
+    thread of its own as they are taken), read by every process as its loop
     frees a connection: whoever runs faster takes more. A number is 4 bytes; every write is whole numbers and at most
     PIPE_BUF (atomic), every read asks for one number, so a read gets one whole number or the end."""
 
@@ -350,6 +357,7 @@ class _SiteQueue:
         self.n = n
         self.read_end, self.write_end = os.pipe()
         self.thread: threading.Thread | None = None
+        self.room = _widen(self.write_end)  # what the pipe holds: every number at once (no thread) when they fit
 
     def taker(self, sites: list, *, child: bool = False) -> "_Taker":
         if child:  # only this process's thread writes: a worker must not hold the pipe open (its end would never come)
@@ -358,17 +366,20 @@ class _SiteQueue:
         return _Taker(self.read_end, sites)
 
     def start(self) -> None:
-        def write() -> None:
-            try:
-                for start in range(0, self.n, 1024):  # 1,024 numbers: 4,096 bytes, one atomic write
-                    _write_all(self.write_end, b"".join(i.to_bytes(4, "little") for i in range(start, min(self.n, start + 1024))))
-            except OSError:
-                pass  # the readers are gone (interrupted)
-            finally:
-                self._close_write()
-
-        self.thread = threading.Thread(target=write, daemon=True)
+        if 4 * self.n <= self.room:  # every number fits: written now (and the pipe's end with it), no thread
+            self._write()
+            return
+        self.thread = threading.Thread(target=self._write, daemon=True)
         self.thread.start()
+
+    def _write(self) -> None:
+        try:
+            for start in range(0, self.n, 1024):  # 1,024 numbers: 4,096 bytes, one atomic write
+                _write_all(self.write_end, b"".join(i.to_bytes(4, "little") for i in range(start, min(self.n, start + 1024))))
+        except OSError:
+            pass  # the readers are gone (interrupted)
+        finally:
+            self._close_write()
 
     def _close_write(self) -> None:
         if self.write_end >= 0:
@@ -423,7 +434,13 @@ def _worker(parent: int, prctl, share, run_share, jobs: int, out: int, report_pr
                 os.write(out, _DONE)
 
         outcomes = run_share(share, jobs, advance if report_progress else None)
-        _write_all(out, _RESULT + _pack(list(share.taken), outcomes))
+        answer = _RESULT + _pack(list(share.taken), outcomes)
+        try:
+            sys.stderr.flush()  # a --debug log written by this worker, before the parent may go on
+        except (OSError, ValueError):
+            pass
+        _write_all(out, answer)
+        os.close(out)  # the answer's end: the parent reads on without waiting for this process to be torn down
         code = 0
     finally:
         try:
@@ -440,6 +457,22 @@ def _prctl():
         return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
+
+
+_PIPE_ROOM = 1 << 20  # asked of the kernel for a fleet's pipes (Linux's default most an unprivileged process gets)
+
+
+def _widen(fd: int) -> int:
+    """Ask for a pipe of _PIPE_ROOM bytes (Linux); what it holds now."""
+    try:
+        import fcntl
+
+        try:
+            return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_ROOM)
+        except OSError:  # more than this system allows: what it has
+            return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+    except (ImportError, AttributeError, OSError):
+        return 4096  # (PIPE_BUF, what POSIX promises)
 
 
 def _write_all(fd: int, data: bytes) -> None:
