@@ -162,46 +162,40 @@ def test_the_words_redaction_searches_are_the_text_words(lines):
     assert _words(text) == set(text.split())
 
 
-_VALUE = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["both empty", "nothing to do", "", "drift", "\u2022\u2022\u2022\u2022abcd", "é\u202e\x85"]),
+_VALUE = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["both empty", "nothing to do", "", "drift", "\u2022\u2022\u2022\u2022abcd", "é\u202e\x85", "[", "]"]),
                    st.booleans(), st.integers(-2, 2), st.floats(allow_nan=False), st.sampled_from([0.0, -0.0, 1.0]))
+_FIELDS = ("provider", "status", "action", "reason", "outcome", "source")
+
+
+def _rows(results_lists, competitor, failed=True):
+    """Each list of (field values) as a SiteSync's results; prerender's rows, and the rows the whole-item path writes."""
+    from aimo_cli.redact import redact
+    from aimo_cli.services.fleet import SiteOutcome
+    from aimo_cli.services.sync import ProviderResult, SiteSync
+    from aimo_cli.services.sync_render import _item, prerender
+    from aimo_cli.ui.output import item_json
+    from aimo_cli.ui.sanitize import json_safe
+
+    outcomes = [
+        SiteOutcome(f"s{i}", True, SiteSync(f"s{i}", True, [ProviderResult(*values) for values in results], competitor="x" if competitor else None))
+        for i, results in enumerate(results_lists)
+    ]
+    if failed:
+        outcomes.append(SiteOutcome("bad", False, None, "error", "hint"))
+    expected = [json_safe(redact(item_json(_item(o)))) for o in outcomes]
+    return [o.row for o in prerender(outcomes)], expected
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.dictionaries(st.sampled_from(["provider", "status", "reason", "source", "x"]), _VALUE, max_size=4), max_size=4), min_size=1, max_size=6),
-       st.booleans())
-def test_a_site_item_is_written_as_the_document_writes_it(provider_lists, competitor):
-    """sync_render._item_text (each distinct providers list encoded once) gives item_json(_item(o)) for every site."""
-    from aimo_cli.services.fleet import SiteOutcome
-    from aimo_cli.services.sync_render import _item, _item_text
-    from aimo_cli.ui.output import item_json
-
-    class Value:
-        def __init__(self, providers):
-            self.providers = providers
-
-        def as_dict(self):
-            return {"site": "s", "via_bridge": True, "competitor": "x" if competitor else None, "providers": self.providers}
-
-    encoded: dict = {}
-    outcomes = [SiteOutcome(f"s{i}", True, Value(p)) for i, p in enumerate(provider_lists + provider_lists)]
-    outcomes.append(SiteOutcome("bad", False, None, "error", "hint"))
-    for o in outcomes:
-        assert _item_text(o, encoded) == item_json(_item(o))
+@given(st.lists(st.lists(st.tuples(*[_VALUE] * len(_FIELDS)), max_size=4), min_size=1, max_size=6), st.booleans())
+def test_a_site_item_is_written_as_the_document_writes_it(results_lists, competitor):
+    """sync_render.prerender (each distinct providers list written once, the item's own fields apart) gives the
+    text of the whole item, redacted and made inert, for every site, whatever its results hold."""
+    rows, expected = _rows(results_lists + results_lists[::-1], competitor)
+    assert rows == expected
 
 
 def test_values_that_are_equal_but_written_apart_are_not_taken_for_each_other():
-    from aimo_cli.services.fleet import SiteOutcome
-    from aimo_cli.services.sync_render import _item, _item_text
-    from aimo_cli.ui.output import item_json
-
-    class Value:
-        def __init__(self, providers):
-            self.providers = providers
-
-        def as_dict(self):
-            return {"site": "s", "providers": self.providers}
-
-    encoded: dict = {}
-    for value in (True, 1, 1.0, False, 0, 0.0, -0.0, "1", None):
-        o = SiteOutcome("s", True, Value([{"status": value}]))
-        assert _item_text(o, encoded) == item_json(_item(o))
+    results = [[("openai", value, "none", "r", "", "s")] for value in (True, 1, 1.0, False, 0, 0.0, -0.0, "1", None)]
+    rows, expected = _rows(results + results, False, failed=False)
+    assert rows == expected and len({row.split('"providers": ')[1] for row in rows}) == len(results)
