@@ -72,3 +72,37 @@ def test_sites_of_a_read_view_cannot_be_changed_by_a_caller(tmp_path):
     store = SettingsStore(path)
     store.load().sites().pop("a")
     assert "a" in store.load().sites()
+
+
+def test_a_site_entry_as_aimo_writes_it_reads_as_every_entry_is_checked(tmp_path, monkeypatch):
+    """Settings._site_config builds an entry of known keys and text values without its checks: the same SiteConfig
+    as the checked path; anything else (another key, a value that is not text, a key missing) still takes the checks,
+    with their errors."""
+    from aimo_cli.stores.settings import SiteConfig
+
+    path = tmp_path / "aimo.toml"
+    write(path, '[sites.a]\nurl = "https://a.example"\nuser = "admin"\n')
+    view = SettingsStore(path).load()
+    tables = [
+        {"url": "https://a.example", "user": "admin"},
+        {"url": "https://a.example", "user": "admin", "group": "prod", "rest_root": "https://a.example/?rest_route=/", "ca_bundle": "/ca.pem"},
+        {"url": "https://a.example", "user": "admin", "colour": "blue"},  # a key of its own: into extra
+        {"url": "https://a.example", "user": "admin", "group": 3},
+        {"url": "https://a.example"},
+        {"user": "admin", "url": True},
+    ]
+    for table in tables:
+        try:
+            checked = SiteConfig(
+                name="a", url=view._str(table, "url", "sites.a", True), user=view._str(table, "user", "sites.a", True), group=view._str(table, "group", "sites.a"),
+                rest_root=view._str(table, "rest_root", "sites.a"), ca_bundle=view._str(table, "ca_bundle", "sites.a"), extra={k: v for k, v in table.items() if k not in ("url", "user", "group", "rest_root", "ca_bundle")},
+            )
+        except ConfigError as exc:
+            with pytest.raises(ConfigError) as raised:
+                view._site_config("a", table)
+            assert raised.value.message == exc.message and raised.value.hint == exc.hint
+            continue
+        got = view._site_config("a", table)
+        assert got == checked and type(got) is SiteConfig and got.__dict__ == checked.__dict__
+        with pytest.raises(AttributeError):
+            got.url = "https://elsewhere.example"  # (still frozen)

@@ -50,6 +50,9 @@ class SiteConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_SITE_KEYS = frozenset({"url", "user", "group", "rest_root", "ca_bundle"})  # a site entry's own keys (others go to `extra`)
+
+
 @dataclass(frozen=True)
 class ProviderConfig:
     id: str
@@ -420,10 +423,16 @@ class Settings:
         return found
 
     def _site_config(self, name: str, table) -> SiteConfig:
+        if type(table) is dict and table.keys() <= _SITE_KEYS and type(table.get("url")) is str and type(table.get("user")) is str and all(type(v) is str for v in table.values()):
+            # an entry as aimo writes it (known keys, text values): what the checks below would build, without them
+            # (a fleet reads a thousand of these)
+            site = object.__new__(SiteConfig)
+            site.__dict__.update(name=str(name), url=table["url"], user=table["user"], group=table.get("group"), rest_root=table.get("rest_root"), ca_bundle=table.get("ca_bundle"), extra={})
+            return site
         where = f"sites.{name}"
         if not isinstance(table, dict):
             raise ConfigError(f"{self.path}: `{where}` must be a table", f"Write it as [{where}] with url and user.")
-        known = {"url", "user", "group", "rest_root", "ca_bundle"}
+        known = _SITE_KEYS
         return SiteConfig(
             name=str(name),
             url=self._str(table, "url", where, required=True) or "",
