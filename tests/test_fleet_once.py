@@ -199,3 +199,23 @@ def test_values_that_are_equal_but_written_apart_are_not_taken_for_each_other():
     results = [[("openai", value, "none", "r", "", "s")] for value in (True, 1, 1.0, False, 0, 0.0, -0.0, "1", None)]
     rows, expected = _rows(results + results, False, failed=False)
     assert rows == expected and len({row.split('"providers": ')[1] for row in rows}) == len(results)
+
+
+def test_a_big_document_is_written_in_pieces_of_the_same_text():
+    """Output.json writes a fleet's document in pieces of about 64 KiB (json_chunks): together, the same text as
+    json_text gives; a small document in one piece."""
+    import io
+
+    from aimo_cli.ui import output
+
+    items = [output.Prerendered(output.item_json({"site": f"s{i}", "x": "y" * (500 + i)})) for i in range(300)]
+    for doc in ({"schema_version": 1, "sites": items, "exit_code": 0}, {"schema_version": 1, "sites": [{"a": 1}], "exit_code": 0}):
+        chunks = list(output.json_chunks(doc, end="\n"))
+        assert "".join(chunks) == output.json_text(doc) + "\n"
+        buf = io.StringIO()
+        output.Output(stdout=buf, stderr=io.StringIO()).json(doc)
+        assert buf.getvalue() == output.json_text(doc) + "\n"
+        if doc["sites"] is items:
+            assert len(chunks) > 3 and all(output._CHUNK <= len(c) < 2 * output._CHUNK for c in chunks[:-1])
+        else:
+            assert len(chunks) == 1
