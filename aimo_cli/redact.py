@@ -32,17 +32,19 @@ def _secret_part(value: str) -> str | None:
 
 def register(*values: str | None) -> None:
     global _VERSION
+    new = []
     for value in values:
         value = _secret_part(value) if value else value
         if value and len(value) >= _MIN_LEN:
-            # app passwords are also accepted without their display spaces
-            compact = value.replace(" ", "")
-            with _LOCK:
-                if value not in _SECRETS or compact not in _SECRETS:
-                    _SECRETS.add(value)
-                    if compact != value and len(compact) >= _MIN_LEN:
-                        _SECRETS.add(compact)
-                    _VERSION += 1
+            new.append(value)
+            compact = value.replace(" ", "")  # app passwords are also accepted without their display spaces
+            if compact != value and len(compact) >= _MIN_LEN:
+                new.append(compact)
+    if new:
+        with _LOCK:  # (once for all: a fleet registers a password per site at once)
+            if not _SECRETS.issuperset(new):
+                _SECRETS.update(new)
+                _VERSION += 1
 
 
 def redact(text: str) -> str:

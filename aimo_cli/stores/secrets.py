@@ -237,11 +237,12 @@ class SecretStore:
                 self.get(entry)
             return
         data = snapshot()
-        for entry in entries:
-            with self._lock:
-                known = entry in self._memo
-            if not known:
-                self._remember(entry, data.get(entry))
+        with self._lock:
+            fresh = {entry: data.get(entry) for entry in entries if entry not in self._memo}
+        redact.register(*(line for value in fresh.values() if value for line in value.split("\n")))
+        with self._lock:
+            for entry, value in fresh.items():
+                self._memo.setdefault(entry, value)
 
     def set(self, entry: str, value: str) -> None:
         redact.register(*value.split("\n"))
