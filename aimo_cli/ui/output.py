@@ -142,11 +142,15 @@ def dump_json(data: Any) -> str:
     return "{\n" + ",\n".join(fields) + "\n}"
 
 
-class Prerendered(str):
-    """A list item's JSON text, already redacted and made inert (json_safe) by the fleet process that ran its site
-    (services/sync_render.prerender): a document's `json_text` writes it as it is."""
+class Prerendered:
+    """A list item's JSON text (`text`), already redacted and made inert (json_safe) by the fleet process that ran
+    its site (services/sync_render.prerender): a document's `json_text` writes it as it is. (A holder, not a str
+    subclass: a fleet's megabyte of items is not copied into new strings to be marked.)"""
 
-    __slots__ = ()
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def item_json(item: Any) -> str:
@@ -194,7 +198,7 @@ def _json_parts(data: Any, end: str) -> list[str]:
             for i, item in enumerate(value):
                 if i:
                     parts.append(",\n    ")
-                parts.append(item if isinstance(item, Prerendered) else json_safe(redact(encode(item))))
+                parts.append(item.text if isinstance(item, Prerendered) else json_safe(redact(encode(item))))
             parts.append("\n  ]")
         elif isinstance(value, (list, tuple)) and value:
             parts.append(json_safe(redact(f"  {name}[\n" + ",\n".join("    " + encode(item) for item in value) + "\n  ]")))
