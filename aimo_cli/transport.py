@@ -98,6 +98,8 @@ class DirectTransport(httpx.BaseTransport):
         """An idle connection to `key` the server has not closed meanwhile (else None)."""
         while True:
             with self._lock:
+                if not self._idle:  # (a fleet's client: nothing kept yet)
+                    return None
                 found = next((i for i, (k, _) in enumerate(self._idle) if k == key), None)
                 if found is None:
                     return None

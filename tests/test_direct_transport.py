@@ -5,6 +5,7 @@ timeouts, and nothing malformed sent."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
@@ -351,3 +352,26 @@ def test_a_loopback_host_is_what_ipaddress_says(host, bracket):
         expected = False
     assert is_loopback_host(host) == expected
     assert is_loopback_host("127.0.0.1") and is_loopback_host("127.255.0.9") and not is_loopback_host("128.0.0.1") and is_loopback_host("[::1]")
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON.map(json.dumps), st.sampled_from(["", " ", "\n", "\ufeff", "x", "{", "]", "0", '"'] ), st.sampled_from(["", " ", "\r\n", "x", "}", "1", "[]", '"']))
+def test_an_answer_parses_as_json_loads_parses_it(text, before, after):
+    """The client's JSON parse of an answer (the scanner called directly when nothing surrounds the value) gives
+    json.loads's value, or its error, whatever the text."""
+    from aimo_cli.wordpress.client import _json
+
+    for candidate in (text, before + text, text + after, before + text + after, text[: len(text) // 2]):
+        try:
+            expected = ("value", json.loads(candidate))
+        except ValueError as exc:
+            expected = ("error", type(exc), str(exc))
+        try:
+            got = ("value", _json(candidate))
+        except ValueError as exc:
+            got = ("error", type(exc), str(exc))
+        assert repr(got) == repr(expected)
