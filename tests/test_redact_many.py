@@ -47,6 +47,25 @@ def test_a_big_text_with_many_secrets_is_redacted_as_by_searching_each(monkeypat
     assert shown.endswith(BULLETS + passwords[7][-4:] + " " + BULLETS + keys[3][-4:])
 
 
+def test_a_shorter_text_with_very_many_secrets_takes_the_one_pass_search(monkeypatch):
+    """A text under _SCAN_BELOW with so many secrets that searching for each would read it thousands of times (a
+    fleet share's site items): the one-pass search, with the same result as searching for each."""
+    monkeypatch.setattr(redact, "_SECRETS", set())
+    rnd = random.Random(5)
+    chars = string.ascii_letters + string.digits
+    passwords = [" ".join("".join(rnd.choice(chars) for _ in range(4)) for _ in range(6)) for _ in range(2000)]
+    for value in passwords:
+        redact.register(register(value))
+    text = "".join(f'{{"site": "s{i:04d}", "via_bridge": true, "requests": 1, "exit_code": 0}}\n' for i in range(400)) + passwords[1234] + "\n"
+    assert len(text) < redact._SCAN_BELOW and len(text) * len(redact._SECRETS) >= redact._SCAN_WORK
+    calls = []
+    present = redact._present
+    monkeypatch.setattr(redact, "_present", lambda t: calls.append(t) or present(t))
+    assert redact.redact(text) == _one_by_one(text, redact._SECRETS)
+    assert calls == [text] and passwords[1234] not in redact.redact(text)
+    assert redact.redact("a short line") == "a short line" and len(calls) == 2  # (2,000 x 12 characters: one by one)
+
+
 def test_a_secret_registered_later_is_found_too(monkeypatch):
     monkeypatch.setattr(redact, "_SECRETS", set())
     for i in range(20):
