@@ -13,8 +13,8 @@ _SECRETS: set[str] = set()
 _LOCK = threading.Lock()  # fleet threads register site passwords while others print
 _VERSION = 0  # bumped by every change of _SECRETS: the anchor index below is rebuilt after one
 _INDEX: tuple[tuple, dict[int, dict[str, list[str]]], list[str]] | None = None
-# a text is searched for every secret, one after another, unless it is long (_SCAN_BELOW) or the secrets are many
-# for its length (each search reads the whole text: _SCAN_WORK characters read in all, ~5 ms; a fleet's share of
+# a text is searched for every secret, one after another, unless it is long (_SCAN_BELOW), the secrets are many
+# (_MANY), or they are many for its length (each search reads the whole text: _SCAN_WORK characters read in all, ~5 ms; a fleet's share of
 # site items, 500 x 115 characters with 2,000 secrets, is 115 million): then the one-pass search (_present)
 _SCAN_BELOW = 64 * 1024
 _SCAN_WORK = 16 * 1024 * 1024
@@ -56,14 +56,28 @@ def redact(text: str) -> str:
         return text
     if "uthor" in text.lower():  # the pattern's letters, lower-cased as re's IGNORECASE does: a 1.5 MB text costs 2 ms, not 100
         text = _AUTH_RE.sub(r"\1\2 [redacted]", text)
-    with _LOCK:
-        secrets = list(_SECRETS)
-    if len(secrets) > 8 and (len(text) >= _SCAN_BELOW or len(text) * len(secrets) >= _SCAN_WORK):
-        secrets = _present(text)  # a big document (a fleet's) and many secrets (a site password each): search once
-    for secret in sorted(secrets, key=len, reverse=True):
+    secrets = _longest_first()
+    if len(secrets) > _MANY or (len(secrets) > 8 and (len(text) >= _SCAN_BELOW or len(text) * len(secrets) >= _SCAN_WORK)):
+        # a big document (a fleet's), or many secrets (a site password each): search once
+        secrets = sorted(_present(text), key=len, reverse=True)
+    for secret in secrets:
         if secret in text:
             text = text.replace(secret, "\u2022\u2022\u2022\u2022" + secret[-4:] if len(secret) > 8 else "\u2022\u2022\u2022\u2022")
     return text
+
+
+_MANY = 64  # more secrets than this: every text takes the one-pass search (a fleet's table redacts each of its cells)
+_ORDERED: tuple[tuple, list[str]] = ((), [])
+
+
+def _longest_first() -> list[str]:
+    """The secrets, the longest first (a secret inside a longer one is masked with it), sorted once per set."""
+    global _ORDERED
+    with _LOCK:
+        stamp = (_VERSION, id(_SECRETS), len(_SECRETS))
+        if _ORDERED[0] != stamp:
+            _ORDERED = (stamp, sorted(_SECRETS, key=len, reverse=True))
+        return _ORDERED[1]
 
 
 _HELD: dict[tuple, bool] = {}

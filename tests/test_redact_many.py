@@ -63,7 +63,14 @@ def test_a_shorter_text_with_very_many_secrets_takes_the_one_pass_search(monkeyp
     monkeypatch.setattr(redact, "_present", lambda t: calls.append(t) or present(t))
     assert redact.redact(text) == _one_by_one(text, redact._SECRETS)
     assert calls == [text] and passwords[1234] not in redact.redact(text)
-    assert redact.redact("a short line") == "a short line" and len(calls) == 2  # (2,000 x 12 characters: one by one)
+    # more than _MANY secrets: every text, however short (a fleet table's cells), the one-pass search, same result
+    for short in ("a short line", passwords[7], f"key {passwords[9].replace(' ', '')}.", "tiny"):
+        assert redact.redact(short) == _one_by_one(short, redact._SECRETS)
+    assert len(calls) == 6 and passwords[7] not in redact.redact(passwords[7])
+    monkeypatch.setattr(redact, "_SECRETS", set(list(redact._SECRETS)[:40]))  # few secrets: one by one
+    before = len(calls)
+    assert redact.redact("a short line " + next(iter(redact._SECRETS))) == _one_by_one("a short line " + next(iter(redact._SECRETS)), redact._SECRETS)
+    assert len(calls) == before
 
 
 def test_a_secret_registered_later_is_found_too(monkeypatch):
