@@ -2,8 +2,8 @@
 values taken without their converter) against the plain tolerant parse it replaces, kept here as the reference: on
 generated, partly malformed documents (wrong types, junk list entries, missing and unknown fields, dict and list
 subclasses) both give the same objects, field by field, `extra` included. Every test runs three times: with the
-compiled parse's two readings (an object's own keys walked, as it does for an object carrying at most SPARSE of its
-class's fields; each field read by name, as for one carrying more), and with the plain parse (`_slow_parse`) a process
+compiled parse's two readings (an object's own keys walked, as for a class whose objects carry few of its fields;
+each field read by name, as for one whose objects carry most), and with the plain parse (`_slow_parse`) a process
 uses until it has parsed COMPILE_AFTER objects of a class."""
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from aimo_cli.wordpress import bridge as B
 
+from .fleetstub import STATUS
+
 REAL = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "bridge-status.json"
 CLASSES = [B.BridgeStatus, B.Connector, B.Manager, B.Approval, B.ModelPrefs, B.ChangeLogEntry, B.Writer, B.PluginRef, B.ServedBy,
            B.PageState, B.OllamaHost, B.CurrentUser, B.ModeChange, B.CredentialResult, B.ClearResult]
@@ -29,6 +31,7 @@ CLASSES = [B.BridgeStatus, B.Connector, B.Manager, B.Approval, B.ModelPrefs, B.C
 def parse_mode(request, monkeypatch):
     monkeypatch.setattr(B, "_PARSERS", {})  # nothing compiled yet in this test
     monkeypatch.setattr(B, "_SEEN", {})
+    monkeypatch.setattr(B, "_SIZES", {})
     monkeypatch.setattr(B, "COMPILE_AFTER", 10**9 if request.param == "plain" else 0)
     monkeypatch.setattr(B, "SPARSE", {"sparse": 10**6, "dense": -1}.get(request.param, B.SPARSE))  # every object one way
     return request.param
@@ -45,6 +48,26 @@ def test_a_process_compiles_a_class_only_after_many_objects(monkeypatch):
     assert B.ChangeLogEntry in B._PARSERS and B.Writer in B._PARSERS  # 50 a status: compiled by the fifth
     assert B.BridgeStatus not in B._PARSERS
     assert snapshot(B.parse_status(raw)) == snapshot(ref_parse(B.BridgeStatus, raw))
+
+
+def test_the_reading_a_class_compiles_to_follows_the_objects_it_has_seen(monkeypatch):
+    """A real status's objects carry (nearly) all their fields: read field by field, as before the walk existed; the
+    fleet stub's minimal status (4 of 17 fields, connectors with 5 of 20): their own keys walked."""
+    monkeypatch.setattr(B, "COMPILE_AFTER", 200)
+    monkeypatch.setattr(B, "SPARSE", 0.5)
+    real = json.loads(REAL.read_text())
+    for _ in range(201):
+        got = B.parse_status(real)
+    assert {cls.__name__ for cls in (B.BridgeStatus, B.Connector, B.ChangeLogEntry, B.Writer) if B._PARSERS[cls].__name__ != "parse"} == set()
+    assert snapshot(got) == snapshot(ref_parse(B.BridgeStatus, real))
+    monkeypatch.setattr(B, "_PARSERS", {})
+    monkeypatch.setattr(B, "_SEEN", {})
+    monkeypatch.setattr(B, "_SIZES", {})
+    for _ in range(201):
+        got = B.parse_status(STATUS)
+    assert B._PARSERS[B.BridgeStatus].__name__ == B._PARSERS[B.Connector].__name__ == "walk"
+    assert snapshot(got) == snapshot(ref_parse(B.BridgeStatus, STATUS))
+    assert snapshot(B.parse_status(real)) == snapshot(ref_parse(B.BridgeStatus, real))  # a full object: read straight
 
 
 # -- the reference: the tolerant parse as it was, field by field through the converters -----------------------------

@@ -198,6 +198,7 @@ _SEEN: dict[type, int] = {}
 # in a process, more than one status's parse saves (~0.2 ms), so a command that reads one or two statuses never pays
 # it; a fleet (a status per site, ~120 objects each) compiles within its first few sites
 COMPILE_AFTER = 200
+_SIZES: dict[type, int] = {}  # the keys of those objects, in all (which reading the compiled parse starts with)
 
 
 def _parse(cls: type, raw: Mapping[str, Any]) -> Any:
@@ -207,6 +208,7 @@ def _parse(cls: type, raw: Mapping[str, Any]) -> Any:
         seen = _SEEN.get(cls, 0)
         if seen < COMPILE_AFTER:
             _SEEN[cls] = seen + 1
+            _SIZES[cls] = _SIZES.get(cls, 0) + len(raw)
             return _slow_parse(cls, raw)
         parser = _parser(cls)
     return parser(raw)
@@ -241,8 +243,8 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
     # two lines per field, the rest in _convert: short source, quick to compile (~0.1 ms a class)
     ns: dict[str, Any] = {"_new": object.__new__, "_M": _MISSING, "_cls": cls, "_cv": _convert, "_Proxy": MappingProxyType, "_EMPTY": _EMPTY}
     known = []
-    lines = ["def parse(raw):", " o = _new(_cls)", " d = o.__dict__"]
-    dense = [" get = raw.get"]
+    lines = ["def parse(raw):"]
+    dense = [" o = _new(_cls)", " d = o.__dict__", " get = raw.get"]
     plain: dict[str, Any] = {}  # the sparse walk's defaults, and its fields made by a factory
     made = []
     table: dict[str, tuple[str, type, Callable[[Any], Any]]] = {}  # JSON name -> (field, type taken as it is, else)
@@ -260,7 +262,7 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
         if f.default is not MISSING:
             plain[f.name] = f.default
         else:
-            made.append(f"  d[{f.name!r}] = F{i}()")
+            made.append((f.name, f.default_factory))
         if "conv" not in f.metadata:
             dense.append(f" d[{f.name!r}] = {default}")
             continue
@@ -273,26 +275,7 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
         dense += [f" v = get({name!r}, _M)", f" d[{f.name!r}] = {value}"]
         table[name] = (f.name, *_sparse(conv, ns.get(f"P{i}"), f.default, f.default_factory if f.default is MISSING else None))
     ns["_known"] = frozenset(known)
-    ns["_T"], ns["_DEF"] = table, plain
-    # an object that carries few of its fields (a minimal or older bridge's): its own keys walked, the defaults copied
-    # in at once; one that carries most: each field read by name (a straight run of code, no loop)
     lines += [
-        f" if len(raw) <= {int(len(known) * SPARSE)}:",
-        "  d.update(_DEF)",
-        *made,
-        "  x = None",
-        "  for k, v in raw.items():",
-        "   e = _T.get(k)",
-        "   if e is None:",
-        "    if x is None:",
-        "     x = {}",
-        "    x[k] = v",
-        "   elif type(v) is e[1]:",
-        "    d[e[0]] = v",
-        "   else:",
-        "    d[e[0]] = e[2](v)",
-        "  d['extra'] = _EMPTY if x is None else _Proxy(x)",
-        "  return o",
         *dense,
         " if raw.keys() <= _known:",
         "  d['extra'] = _EMPTY",
@@ -301,10 +284,46 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
         " return o",
     ]
     exec(compile("\n".join(lines), f"<contract parse of {cls.__name__}>", "exec"), ns)  # noqa: S102 - our own source
+    # the objects of a class this process has parsed so far carried on average at most SPARSE of its fields (a minimal
+    # or older bridge's status): each object's own keys walked, unless it carries more (then the straight reading)
+    seen = _SEEN.get(cls, 0)
+    if _SIZES.get(cls, 0) <= SPARSE * len(known) * seen:
+        return _walk(cls, table, plain, tuple(made), int(SPARSE * len(known)), ns["parse"])
     return ns["parse"]
 
 
-# the sparse walk (see _compile) for an object with at most this share of its class's fields
+def _walk(cls: type, table: dict[str, tuple[str, type, Callable[[Any], Any]]], plain: dict[str, Any], made: tuple, most: int, straight: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """The compiled parse of a class whose objects carry few of their fields: the defaults copied in at once, then the
+    object's own keys walked (`table`: JSON name -> (field, the type taken as it is, what makes any other value)); an
+    object with more than `most` keys is read the straight way."""
+    new = object.__new__
+
+    def walk(raw: Mapping[str, Any]) -> Any:
+        if len(raw) > most:
+            return straight(raw)
+        o = new(cls)
+        d = o.__dict__
+        d.update(plain)
+        for name, factory in made:
+            d[name] = factory()
+        x = None
+        for k, v in raw.items():
+            e = table.get(k)
+            if e is None:
+                if x is None:
+                    x = {}
+                x[k] = v  # a field this aimo does not know, kept in the answer's order
+            elif type(v) is e[1]:
+                d[e[0]] = v
+            else:
+                d[e[0]] = e[2](v)
+        d["extra"] = _EMPTY if x is None else MappingProxyType(x)
+        return o
+
+    return walk
+
+
+# the sparse walk (see _compile) for a class whose objects carry at most this share of its fields
 SPARSE = 0.5
 
 
@@ -689,10 +708,16 @@ class ClearResult(_Contract):
 
 
 def compatible(version: str | None, compat: str = BRIDGE_COMPAT) -> bool | None:
+    if compat is BRIDGE_COMPAT and version in _COMPATIBLE:
+        return _COMPATIBLE[version]
     got, want = parse_version(version), parse_version(compat)
-    if got is None or want is None:
-        return None
-    return got[:2] == want[:2]
+    found = None if got is None or want is None else got[:2] == want[:2]
+    if compat is BRIDGE_COMPAT and isinstance(version, str) and len(_COMPATIBLE) < 64:
+        _COMPATIBLE[version] = found
+    return found
+
+
+_COMPATIBLE: dict[str, bool | None] = {}  # bridge version -> compatible() with this aimo (a fleet's sites report a few)
 
 
 def parse_status(data: Any) -> BridgeStatus:
@@ -730,13 +755,17 @@ def _missing(client):
     try:
         yield
     except RemoteError as exc:
-        code = getattr(exc, "wp_code", "")
-        if getattr(exc, "status", None) == 404 and code == "rest_no_route":
-            raise BridgeMissing(
-                f"{client.site} has no aimo bridge (no aimo/v1 routes)",
-                "Install and activate it: aimo bridge install --wp-path DIR (or aimo bridge zip and upload), then aimo bridge activate.",
-            ) from None
+        _raise_missing(client, exc)
         raise
+
+
+def _raise_missing(client, exc: RemoteError) -> None:
+    """BridgeMissing for a site's 404 rest_no_route (`exc`); anything else is left to the caller to raise."""
+    if getattr(exc, "status", None) == 404 and getattr(exc, "wp_code", "") == "rest_no_route":
+        raise BridgeMissing(
+            f"{client.site} has no aimo bridge (no aimo/v1 routes)",
+            "Install and activate it: aimo bridge install --wp-path DIR (or aimo bridge zip and upload), then aimo bridge activate.",
+        ) from None
 
 
 def _object(client, data: Any, what: str) -> dict:
@@ -757,8 +786,11 @@ def status(client, check: bool | str = False, *, require_compatible: bool = True
 def status_steps(client, check: bool | str = False, *, require_compatible: bool = True):
     """`status` as the steps of its request (WordPressClient.request_steps): for the fleet's event loop."""
     params = {"check": "fresh"} if check == "fresh" else ({"check": 1} if check else None)
-    with _missing(client):
+    try:  # (_missing's check, without a context manager's cost: a fleet reads a status per site)
         data = yield from client.get_steps(NS + "/status", params)
+    except RemoteError as exc:
+        _raise_missing(client, exc)
+        raise
     report = _parse(BridgeStatus, _object(client, data, "/status"))
     return report.check_compatible(str(client.site)) if require_compatible else report
 
