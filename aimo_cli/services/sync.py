@@ -145,20 +145,30 @@ def remote_from_settings(settings: dict) -> dict[str, RemoteKey]:
 def remote_from_status(status: "BridgeStatus") -> dict[str, RemoteKey]:
     keys = {}
     by_id = status.connectors_by_id
+    known = _REMOTE_KEYS
     for pid in PROVIDER_IDS:
         c = by_id.get(pid)
-        if c is None:
-            keys[pid] = RemoteKey(pid, False)
-            continue
-        present_in_db = bool(c.fingerprint)
-        keys[pid] = RemoteKey(
-            pid,
-            c.provider_registered,
-            (BULLET * 4 + c.mask_tail) if present_in_db else "",
-            c.fingerprint if present_in_db else None,
-            c.key_source or "none",
-        )
+        state = (pid, None) if c is None else (pid, c.provider_registered, c.fingerprint, c.mask_tail, c.key_source)
+        keys[pid] = known.get(state) or _remote_key(state)
     return keys
+
+
+_REMOTE_KEYS: dict[tuple, RemoteKey] = {}  # a connector's (provider, registered, fingerprint, mask tail, key source) -> its RemoteKey
+
+
+def _remote_key(state: tuple) -> RemoteKey:
+    """What a connector says of its key (`state`: see remote_from_status; (provider, None): the site has no connector
+    for it), each distinct state built once per process (a RemoteKey is frozen): a fleet's sites mostly hold the same
+    keys, or none, so a status builds none after the first sites."""
+    if len(_REMOTE_KEYS) >= 4096:  # a fleet of mostly distinct keys: kept small
+        _REMOTE_KEYS.clear()
+    if state[1] is None:
+        found = RemoteKey(state[0], False)
+    else:
+        pid, registered, fp, mask_tail, key_source = state
+        found = RemoteKey(pid, registered, (BULLET * 4 + mask_tail) if fp else "", fp or None, key_source or "none")
+    _REMOTE_KEYS[state] = found
+    return found
 
 
 def read_remote(client, *, check: bool = False) -> RemoteView:
@@ -647,7 +657,7 @@ def status_site_steps(ctx, site: SiteConfig, providers: list[str] | None = None,
     result = SiteSync(site.name, remote.via_bridge, requests=requests, competitor=remote.competitor)
     pids = keys.providers if keys is not None else pick_providers(providers)
     creds, previous = keys.get() if keys is not None else (None, None)
-    rollbacks = site_rollbacks(ctx, remote, pids, previous=previous)
+    rollbacks = None  # read from the change log when a provider's status calls for it (most sites: none does)
     for pid in pids:
         cred = creds[pid] if creds is not None else credentials.resolve(ctx, pid)
         rk = remote.keys[pid]
@@ -662,9 +672,12 @@ def status_site_steps(ctx, site: SiteConfig, providers: list[str] | None = None,
             changed = describe_change(remote.status, pid)
             if changed:
                 pr.reason += f" (on the site: {changed})"
-        rb = rollbacks.get(pid) if d.status in _MAY_ROLL_BACK else None
-        if rb:
-            pr.reason = f"{rb.describe()}; push aimo's key back: aimo sync push {site.name} --prefer local"
+        if d.status in _MAY_ROLL_BACK:
+            if rollbacks is None:
+                rollbacks = site_rollbacks(ctx, remote, pids, previous=previous)
+            rb = rollbacks.get(pid)
+            if rb:
+                pr.reason = f"{rb.describe()}; push aimo's key back: aimo sync push {site.name} --prefer local"
         result.results.append(pr)
     if remote.via_bridge and remote.mode and remote.mode != "managed":
         result.mode_note = f"the aimo bridge is in {remote.mode} mode: aimo only reports here; aimo connectors enable {site.name} hands it the Connectors"
