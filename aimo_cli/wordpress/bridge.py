@@ -221,13 +221,15 @@ def _parser(cls: type) -> Callable[[Mapping[str, Any]], Any]:
     return parser
 
 
-# Each contract class's parse is compiled into one function once a process has parsed COMPILE_AFTER objects of it
-# (a fleet parses a status per site: a real one is ~120 objects, most of them the change_log's entries and their
-# writers): each field read by its JSON
-# name, a well-typed value (the common case) taken without its converter, anything else through the converter (a
-# malformed value keeps the default, exactly as before), the unknown fields gathered into `extra` only when the
-# object has any; the frozen object built without its __init__ (every field set: its value, else its default, as
-# the dataclass's __init__ would). tests/test_bridge_parse.py compares it with the plain tolerant parse.
+# Each contract class's parse is compiled once a process has parsed COMPILE_AFTER objects of it (a fleet parses a
+# status per site: a real one is ~120 objects, most of them the change_log's entries and their writers). Two readings
+# (_compile picks one per class, from the sizes of the objects seen): the straight one, one generated function, each
+# field read by its JSON name; and the walk of an object's own keys (a minimal bridge status's objects carry few of
+# their fields). Either way a well-typed value (the common case) is taken without its converter, anything else goes
+# through the converter (a malformed value keeps the default, exactly as before), the unknown fields are gathered into
+# `extra` only when the object has any, and the frozen object is built without its __init__ (every field set: its
+# value, else its default, as the dataclass's __init__ would). tests/test_bridge_parse.py compares both readings with
+# the plain tolerant parse.
 
 _MISSING = object()
 _SAME = {  # converter -> the test under which it gives the value back as it is
@@ -240,31 +242,33 @@ _SAME = {  # converter -> the test under which it gives the value back as it is
 
 
 def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
+    """A class's compiled parse. When the objects of it this process has parsed so far carried on average at most
+    SPARSE of its fields (a minimal or older bridge's status): each object's own keys walked (_walk), an object that
+    carries more read the straight way; else (a real status's full objects) the straight reading alone (_straight)."""
+    fs = fields(cls)
+    if any(f.default is MISSING and f.default_factory is MISSING for f in fs):  # the class's own __init__ (none today)
+        return lambda raw: _slow_parse(cls, raw)
+    known = sum(1 for f in fs if "conv" in f.metadata)
+    if _SIZES.get(cls, 0) <= SPARSE * known * _SEEN.get(cls, 0):
+        return _walk(cls, int(SPARSE * known))
+    return _straight(cls)
+
+
+def _straight(cls: type) -> Callable[[Mapping[str, Any]], Any]:
     # two lines per field, the rest in _convert: short source, quick to compile (~0.1 ms a class)
     ns: dict[str, Any] = {"_new": object.__new__, "_M": _MISSING, "_cls": cls, "_cv": _convert, "_Proxy": MappingProxyType, "_EMPTY": _EMPTY}
     known = []
-    lines = ["def parse(raw):"]
-    dense = [" o = _new(_cls)", " d = o.__dict__", " get = raw.get"]
-    plain: dict[str, Any] = {}  # the sparse walk's defaults, and its fields made by a factory
-    made = []
-    table: dict[str, tuple[str, type, Callable[[Any], Any]]] = {}  # JSON name -> (field, type taken as it is, else)
+    lines = ["def parse(raw):", " o = _new(_cls)", " d = o.__dict__", " get = raw.get"]
     for i, f in enumerate(fields(cls)):
         if f.default is not MISSING:
             ns[f"D{i}"], ns[f"F{i}"] = f.default, None
             default = f"D{i}"
-        elif f.default_factory is not MISSING:
+        else:
             ns[f"D{i}"], ns[f"F{i}"] = None, f.default_factory
             default = f"F{i}()"
-        else:  # a field without a default: the class's own __init__ (none in the contract today)
-            return lambda raw: _slow_parse(cls, raw)
-        if f.name == "extra":
-            continue
-        if f.default is not MISSING:
-            plain[f.name] = f.default
-        else:
-            made.append((f.name, f.default_factory))
         if "conv" not in f.metadata:
-            dense.append(f" d[{f.name!r}] = {default}")
+            if f.name != "extra":
+                lines.append(f" d[{f.name!r}] = {default}")
             continue
         ns[f"C{i}"] = conv = f.metadata["conv"]
         name = json_name(f)
@@ -272,11 +276,9 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
         other = f"{default} if v is _M else _cv(C{i}, v, D{i}, F{i})"
         fast = _fast(conv, i, ns)
         value = f"{fast[1]} if {fast[0]} else {other}" if fast else other
-        dense += [f" v = get({name!r}, _M)", f" d[{f.name!r}] = {value}"]
-        table[name] = (f.name, *_sparse(conv, ns.get(f"P{i}"), f.default, f.default_factory if f.default is MISSING else None))
+        lines += [f" v = get({name!r}, _M)", f" d[{f.name!r}] = {value}"]
     ns["_known"] = frozenset(known)
     lines += [
-        *dense,
         " if raw.keys() <= _known:",
         "  d['extra'] = _EMPTY",
         " else:  # fields this aimo does not know, kept in the answer's order",
@@ -284,22 +286,34 @@ def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
         " return o",
     ]
     exec(compile("\n".join(lines), f"<contract parse of {cls.__name__}>", "exec"), ns)  # noqa: S102 - our own source
-    # the objects of a class this process has parsed so far carried on average at most SPARSE of its fields (a minimal
-    # or older bridge's status): each object's own keys walked, unless it carries more (then the straight reading)
-    seen = _SEEN.get(cls, 0)
-    if _SIZES.get(cls, 0) <= SPARSE * len(known) * seen:
-        return _walk(cls, table, plain, tuple(made), int(SPARSE * len(known)), ns["parse"])
     return ns["parse"]
 
 
-def _walk(cls: type, table: dict[str, tuple[str, type, Callable[[Any], Any]]], plain: dict[str, Any], made: tuple, most: int, straight: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mapping[str, Any]], Any]:
+def _walk(cls: type, most: int) -> Callable[[Mapping[str, Any]], Any]:
     """The compiled parse of a class whose objects carry few of their fields: the defaults copied in at once, then the
     object's own keys walked (`table`: JSON name -> (field, the type taken as it is, what makes any other value)); an
-    object with more than `most` keys is read the straight way."""
+    object with more than `most` keys is read the straight way (compiled when one comes)."""
+    plain: dict[str, Any] = {}
+    made = []  # the fields made by a factory
+    table: dict[str, tuple[str, type, Callable[[Any], Any]]] = {}
+    for f in fields(cls):
+        if f.name == "extra":
+            continue
+        if f.default is not MISSING:
+            plain[f.name] = f.default
+        else:
+            made.append((f.name, f.default_factory))
+        if "conv" in f.metadata:
+            conv = f.metadata["conv"]
+            table[json_name(f)] = (f.name, *_sparse(conv, f.default, f.default_factory if f.default is MISSING else None))
     new = object.__new__
+    straight = None
 
     def walk(raw: Mapping[str, Any]) -> Any:
         if len(raw) > most:
+            nonlocal straight
+            if straight is None:
+                straight = _straight(cls)
             return straight(raw)
         o = new(cls)
         d = o.__dict__
@@ -334,25 +348,29 @@ class _Never:
 _TAKEN = {_str: str, _opt_str: str, _bool: bool, _opt_bool: bool, _int: int}  # a value of this type is taken as it is
 
 
-def _sparse(conv: Callable[[Any], Any], nested: Callable[[Any], Any] | None, default: Any, factory: Callable[[], Any] | None) -> tuple[type, Callable[[Any], Any]]:
-    """A field's (type, else) for the sparse walk: a value of the type is the field's value as it is; any other value
-    becomes what `else` makes of it: the same as the straight parse's reading (_fast, then _convert)."""
+def _sparse(conv: Callable[[Any], Any], default: Any, factory: Callable[[], Any] | None) -> tuple[type, Callable[[Any], Any]]:
+    """A field's (type, else) for the walk: a value of the type is the field's value as it is; any other value becomes
+    what `else` makes of it: the same as the straight reading's (_fast, then _convert)."""
 
     def other(v: Any) -> Any:
         return _convert(conv, v, default, factory)
 
-    kind = getattr(conv, "of", (None,))[0]
+    kind, inner = getattr(conv, "of", (None, None))
     if conv in (_opt_str, _opt_bool):
         return _TAKEN[conv], lambda v: None if v is None else other(v)
     if conv in _TAKEN:
         return _TAKEN[conv], other
-    if nested is None:  # no shortcut: every value through the converter
-        return _Never, other
     if kind == "obj":
+        nested = _parser(inner)
         return _Never, lambda v: nested(v) if type(v) is dict else other(v)
-    if kind == "opt":
+    inner_kind, cls = getattr(inner, "of", (None, None))
+    if inner_kind == "obj" and kind == "opt":
+        nested = _parser(cls)
         return _Never, lambda v: None if v is None else (nested(v) if type(v) is dict else other(v))
-    return _Never, lambda v: tuple([nested(x) for x in v if isinstance(x, dict)]) if type(v) is list else other(v)
+    if inner_kind == "obj" and kind == "list":
+        nested = _parser(cls)  # a non-object entry is skipped, as _obj's _Bad does in _list
+        return _Never, lambda v: tuple([nested(x) for x in v if isinstance(x, dict)]) if type(v) is list else other(v)
+    return _Never, other  # no shortcut: every value through the converter
 
 
 def _convert(conv: Callable[[Any], Any], v: Any, default: Any, factory: Callable[[], Any] | None) -> Any:
