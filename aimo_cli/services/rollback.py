@@ -45,11 +45,15 @@ def find_rollbacks(status, remote_fingerprints: dict[str, str | None], previous_
     log = status.change_log if status is not None else ()
     previous_fps = {pid: fingerprint(k) for pid, k in (previous_keys or {}).items() if k}
     found: dict[str, Rollback] = {}
+    by_setting: dict[str, list] | None = None  # the log's entries by option, oldest first (sorted once, when needed)
     for pid, fp in remote_fingerprints.items():
         if not fp:
             continue
-        setting = f"connectors_ai_{pid}_api_key"
-        entries = [e for e in log if e.setting == setting]
+        if by_setting is None:
+            by_setting = {}
+            for e in log:
+                by_setting.setdefault(e.setting, []).append(e)
+        entries = by_setting.get(f"connectors_ai_{pid}_api_key", [])
         replaced_at = None
         for i, e in enumerate(entries):
             if e.by_aimo and e.previous_fingerprint == fp and e.fingerprint != fp:
