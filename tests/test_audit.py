@@ -38,6 +38,21 @@ def test_describe_change_names_channel_user_and_age():
     assert audit.describe_change(None, "groq") is None
 
 
+def test_describe_change_reads_the_newest_entry_of_the_provider():
+    """The newest by time, the later in the log within one second; other providers' entries and options that name no
+    provider are not the provider's."""
+    t1, t2 = "2026-11-29T09:00:00Z", "2026-11-29T10:00:00Z"
+    newest_first = status_with(entry(time=t2, via="admin"), entry(time=t1, via="cli"))
+    assert audit.describe_change(newest_first, "groq", now=NOW) == "changed in wp-admin by alice, 2 h ago"
+    tie = status_with(entry(time=t2, via="admin"), entry(time=t1, via="cli"), entry(time=t2, via="rest", user=""))
+    assert audit.describe_change(tie, "groq", now=NOW) == "changed over the REST API, 2 h ago"
+    others = status_with(entry(time=t1, via="cli"), entry(time=t2, setting="connectors_ai_openai_api_key"), entry(time=t2, setting="siteurl"))
+    assert audit.describe_change(others, "groq", now=NOW) == "changed with WP-CLI by alice, 3 h ago"
+    assert audit.describe_change(others, "openai", now=NOW) == "changed in wp-admin by alice, 2 h ago"
+    assert audit.describe_change(others, "siteurl", now=NOW) == "changed in wp-admin by alice, 2 h ago"  # as remote_events names it
+    assert [e.provider for e in audit.remote_events("blog", others)] == ["groq", "openai", "siteurl"]
+
+
 def test_local_log_lines_hold_fingerprints_never_keys():
     ctx = context()
     key = make_key("gsk")

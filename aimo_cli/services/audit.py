@@ -118,26 +118,42 @@ def remote_events(site: str, status, provider: str | None = None) -> list[Event]
     when given (the doctor asks for each provider: the whole log of each one would be built ten times)."""
     out = []
     for e in status.change_log if status is not None else ():
-        pid = provider_id_for_setting(e.setting) or e.setting or "?"
+        pid = _provider_of(e.setting)
         if provider is not None and pid != provider:
             continue
-        out.append(
-            Event(
-                time=e.time,
-                site=site,
-                provider=pid,
-                action=e.action,
-                old_fingerprint=e.previous_fingerprint,
-                new_fingerprint=e.fingerprint,
-                result="",
-                origin="site",
-                user=e.user,
-                channel=e.via,
-                plugin=_plugin_name(e.writer) or str(e.extra.get("plugin") or ""),
-                by_aimo=e.by_aimo,
-            )
-        )
+        out.append(_site_event(site, pid, e))
     return out
+
+
+def _site_event(site: str, pid: str, e) -> Event:
+    """One change-log entry (a wordpress.bridge.ChangeLogEntry) of provider `pid` as an event."""
+    return Event(
+        time=e.time,
+        site=site,
+        provider=pid,
+        action=e.action,
+        old_fingerprint=e.previous_fingerprint,
+        new_fingerprint=e.fingerprint,
+        result="",
+        origin="site",
+        user=e.user,
+        channel=e.via,
+        plugin=_plugin_name(e.writer) or str(e.extra.get("plugin") or ""),
+        by_aimo=e.by_aimo,
+    )
+
+
+_PROVIDER_OF: dict[str, str] = {}  # a change log's option name -> its provider (a site's log names a dozen at most)
+
+
+def _provider_of(setting: str) -> str:
+    """The provider a change-log entry's option is the key of (the option itself when it names none; "?" for none)."""
+    pid = _PROVIDER_OF.get(setting)
+    if pid is None:
+        pid = provider_id_for_setting(setting) or setting or "?"
+        if len(_PROVIDER_OF) < 1024:
+            _PROVIDER_OF[setting] = pid
+    return pid
 
 
 def _plugin_name(writer) -> str:
@@ -203,12 +219,14 @@ def describe_change(status, provider: str, *, now: float | None = None) -> str |
     "changed in wp-admin by alice, 2 h ago" (None when the log has nothing)."""
     if not status:
         return None
-    events = remote_events("", status, provider)
-    if not events:
+    newest = None
+    known = _PROVIDER_OF
+    for e in status.change_log:
+        if (known.get(e.setting) or _provider_of(e.setting)) == provider and (newest is None or e.time >= newest.time):
+            newest = e  # same second: the later entry (the log is oldest first)
+    if newest is None or newest.by_aimo:
         return None
-    last = max(enumerate(events), key=lambda ie: (ie[1].time, ie[0]))[1]  # same second: the later entry (the log is oldest first)
-    if last.by_aimo:
-        return None
+    last = _site_event("", provider, newest)
     verb = {"set": "changed", "cleared": "emptied", "deleted": "deleted"}.get(last.action, "changed")
     return f"{verb} {who(last)}, {ago(last.time, now)}"
 
