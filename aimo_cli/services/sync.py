@@ -43,9 +43,10 @@ class RemoteView:
     @property
     def competitor(self) -> str | None:
         """Another manager in managed mode while the bridge is managed too: two plugins run the Connectors page."""
-        if self.status is None or self.mode != "managed":
+        status = self.status
+        if status is None or status.mode != "managed" or not status.managers:
             return None
-        found = self.status.active_competitor
+        found = status.active_competitor
         return (found.name or "another plugin") if found else None
 
     @property
@@ -544,6 +545,7 @@ class LocalKeys:
         self._state: SyncState | None = None
         self._plans: dict[tuple, tuple[Decision, str, str, str]] = {}
         self._labels: dict[str, str] = {}
+        self._rows: dict[tuple, tuple[Decision, str, str, str, str]] = {}
 
     @property
     def state(self) -> SyncState:
@@ -560,6 +562,14 @@ class LocalKeys:
         found = self._plans.get(key)
         if found is None:
             found = self._plans[key] = _status_plan(pid, cred, remote, base)
+        return found
+
+    def row(self, pid: str, cred, remote: RemoteKey, base: BaseRecord | None) -> tuple[Decision, str, str, str, str]:
+        """plan's (decision, status, action, outcome) and label's source of a provider at a site: one look-up."""
+        key = (pid, remote.registered, remote.mask, remote.fingerprint, remote.key_source, None if base is None else (base.fingerprint, base.mask))
+        found = self._rows.get(key)
+        if found is None:
+            found = self._rows[key] = (*self.plan(pid, cred, remote, base), self.label(pid, cred))
         return found
 
     def label(self, pid: str, cred) -> str:
@@ -658,11 +668,12 @@ def status_site_steps(ctx, site: SiteConfig, providers: list[str] | None = None,
     pids = keys.providers if keys is not None else pick_providers(providers)
     creds, previous = keys.get() if keys is not None else (None, None)
     rollbacks = None  # read from the change log when a provider's status calls for it (most sites: none does)
+    remote_keys, add = remote.keys, result.results.append
     for pid in pids:
         cred = creds[pid] if creds is not None else credentials.resolve(ctx, pid)
-        rk = remote.keys[pid]
+        rk = remote_keys[pid]
         if keys is not None:
-            (d, status, action, outcome), source = keys.plan(pid, cred, rk, base.get(pid)), keys.label(pid, cred)
+            d, status, action, outcome, source = keys.row(pid, cred, rk, base.get(pid))
         else:
             (d, status, action, outcome), source = _status_plan(pid, cred, rk, base.get(pid)), source_label(ctx, cred)
         pr = ProviderResult(pid, status, action, d.reason, outcome, source=source)
@@ -678,9 +689,10 @@ def status_site_steps(ctx, site: SiteConfig, providers: list[str] | None = None,
             rb = rollbacks.get(pid)
             if rb:
                 pr.reason = f"{rb.describe()}; push aimo's key back: aimo sync push {site.name} --prefer local"
-        result.results.append(pr)
-    if remote.via_bridge and remote.mode and remote.mode != "managed":
-        result.mode_note = f"the aimo bridge is in {remote.mode} mode: aimo only reports here; aimo connectors enable {site.name} hands it the Connectors"
+        add(pr)
+    mode = remote.mode
+    if remote.via_bridge and mode and mode != "managed":
+        result.mode_note = f"the aimo bridge is in {mode} mode: aimo only reports here; aimo connectors enable {site.name} hands it the Connectors"
     return result
 
 
