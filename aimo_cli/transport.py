@@ -203,7 +203,8 @@ def _request_head(request: httpx.Request) -> bytes:
 
 
 _CHECKED: set = set()  # header (name, value) pairs found well-formed: the first few dozen, which include the ones every
-# request sends (User-Agent, Accept, Accept-Encoding: a fleet checks them once, not per site)
+# request sends (User-Agent, Accept, Accept-Encoding: a fleet checks them once, not per site); never a credential
+_UNKEPT = frozenset({b"authorization", b"cookie", b"proxy-authorization"})  # (checked every time: no copy kept here)
 
 
 def request_head(method: str, target: bytes, headers, request=None) -> bytes:
@@ -218,7 +219,7 @@ def request_head(method: str, target: bytes, headers, request=None) -> bytes:
         if pair not in _CHECKED:
             if not _TOKEN.match(name) or _BAD_VALUE.search(value):
                 raise httpx.LocalProtocolError(f"refusing to send a malformed header ({name!r})", request=request)
-            if len(_CHECKED) < 64:
+            if len(_CHECKED) < 64 and name.lower() not in _UNKEPT:
                 _CHECKED.add(pair)
         lines.append(name + b": " + value)
     return b"\r\n".join(lines) + b"\r\n\r\n"

@@ -375,3 +375,20 @@ def test_an_answer_parses_as_json_loads_parses_it(text, before, after):
         except ValueError as exc:
             got = ("error", type(exc), str(exc))
         assert repr(got) == repr(expected)
+
+
+def test_a_request_head_keeps_no_credential_and_checks_every_header(monkeypatch):
+    """request_head remembers well-formed header pairs it has seen (the constant ones every request sends), never an
+    Authorization or Cookie value, and refuses a malformed header whatever it has seen before."""
+    from aimo_cli import transport
+
+    monkeypatch.setattr(transport, "_CHECKED", set())  # (what this process's earlier requests left there aside)
+
+    secret = b"Basic " + b"c2VjcmV0LXVzZXI6c2VjcmV0LXBhc3N3b3Jk"
+    head = transport.request_head("GET", b"/x", [(b"Host", b"h"), (b"User-Agent", b"aimo/t"), (b"Authorization", secret), (b"Cookie", b"a=b")])
+    assert head.endswith(b"Authorization: " + secret + b"\r\nCookie: a=b\r\n\r\n")
+    assert (b"User-Agent", b"aimo/t") in transport._CHECKED
+    assert not any(name.lower() in (b"authorization", b"cookie") for name, _ in transport._CHECKED)
+    for bad in [(b"User-Agent", b"aimo/t\r\nX: y"), (b"Bad Name", b"v"), (b"Authorization", secret + b"\n")]:
+        with pytest.raises(httpx.LocalProtocolError):
+            transport.request_head("GET", b"/x", [(b"Host", b"h"), bad])
