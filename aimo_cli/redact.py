@@ -14,10 +14,12 @@ _LOCK = threading.Lock()  # fleet threads register site passwords while others p
 _VERSION = 0  # bumped by every change of _SECRETS: the anchor index below is rebuilt after one
 _INDEX: tuple[tuple, dict[int, dict[str, list[str]]], list[str]] | None = None
 # a text is searched for every secret, one after another, unless it is long (_SCAN_BELOW), the secrets are many
-# (_MANY), or they are many for its length (each search reads the whole text: _SCAN_WORK characters read in all, ~5 ms; a fleet's share of
-# site items, 500 x 115 characters with 2,000 secrets, is 115 million): then the one-pass search (_present)
+# (_MANY: a fleet's table redacts each of its cells), or they are many for its length (each search reads the whole
+# text: _SCAN_WORK characters read in all, ~5 ms; a fleet's share of site items, 500 x 115 characters with 2,000
+# secrets, is 115 million): then the one-pass search (_present)
 _SCAN_BELOW = 64 * 1024
 _SCAN_WORK = 16 * 1024 * 1024
+_MANY = 64
 _AUTH_RE = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(basic|bearer)\s+[A-Za-z0-9._~+/=\-]+")
 _MIN_LEN = 6  # shorter values would redact ordinary words; nothing real is that short
 
@@ -66,15 +68,20 @@ def redact(text: str) -> str:
     return text
 
 
-_MANY = 64  # more secrets than this: every text takes the one-pass search (a fleet's table redacts each of its cells)
 _ORDERED: tuple[tuple, list[str]] = ((), [])
+
+
+def _stamp() -> tuple:
+    """Which set of secrets is registered now (under _LOCK): what is worked out from them is kept until it changes
+    (the set itself may be another: a test swaps it)."""
+    return (_VERSION, id(_SECRETS), len(_SECRETS))
 
 
 def _longest_first() -> list[str]:
     """The secrets, the longest first (a secret inside a longer one is masked with it), sorted once per set."""
     global _ORDERED
     with _LOCK:
-        stamp = (_VERSION, id(_SECRETS), len(_SECRETS))
+        stamp = _stamp()
         if _ORDERED[0] != stamp:
             _ORDERED = (stamp, sorted(_SECRETS, key=len, reverse=True))
         return _ORDERED[1]
@@ -87,7 +94,7 @@ def held_by_secret(chars: str) -> bool:
     """Whether a registered secret holds one of `chars` (asked once per set of secrets: a fleet's rendering asks it
     once per process)."""
     with _LOCK:
-        key = (_VERSION, id(_SECRETS), len(_SECRETS), chars)
+        key = (*_stamp(), chars)
         held = _HELD.get(key)
         if held is None:
             if len(_HELD) > 16:
@@ -137,7 +144,7 @@ def _words(text: str) -> set[str]:
 def _index() -> tuple[tuple, dict[int, dict[str, list[str]]], list[str]]:
     global _INDEX
     with _LOCK:
-        stamp = (_VERSION, id(_SECRETS), len(_SECRETS))  # the set itself may be another (a test swaps it)
+        stamp = _stamp()
         if _INDEX is not None and _INDEX[0] == stamp:
             return _INDEX
         anchors: dict[int, dict[str, list[str]]] = {}

@@ -529,6 +529,11 @@ def store_first_line(ctx, provider_id: str, key: str) -> None:
 # -- status --------------------------------------------------------------------------------------------------------
 
 
+def _case(pid: str, remote: RemoteKey, base: BaseRecord | None) -> tuple:
+    """What a provider's plan at a site depends on besides the local key (the same for every site of a run)."""
+    return (pid, remote.registered, remote.mask, remote.fingerprint, remote.key_source, None if base is None else (base.fingerprint, base.mask))
+
+
 class LocalKeys:
     """The local side of a read-only fleet run, resolved once, on the first site that asks: each provider's credential
     and the previous key aimo kept for it (`sync status` of 1,000 sites asked the store for them 20,000 times). A
@@ -558,7 +563,7 @@ class LocalKeys:
         """_status_plan of the local key `cred` against a site's key and base, each distinct case planned once per
         run: the plan depends on nothing else (the local key is the same for every site), and a fleet's sites mostly
         hold the same keys."""
-        key = (pid, remote.registered, remote.mask, remote.fingerprint, remote.key_source, None if base is None else (base.fingerprint, base.mask))
+        key = _case(pid, remote, base)
         found = self._plans.get(key)
         if found is None:
             found = self._plans[key] = _status_plan(pid, cred, remote, base)
@@ -566,7 +571,7 @@ class LocalKeys:
 
     def row(self, pid: str, cred, remote: RemoteKey, base: BaseRecord | None) -> tuple[Decision, str, str, str, str]:
         """plan's (decision, status, action, outcome) and label's source of a provider at a site: one look-up."""
-        key = (pid, remote.registered, remote.mask, remote.fingerprint, remote.key_source, None if base is None else (base.fingerprint, base.mask))
+        key = _case(pid, remote, base)
         found = self._rows.get(key)
         if found is None:
             found = self._rows[key] = (*self.plan(pid, cred, remote, base), self.label(pid, cred))

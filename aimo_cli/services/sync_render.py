@@ -43,9 +43,9 @@ def prerender(outcomes: list[SiteOutcome]) -> list[SiteOutcome]:
 
     def parts(o: SiteOutcome, status, whole: bool) -> tuple[str, tuple | None]:
         """(the item's text up to its providers list, the list's values) when the list is written apart; else (the
-        whole item's text, None). `whole`: not apart (no SiteSync, or a secret may span an edge)."""
+        whole item's text, None). `whole`: not apart (a secret may span an edge)."""
         value = o.value
-        if whole or not o.ok or not value.results:
+        if whole or not o.ok or type(value) is not SiteSync or not value.results:
             return item_json(_item(o) if not o.ok else value.as_dict(exit_status=status)), None
         values = tuple(map(provider_values, value.results))
         try:  # only text: equal values are then written alike (True == 1, but not in JSON); join refuses the rest
@@ -61,7 +61,7 @@ def prerender(outcomes: list[SiteOutcome]) -> list[SiteOutcome]:
     layout: list[tuple[int, int, Any]] = []  # per outcome: (its head's index, its list's index or -1, its status)
     for o in outcomes:
         status = o.exit_status
-        head, values = parts(o, status, whole or type(o.value) is not SiteSync)
+        head, values = parts(o, status, whole)
         if values is None:
             layout.append((len(pieces), -1, status))
             pieces.append(head)

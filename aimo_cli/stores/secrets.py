@@ -218,15 +218,14 @@ class SecretStore:
         with self._lock:
             if entry in self._memo:
                 return self._memo[entry]
-        return self._remember(entry, self.backend.get(entry))
+        return self._remember({entry: self.backend.get(entry)})[entry]
 
-    def _remember(self, entry: str, value: str | None) -> str | None:
-        """A value read from the backend: registered for redaction, memoised (a value another thread memoised
-        meanwhile is kept)."""
-        if value:
-            redact.register(*value.split("\n"))
+    def _remember(self, values: dict[str, str | None]) -> dict[str, str | None]:
+        """Values read from the backend: registered for redaction (in one call: a fleet's passwords), memoised (a
+        value another thread memoised meanwhile is kept); the values memoised."""
+        redact.register(*(line for value in values.values() if value for line in value.split("\n")))
         with self._lock:
-            return self._memo.setdefault(entry, value)
+            return {entry: self._memo.setdefault(entry, value) for entry, value in values.items()}
 
     def get_many(self, entries: list[str]) -> None:
         """get() of every entry, for later: a backend that holds them all at hand (a file) is read once, not once per
@@ -239,10 +238,7 @@ class SecretStore:
         data = snapshot()
         with self._lock:
             fresh = {entry: data.get(entry) for entry in entries if entry not in self._memo}
-        redact.register(*(line for value in fresh.values() if value for line in value.split("\n")))
-        with self._lock:
-            for entry, value in fresh.items():
-                self._memo.setdefault(entry, value)
+        self._remember(fresh)
 
     def set(self, entry: str, value: str) -> None:
         redact.register(*value.split("\n"))

@@ -232,13 +232,10 @@ def _parser(cls: type) -> Callable[[Mapping[str, Any]], Any]:
 # the plain tolerant parse.
 
 _MISSING = object()
-_SAME = {  # converter -> the test under which it gives the value back as it is
-    _str: "type(v) is str",
-    _bool: "type(v) is bool",
-    _opt_str: "v is None or type(v) is str",
-    _opt_bool: "v is None or type(v) is bool",
-    _int: "type(v) is int",
-}
+_TAKEN = {_str: str, _opt_str: str, _bool: bool, _opt_bool: bool, _int: int}  # a value of this type is taken as it is
+_OPTIONAL = (_opt_str, _opt_bool)  # (and None)
+# converter -> the test (source) under which it gives the value back as it is
+_SAME = {conv: ("v is None or " if conv in _OPTIONAL else "") + f"type(v) is {kind.__name__}" for conv, kind in _TAKEN.items()}
 
 
 def _compile(cls: type) -> Callable[[Mapping[str, Any]], Any]:
@@ -345,8 +342,6 @@ class _Never:
     """No value is of this type: a field whose every value goes through its converter."""
 
 
-_TAKEN = {_str: str, _opt_str: str, _bool: bool, _opt_bool: bool, _int: int}  # a value of this type is taken as it is
-
 
 def _sparse(conv: Callable[[Any], Any], default: Any, factory: Callable[[], Any] | None) -> tuple[type, Callable[[Any], Any]]:
     """A field's (type, else) for the walk: a value of the type is the field's value as it is; any other value becomes
@@ -356,7 +351,7 @@ def _sparse(conv: Callable[[Any], Any], default: Any, factory: Callable[[], Any]
         return _convert(conv, v, default, factory)
 
     kind, inner = getattr(conv, "of", (None, None))
-    if conv in (_opt_str, _opt_bool):
+    if conv in _OPTIONAL:
         return _TAKEN[conv], lambda v: None if v is None else other(v)
     if conv in _TAKEN:
         return _TAKEN[conv], other
