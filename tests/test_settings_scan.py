@@ -37,13 +37,28 @@ def whole(scanned):
     return Settings(None, doc, frozen=True, index=index, sites_at=sites_at).doc
 
 
+@contextlib.contextmanager
+def no_runs():
+    """_scan without its one-call read of site sections as aimo writes them (settings._RUN): every section by a token."""
+    saved = settings_mod._RUNS
+    settings_mod._RUNS = False
+    try:
+        yield
+    finally:
+        settings_mod._RUNS = saved
+
+
 def fast_doc(text: str):
-    """The whole document as the fast path reads it (every site parsed), or None when it steps aside; read with both
-    regular expressions (the small-file one and the big-file one), which must give the same answer."""
+    """The whole document as the fast path reads it (every site parsed), or None when it steps aside; read four ways
+    (runs of sections as aimo writes them in one call or not; the small-file token or the big-file one), which must
+    give the same answer."""
     got = whole(_scan(text))
-    with big_file_token():
-        big = whole(_scan(text))
-    assert big == got and (got is None or list(big.get("sites", {}).items()) == list(got.get("sites", {}).items())), text
+    for reading in ((big_file_token,), (no_runs,), (big_file_token, no_runs)):
+        with contextlib.ExitStack() as stack:
+            for way in reading:
+                stack.enter_context(way())
+            other = whole(_scan(text))
+        assert other == got and (got is None or list(other.get("sites", {}).items()) == list(got.get("sites", {}).items())), text
     return got
 
 
@@ -159,12 +174,21 @@ def fleet_files(draw):
     lines = [draw(st.sampled_from(["", 'default_site = "a"\n']))]
     for name in chosen:
         header = f'[sites."{name}"]' if "." in name or draw(st.booleans()) else f"[sites.{name}]"
-        lines += [header, f'url = "https://{name}.example"', 'user = "admin"']
+        keys = [f'url = "https://{name}.example"', 'user = "admin"']
         if draw(st.booleans()):
-            lines.append(f"group = {quoted(draw(values))}")
+            keys.append(f"group = {quoted(draw(values))}")
         if draw(st.booleans()):
-            lines.append("allow_insecure_http = true")
-        lines.append("")
+            keys.append(f'rest_root = "https://{name}.example/wp-json/"')
+        for flag in ("rest_root_explicit", "allow_insecure_http"):
+            if draw(st.booleans()):
+                keys.append(f"{flag} = {draw(st.sampled_from(['true', 'false']))}")
+        if draw(st.booleans()):
+            keys.append(f'home = "https://{name}.example"')
+        if draw(st.booleans()):
+            keys.append(f"site_id = {draw(st.sampled_from(['7', '0', '1_000', repr('9f-2'), quoted('ab')]))}")
+        if draw(st.integers(0, 3)) == 0:
+            keys = draw(st.permutations(keys))  # not in the order aimo writes them
+        lines += [header, *keys] + [""] * draw(st.integers(0, 2))
     if draw(st.booleans()):
         lines += ["[providers.anthropic]", 'no_sampling_prefixes = ["claude-opus"]', ""]
     text = "\n".join(lines)
@@ -218,7 +242,7 @@ def test_the_fast_path_is_taken_for_what_aimo_writes():
                 assert [name for name in index.names() if not index.span(name)[2]] == left
 
 
-def test_a_big_file_is_read_with_the_big_file_token(monkeypatch):
+def test_a_big_file_compiles_the_big_file_token_only_for_a_section_aimo_did_not_write(monkeypatch):
     calls = []
     real = settings_mod._big_token
     monkeypatch.setattr(settings_mod, "_big_token", lambda: calls.append(1) or real())
@@ -226,7 +250,42 @@ def test_a_big_file_is_read_with_the_big_file_token(monkeypatch):
     small = "".join(entry.format(i, i) for i in range(100))
     big = "".join(entry.format(i, i) for i in range(settings_mod._BIG // len(entry.format(0, 0)) + 1))
     assert len(big) > settings_mod._BIG and _scan(small) is not None and not calls
-    assert assert_same_as_tomllib(big) and calls
+    assert _scan(big) is not None and not calls  # every section as aimo writes it: read by settings._RUN
+    hand_written = big + '[sites.last]  # by hand\nuser = "admin"\nurl = "https://last.example"\n'
+    assert _scan(hand_written)[2].names()[-1] == "last" and calls
+    assert assert_same_as_tomllib(big) and assert_same_as_tomllib(hand_written)
+
+
+def test_runs_of_sections_as_aimo_writes_them_are_read_in_one_call():
+    # every key aimo writes, in its order (services/sites.py add_site), and the ways a section stops being one of them
+    every_key = (
+        '[sites."a.b"]\nurl = "https://a.example"\nuser = "admin"\ngroup = "g"\nrest_root = "https://a.example/wp-json/"\n'
+        'rest_root_explicit = true\nallow_insecure_http = false\nhome = "https://a.example"\nsite_id = "9f"\nca_bundle = \'/etc/ca.pem\'\n\n'
+        "[sites.c]\n[sites.'d']\nurl = \"u\"\nsite_id = 42\n"
+    )
+    assert settings_mod._RUN.match(every_key).end() == len(every_key)
+    assert assert_same_as_tomllib(every_key)
+    assert _scan(every_key)[2].names() == ["a.b", "c", "d"]
+    for not_as_aimo_writes in (
+        '[sites.x]\nuser = "admin"\nurl = "u"\n',  # another order
+        '[sites.x]\nurl = "u"\nurl = "v"\n',  # a key twice
+        '[sites.x]\nurl="u"\n',  # other spacing
+        '[sites.x]\nurl = "u" # note\n',  # a comment
+        '[sites.x]\nurl = "u"\n# note\n',
+        '[sites.x]\nurl = "a\\u0041"\n',  # an escape
+        '[sites.x]\nnote = "u"\n',  # a key aimo does not write
+    ):
+        text = every_key + not_as_aimo_writes
+        assert settings_mod._RUN.match(text).end() == len(every_key), not_as_aimo_writes
+        assert assert_same_as_tomllib(text) == _valid(text)  # the token reads it (or, a key twice, the file is refused)
+
+
+def _valid(text: str) -> bool:
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
 
 
 def test_long_site_sections_are_left_to_tomllib_and_read_the_same():

@@ -75,3 +75,18 @@ def test_two_profiles_of_one_wordpress_are_flagged_and_a_fleet_push_writes_it_on
     # the writes of this fresh key, by its fingerprint (not by position: the bridge keeps only the newest 50 entries)
     writes = [e for e in bridge.status()["change_log"] if e.get("setting") == "connectors_ai_groq_api_key" and e.get("fingerprint") == fingerprint(key)]
     assert len(writes) == 1
+
+
+def test_profiles_as_aimo_writes_them_are_read_in_one_call(bridge):
+    # the settings file's read path takes runs of site sections exactly as aimo writes them in one call (settings._RUN:
+    # aimo's keys in aimo's order); a profile with every key `site add` writes, against the real WordPress, is one
+    from aimo_cli.stores import settings
+
+    assert _add(bridge, "local", None, "--group", "prod", "--rest-root", f"{bridge.url}/wp-json/", "--allow-insecure-http").code == 0
+    assert _add(bridge, "plain").code == 0
+    text = _cfg().read_text()
+    written = tomllib.loads(text)["sites"]
+    assert set(written["local"]) == {"url", "user", "group", "rest_root", "rest_root_explicit", "allow_insecure_http", "home", "site_id"}
+    first = text.index("[sites.")
+    assert settings._RUN.match(text, first).end() == len(text), text
+    assert settings._scan(text)[2].names() == ["local", "plain"]
