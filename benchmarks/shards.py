@@ -7,12 +7,14 @@ What the figure means on this 2-core machine: ten shards at once would share two
 would measure the cores, not aimo. The shards run one after another instead, each timed as the one job on its CI
 machine, and the ratio is per shard: the slowest shard's time over one machine's 1,000 sites. The CPU time of each
 (user + system, which the load of a shared machine does not inflate the way it inflates wall time) is reported too;
-the CPU ratio is the steadier figure of what a shard costs more than a plain 1,000-site run.
+the CPU ratio is the steadier figure of what a shard costs more than a plain 1,000-site run. Each time is the median of
+--runs runs (5 by default): the slowest of ten medians is pulled up by the machine's noise more than one median is, the
+more so the fewer the runs.
 Every site has its own origin (its own loopback address) on one stub that answers the bridge's status route at once
 (tests/fleetstub.py), and its own application password, as in benchmarks/fleet.py; the one-machine run is the first
 1,000 of the same sites.
 
-    .venv/bin/python benchmarks/shards.py [--sites 10000] [--shards 10] [--jobs 32]
+    .venv/bin/python benchmarks/shards.py [--sites 10000] [--shards 10] [--jobs 32] [--runs 5]
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def main() -> int:
     ap.add_argument("--sites", type=int, default=10_000)
     ap.add_argument("--shards", type=int, default=10)
     ap.add_argument("--jobs", type=int, default=32)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
     names = [f"client-{i:05d}" for i in range(a.sites)]
     per = a.sites // a.shards
