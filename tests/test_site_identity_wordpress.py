@@ -78,7 +78,7 @@ def test_two_profiles_of_one_wordpress_are_flagged_and_a_fleet_push_writes_it_on
 
 
 def test_profiles_as_aimo_writes_them_are_read_in_one_call(bridge):
-    # the settings file's read path takes runs of site sections exactly as aimo writes them in one call (settings._RUN:
+    # the settings file's read path takes runs of site sections exactly as aimo writes them in one call (settings._run():
     # aimo's keys in aimo's order); a profile with every key `site add` writes, against the real WordPress, is one
     from aimo_cli.stores import settings
 
@@ -88,5 +88,5 @@ def test_profiles_as_aimo_writes_them_are_read_in_one_call(bridge):
     written = tomllib.loads(text)["sites"]
     assert set(written["local"]) == {"url", "user", "group", "rest_root", "rest_root_explicit", "allow_insecure_http", "home", "site_id"}
     first = text.index("[sites.")
-    assert settings._RUN.match(text, first).end() == len(text), text
+    assert settings._run().match(text, first).end() == len(text), text
     assert settings._scan(text)[2].names() == ["local", "plain"]

@@ -148,18 +148,21 @@ def _big_token() -> re.Pattern:
 # (services/sites.py add_site; a key in a fixed place cannot be there twice, so no back-reference is needed), each
 # `key = value` spaced as aimo spaces it, then blank lines, and the next line starts with "[" (or the file ends). A
 # section written any other way (another order, a comment, other spacing) ends the run and goes through the token,
-# which reads it as before. Cheap to compile, ~1 microsecond a section: a 10,000-site fleet's file compiles no big-file
-# token at all.
+# which reads it as before. ~1 microsecond a section against the token's ~8 (in a fresh process), but ~1.5 ms to compile
+# (once a process): for files of _RUNS_FROM characters or more (~450 sites as aimo writes them) only. A 10,000-site
+# fleet's file then compiles no big-file token at all.
 _AIMO_KEYS = ("url", "user", "group", "rest_root", "rest_root_explicit", "allow_insecure_http", "home", "site_id", "ca_bundle")
-_RUN = re.compile(
-    r"(?:\[sites\.(?:" + _BARE + r"""|"[ !#-\[\]-~]*+"|'[ -&(-~]*+')\]\n"""
-    + "".join(
-        rf"""(?:{key} = (?:"[^"\\{_CTRL}]*+"|'[^'{_CTRL}]*+'|true|false|[+-]?+(?:0|[1-9](?:_?+[0-9])*+))\n)?+""" for key in _AIMO_KEYS
-    )
-    + r"\n*+(?=\[|\Z))++"
-)
+_RUNS_FROM = 64 * 1024
+
+
+@functools.cache
+def _run() -> re.Pattern:
+    value = rf"""(?:"[^"\\{_CTRL}]*+"|'[^'{_CTRL}]*+'|true|false|[+-]?+(?:0|[1-9](?:_?+[0-9])*+))"""
+    keys = "".join(rf"(?:{key} = {value}\n)?+" for key in _AIMO_KEYS)
+    return re.compile(rf"""(?:\[sites\.(?:{_BARE}|"[ !#-\[\]-~]*+"|'[ -&(-~]*+')\]\n{keys}\n*+(?=\[|\Z))++""")
+
+
 _HEADER_AND_NEWLINE = 8  # len("[sites.") plus the newline before it, the split's separator
-_RUNS = True  # (tests read files with and without it)
 
 # a table header the fast path leaves to tomllib: plain keys, the first a word that is no TOML value (true, false,
 # inf, nan) and not `sites`, so that in a valid file the line can be nothing but a header
@@ -261,9 +264,9 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
     """The file read without parsing its site sections: (the rest of it as tomllib reads it, the position of `sites`
     among its top-level keys, the index of the site sections); None when the fast path is not sure.
 
-    Every line is read by a regular expression: a run of site sections as aimo writes them by _RUN, in one call;
-    another site section by the token (_TOKEN, or _big_token() in a big file), whole (its header and the simple lines
-    after it); any other line alone by _TOKEN. A section runs from a line starting with "[" to the next such line. The
+    Every line is read by a regular expression: in a file of _RUNS_FROM characters or more, a run of site sections as
+    aimo writes them by _run(), in one call; another site section by the token (_TOKEN, or _big_token() in a big file),
+    whole (its header and the simple lines after it); any other line alone by _TOKEN. A section runs from a line starting with "[" to the next such line. The
     answer is given only when
     - there is no multi-line string and no CR (a line is a line), and every line starting with "[" is a site
       header or an _OTHER_HEADER: then in a valid file none is an array's element (its first key is no TOML value),
@@ -291,11 +294,11 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
     in_site = False  # reading a site section (else the head)
     head_from = 0  # where the head text being read started (when not in a site section)
     runs = 0
-    small = len(text) <= _BIG
+    small, runs_pay = len(text) <= _BIG, len(text) >= _RUNS_FROM
     pos, size = 0, len(text)
     while pos < size:
         if text.startswith("[sites.", pos):
-            run = _RUN.match(text, pos) if _RUNS else None
+            run = _run().match(text, pos) if runs_pay else None
             if run is not None:  # site sections as aimo writes them: simple by construction
                 if not in_site:  # a run of site sections begins
                     head.append(text[head_from:pos])
@@ -303,7 +306,7 @@ def _scan(text: str) -> tuple[dict, int | None, SiteIndex] | None:
                     runs += 1
                     in_site = True
                 # in a run every line starting with "[" is a section's header: cut there, the pieces' lengths give the
-                # sections' starts, and each piece's first line is its header's name and "]" (nothing else: see _RUN)
+                # sections' starts, and each piece's first line is its header's name and "]" (nothing else: see _run)
                 end = run.end()
                 pieces = text[pos + 7 : end].split("\n[sites.")  # (7: len("[sites."); each piece starts at a name)
                 starts += accumulate(map(_HEADER_AND_NEWLINE.__add__, map(len, pieces)), initial=pos)
