@@ -48,3 +48,16 @@ def write_fleet(env: dict, info: dict, n: int) -> list[str]:
 
 def aimo(env: dict, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "aimo_cli", *args], input=stdin, capture_output=True, text=True, env=env)
+
+
+def bridge_active(info: dict) -> None:
+    """This tree's bridge installed and active on the local site (what a fleet aimo manages runs: `sync status` reads
+    the bridge's status route, one request per site; without the bridge it is two, the route's 404 and then
+    /wp/v2/settings). The site's options (mode, keys) are left as they are."""
+    from aimo_cli.services import bridge as bridge_service
+
+    bridge_service.install(info["wp_path"])
+    code = "require_once ABSPATH . 'wp-admin/includes/plugin.php'; $r = activate_plugin('aimo-bridge/aimo-bridge.php'); if (is_wp_error($r)) { fwrite(STDERR, $r->get_error_message()); exit(1); }"
+    proc = subprocess.run([str(REPO / "scripts" / "wp-php"), code], capture_output=True, text=True, timeout=300, env={**os.environ, "AIMO_WP_DIR": info["state_dir"]})
+    if proc.returncode != 0:
+        raise SystemExit(f"could not activate the bridge on the local site: {proc.stderr[-1000:]}")
