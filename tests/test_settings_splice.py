@@ -154,6 +154,23 @@ def outcome(data: bytes, op: str, name: str, *, spliced: bool) -> tuple[str, obj
 PATH: list[str] = []  # the path each spliced=True write took
 
 
+def runs_taken(taken: bool = True):
+    """The scan reads runs of site sections as aimo writes them in one call (settings._run()) whatever the file's
+    length (it does so for files of settings._RUNS_FROM characters or more)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def forced():
+        saved = settings_mod._RUNS_FROM
+        settings_mod._RUNS_FROM = 0 if taken else float("inf")
+        try:
+            yield
+        finally:
+            settings_mod._RUNS_FROM = saved
+
+    return forced()
+
+
 def same_as_the_full_round_trip(data: bytes, op: str, name: str, *, in_hypothesis: bool = False) -> None:
     PATH.clear()
     fast = outcome(data, op, name, spliced=True)
@@ -177,7 +194,9 @@ def same_as_the_full_round_trip(data: bytes, op: str, name: str, *, in_hypothesi
 @example('default_site = "a"\r\n\r\n[sites.a]\r\nurl = "u"\r\nuser = "x"\r\n', "rm", "a")
 @example('# b\n[sites.b]\nurl="https://b.example"\nuser="admin"\n   ', "add", "a")  # tomlkit indents the new header
 def test_a_spliced_write_is_the_full_round_trips_write(text, op, name):
-    same_as_the_full_round_trip(text.encode("utf-8"), op, name, in_hypothesis=True)
+    for taken in (False, True):  # (the scan with and without its one-call read of runs of sections as aimo writes them)
+        with runs_taken(taken=taken):
+            same_as_the_full_round_trip(text.encode("utf-8"), op, name, in_hypothesis=True)
 
 
 def fleet(n: int, *, comments: bool = False) -> str:
@@ -192,12 +211,14 @@ def fleet(n: int, *, comments: bool = False) -> str:
 
 @pytest.mark.parametrize("op,name", [("add", "new"), ("add-default", "new"), ("replace", "s0100"), ("rm", "s0100"), ("rm", "s0000"),
                                      ("rm", "s0299"), ("use", "s0200"), ("models-set", ""), ("add", "s0005"), ("rm", "nope"), ("use", "nope")])
-@pytest.mark.parametrize("big", [False, True])
-def test_the_splice_is_taken_for_a_fleet_and_writes_the_same(monkeypatch, op, name, big):
+@pytest.mark.parametrize("scan", ["small", "big", "runs"])
+def test_the_splice_is_taken_for_a_fleet_and_writes_the_same(monkeypatch, op, name, scan):
     """The test above would pass if the splice never answered: in a fleet file it must, and tomlkit must then have
-    been given a few sections, not the whole file (the file scanned as a small one and as a big one)."""
-    if big:
+    been given a few sections, not the whole file (the file scanned as a small one, as a big one, and with runs of
+    sections as aimo writes them read in one call: the fleet has hand-written sections among them)."""
+    if scan == "big":
         monkeypatch.setattr(settings_mod, "_BIG", -1)
+    monkeypatch.setattr(settings_mod, "_RUNS_FROM", 0 if scan == "runs" else float("inf"))
     data = fleet(300, comments=True).encode()
     taken, sizes = [], []
     real_finish, real_parse = settings_mod._splice_finish, settings_mod._parse
@@ -326,12 +347,12 @@ def identity_fleets(draw) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(identity_fleets(), st.integers(0, 11))
-def test_same_site_profiles_reads_few_entries_and_finds_them_all(text, pick):
+@given(identity_fleets(), st.integers(0, 11), st.booleans())
+def test_same_site_profiles_reads_few_entries_and_finds_them_all(text, pick, taken):
     from aimo_cli.context import AppContext, Options
     from aimo_cli.services.sites import identities, same_site_profiles
 
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d, runs_taken(taken=taken):
         config = Path(d) / "aimo.toml"
         config.write_text(text)
         ctx = AppContext(Options(config=str(config)))
@@ -341,9 +362,12 @@ def test_same_site_profiles_reads_few_entries_and_finds_them_all(text, pick):
         assert same_site_profiles(ctx, name) == sorted(n for n, s in every.items() if n != name and identities(s) & mine)
 
 
-def test_same_site_profiles_in_a_fleet_reads_only_the_entries_that_mention_the_host(tmp_path, monkeypatch):
+@pytest.mark.parametrize("taken", [False, True])
+def test_same_site_profiles_in_a_fleet_reads_only_the_entries_that_mention_the_host(tmp_path, monkeypatch, taken):
     from aimo_cli.context import AppContext, Options
     from aimo_cli.services.sites import same_site_profiles
+
+    monkeypatch.setattr(settings_mod, "_RUNS_FROM", 0 if taken else float("inf"))
 
     config = tmp_path / "aimo.toml"
     config.write_text(fleet(300) + '\n[sites.twin]\nurl = "https://WWW.s0042.example/"\nuser = "admin"\n')
