@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aimo_cli.core.providers import provider_id_for_setting
 from aimo_cli.wordpress import bridge as B
 
 from .fleetstub import STATUS
@@ -41,10 +42,10 @@ def test_a_process_compiles_a_class_only_after_many_objects(monkeypatch):
     """A command that reads one status never pays the compilation (~6 ms); a fleet does, once, early."""
     monkeypatch.setattr(B, "COMPILE_AFTER", 200)
     raw = json.loads(REAL.read_text())
-    B.parse_status(raw)
+    B.parse_status(raw).change_log  # (read: it is built when it is)
     assert B._PARSERS == {}, "one status compiled a parse"
     for _ in range(4):
-        B.parse_status(raw)
+        B.parse_status(raw).change_log
     assert B.ChangeLogEntry in B._PARSERS and B.Writer in B._PARSERS  # 50 a status: compiled by the fifth
     assert B.BridgeStatus not in B._PARSERS
     assert snapshot(B.parse_status(raw)) == snapshot(ref_parse(B.BridgeStatus, raw))
@@ -58,6 +59,7 @@ def test_the_reading_a_class_compiles_to_follows_the_objects_it_has_seen(monkeyp
     real = json.loads(REAL.read_text())
     for _ in range(201):
         got = B.parse_status(real)
+        got.change_log  # (read: it is built when it is)
     assert {cls.__name__ for cls in (B.BridgeStatus, B.Connector, B.ChangeLogEntry, B.Writer) if B._PARSERS[cls].__name__ != "parse"} == set()
     assert snapshot(got) == snapshot(ref_parse(B.BridgeStatus, real))
     monkeypatch.setattr(B, "_PARSERS", {})
@@ -221,3 +223,107 @@ def test_the_reference_sees_a_change_of_meaning(monkeypatch):
     assert snapshot(B._parse(B.Connector, raw)) == snapshot(ref_parse(B.Connector, raw))
     monkeypatch.setitem(B._PARSERS, B.Connector, lambda r: B.Connector(**{"id": r["id"], "connected": r["connected"]}))
     assert snapshot(B._parse(B.Connector, raw)) != snapshot(ref_parse(B.Connector, raw))
+
+
+# -- the change log, built when it is read (bridge._later) ---------------------------------------------------------------
+# A status's change_log holds the answer's list until something reads it: the whole log (`change_log`) or the entries
+# of some settings (`change_log_where`, a site's sync status asks for a provider's). Either way, the same objects as
+# the eager parse (the reference above) and the same defaults and skipped entries; a value that is not a list is the
+# default at once, as before. Nothing in a change log's parse raises (every malformed value has its default, every
+# entry that is not an object is skipped), so there is no error to defer: the whole status stays as valid as before.
+
+_REAL_LOG = json.loads(REAL.read_text())["change_log"]
+_SETTINGS = sorted({e["setting"] for e in _REAL_LOG}) + ["siteurl", "groq", ""]
+
+
+def _mutated_entry():
+    """A real entry, maybe with a field made junk, removed, or an odd setting; as a dict subclass now and then."""
+    field_names = sorted({k for e in _REAL_LOG for k in e})
+    return st.tuples(
+        st.sampled_from(_REAL_LOG), st.lists(st.tuples(st.sampled_from(field_names), st.one_of(junk, st.just(_MISSING_MARK))), max_size=2),
+        st.one_of(st.none(), st.sampled_from(_SETTINGS), st.sampled_from([1, 2.5, True, None, [], {}])), st.sampled_from([dict, dict, dict, OrderedDict]),
+    ).map(_mutate)
+
+
+_MISSING_MARK = object()
+
+
+def _mutate(parts):
+    base, changes, setting, kind = parts
+    e = json.loads(json.dumps(base))
+    for name, value in changes:
+        if value is _MISSING_MARK:
+            e.pop(name, None)
+        else:
+            e[name] = value
+    if setting is not None:
+        e["setting"] = setting
+    return kind(e)
+
+
+_logs = st.lists(st.one_of(_mutated_entry(), _mutated_entry(), _mutated_entry(), junk), max_size=12).flatmap(lambda xs: st.sampled_from([xs, _List(xs)]))
+_keeps = st.one_of(
+    st.just(lambda s: True), st.just(lambda s: False),
+    st.sets(st.sampled_from(_SETTINGS + ["1", "2.5"])).map(lambda chosen: (lambda s: s in chosen)),
+    st.sampled_from(["groq", "openai", "siteurl", "?"]).map(lambda pid: (lambda s: (provider_id_for_setting(s) or s or "?") == pid)),  # describe_change's
+)
+
+
+def _unread(status) -> bool:
+    return type(vars(status)["change_log"]) is B._Later
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(st.one_of(_logs, junk), st.lists(st.one_of(st.none(), _keeps), max_size=4), st.sampled_from(["status", "real"]))
+def test_the_change_log_read_late_is_the_eager_one(log, reads, around):
+    """Whatever is read first (the whole log, or a few settings' entries), in any order: the eager parse's objects."""
+    raw = json.loads(REAL.read_text()) if around == "real" else {}
+    raw["change_log"] = log
+    eager = ref_parse(B.BridgeStatus, raw).change_log
+    status = B.parse_status(raw)
+    assert _unread(status) == isinstance(log, list)  # a list waits to be read; anything else is the default at once
+    for keep in reads:
+        if keep is None:
+            assert snapshot(status.change_log) == snapshot(eager)
+        else:
+            assert snapshot(status.change_log_where(keep)) == snapshot(tuple(e for e in eager if keep(e.setting)))
+    assert snapshot(status) == snapshot(ref_parse(B.BridgeStatus, raw))
+    assert not _unread(status)
+
+
+def test_a_status_with_its_log_unread_is_the_same_status():
+    """==, repr, as_dict, dataclasses.replace and a copy see the log as read (and read it)."""
+    import copy
+    import dataclasses
+
+    raw = json.loads(REAL.read_text())
+    raw["change_log"][2] = "junk"
+    eager = ref_parse(B.BridgeStatus, raw)
+
+    def fresh():
+        status = B.parse_status(raw)
+        assert _unread(status)
+        return status
+
+    assert fresh() == eager and hash(fresh().change_log) == hash(eager.change_log) and repr(fresh()) == repr(eager)
+    assert fresh().as_dict() == eager.as_dict() and len(fresh().as_dict()["change_log"]) == len(raw["change_log"]) - 1
+    assert dataclasses.replace(fresh(), mode="off").change_log == eager.change_log
+    copied = copy.copy(fresh())
+    assert snapshot(copied) == snapshot(eager)
+    status = fresh()
+    assert status.change_log is status.change_log  # built once, then kept
+    assert B.BridgeStatus.change_log == () and B.BridgeStatus().change_log == () and B.BridgeStatus(change_log=eager.change_log).change_log == eager.change_log
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        status.change_log = ()
+
+
+def test_the_reference_sees_a_late_log_that_differs(monkeypatch):
+    """The comparison can fail: a late reading that dropped an entry, or built one of another setting, is caught."""
+    raw = json.loads(REAL.read_text())
+    eager = ref_parse(B.BridgeStatus, raw).change_log
+    keep = lambda s: s == "connectors_ai_groq_api_key"  # noqa: E731
+    real_value, real_where = B._Later.value, B._Later.where
+    monkeypatch.setattr(B._Later, "value", lambda self: real_value(self)[1:])
+    assert snapshot(B.parse_status(raw).change_log) != snapshot(eager)
+    monkeypatch.setattr(B._Later, "where", lambda self, attr, k: real_where(self, attr, lambda s: k(s) or s == "connectors_ai_openai_api_key"))
+    assert snapshot(B.parse_status(raw).change_log_where(keep)) != snapshot(tuple(e for e in eager if keep(e.setting)))

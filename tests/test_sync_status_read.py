@@ -4,6 +4,9 @@ it, the same for one site (status_site) as for a fleet's site (the local keys re
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -83,3 +86,69 @@ def test_the_change_log_is_read_for_rollbacks_only_when_a_status_calls_for_it(ro
     in_sync = {**rolled_back, "connectors": [_connector("groq", MemoryBackend._data["provider/groq"])], "change_log": rolled_back["change_log"]}
     rows = _rows(sync.status_site(_ctx(in_sync), SITE, local=sync.LocalKeys(ctx)))
     assert rows["groq"][0] == "in sync" and calls == []  # nothing on the site changed: no rollback to look for
+
+
+# -- a fleet's site with a real bridge status: the change log is built only as far as a provider's status reads it ------
+
+REAL = json.loads((Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "bridge-status.json").read_text())
+
+
+def _real_status(remote: dict[str, str]) -> dict:
+    """The captured status of a managed site (50 change-log entries), its connectors holding `remote` (id -> key)."""
+    document = json.loads(json.dumps(REAL))
+    for c in document["connectors"]:
+        if c["id"] in remote:
+            c.update(key_source="database", fingerprint=fingerprint(remote[c["id"]]), mask_tail=remote[c["id"]][-4:])
+    return document
+
+
+@pytest.fixture(params=["plain", "compiled"])
+def built(request, monkeypatch):
+    """The change-log entries the bridge parse builds, counted (each object, whichever way the process parses)."""
+    from aimo_cli.wordpress import bridge as B
+
+    count: list = []
+    monkeypatch.setattr(B, "_SEEN", {})
+    monkeypatch.setattr(B, "_SIZES", {})
+    if request.param == "plain":  # every object through the plain parse
+        monkeypatch.setattr(B, "_PARSERS", {})
+        monkeypatch.setattr(B, "COMPILE_AFTER", 10**9)
+        plain = B._slow_parse
+        monkeypatch.setattr(B, "_slow_parse", lambda cls, raw: (count.append(cls) if cls is B.ChangeLogEntry else None) or plain(cls, raw))
+    else:  # every class compiled at once
+        monkeypatch.setattr(B, "COMPILE_AFTER", 0)
+        compiled = B._straight(B.ChangeLogEntry)
+        monkeypatch.setattr(B, "_PARSERS", {B.ChangeLogEntry: lambda raw: count.append(B.ChangeLogEntry) or compiled(raw)})
+    return count
+
+
+def _eagerly(monkeypatch) -> None:
+    """Every status's change log read as soon as it is parsed: what aimo did before it was read late."""
+    from aimo_cli.wordpress import bridge as B
+
+    check = B.BridgeStatus.check_compatible
+    monkeypatch.setattr(B.BridgeStatus, "check_compatible", lambda self, site="the site": (self.change_log, check(self, site))[1])
+
+
+def test_a_fleet_site_in_sync_builds_no_change_log_entry(built, monkeypatch):
+    keys = {pid: make_key(f"sk-{pid}") for pid in ("openai", "anthropic", "groq")}
+    for pid, key in keys.items():
+        MemoryBackend._data[f"provider/{pid}"] = key
+    SyncState(AppContext().state_dir).record("blog", {pid: BaseRecord.of(key) for pid, key in keys.items()})
+    groq_entries = sum(1 for e in REAL["change_log"] if e["setting"] == "connectors_ai_groq_api_key")
+    assert len(REAL["change_log"]) == 50 and 0 < groq_entries < 50
+
+    def rows(remote: dict[str, str]) -> dict:
+        ctx = _ctx(_real_status(remote))
+        return _rows(sync.status_site(ctx, SITE, local=sync.LocalKeys(ctx)))
+
+    in_sync = rows(keys)
+    assert {in_sync[pid][0] for pid in keys} == {"in sync"} and built == []  # not one entry built
+    no_groq = rows({pid: key for pid, key in keys.items() if pid != "groq"})
+    assert no_groq["groq"][0] == "remote empty" and "(on the site: " in no_groq["groq"][2]
+    assert len(built) == groq_entries  # the entries of the one provider whose status reads them
+    built.clear()
+    other = rows({**keys, "openai": make_key("sk-other")})
+    assert other["openai"][0] == "remote changed" and len(built) == 50  # rollbacks: the whole log, as before
+    _eagerly(monkeypatch)  # the same rows when every log is read at once
+    assert (rows(keys), rows({pid: key for pid, key in keys.items() if pid != "groq"}), rows({**keys, "openai": make_key("sk-other")})) == (in_sync, no_groq, other)

@@ -221,8 +221,9 @@ def describe_change(status, provider: str, *, now: float | None = None) -> str |
         return None
     newest = None
     known = _PROVIDER_OF
-    for e in status.change_log:
-        if (known.get(e.setting) or _provider_of(e.setting)) == provider and (newest is None or e.time >= newest.time):
+    # the provider's entries only: an unread log builds no others (a fleet's site asks for a provider or two)
+    for e in status.change_log_where(lambda setting: (known.get(setting) or _provider_of(setting)) == provider):
+        if newest is None or e.time >= newest.time:
             newest = e  # same second: the later entry (the log is oldest first)
     if newest is None or newest.by_aimo:
         return None

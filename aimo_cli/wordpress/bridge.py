@@ -21,6 +21,11 @@ default, so a newer bridge never breaks an older aimo. The version check: the br
 aimo speaks to bridges of the same major.minor (`core.versions.BRIDGE_COMPAT`). `status()` refuses an incompatible
 bridge (ConfigError, exit 3) unless asked not to (the doctor reports it as a check instead).
 
+A status's change log is built when it is first read (`_later`: a site in sync never reads it; `change_log_where`
+builds only the entries of the settings asked for), the same objects, defaults and skipped entries as an eager parse
+(tests/test_bridge_parse.py). Until then the status holds the answer's own list: a document given to the parse is
+not to be changed afterwards (an answer's is json.loads's own, held by nothing else).
+
 HOW TO ADD A FIELD (e.g. a connector's `served_by`): 1. add it to the schema (contract/status.schema.json, the
 matching "properties"); 2. add one line to the dataclass below, with its converter and default:
     served_by: str | None = _f(_opt_str, None)
@@ -32,6 +37,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import MISSING, field, fields
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
@@ -134,6 +140,143 @@ def _obj(cls: type) -> Callable[[Any], Any]:
 
     parse.of = ("obj", cls)  # type: ignore[attr-defined]
     return parse
+
+
+def _later(cls: type) -> Callable[[Any], Any]:
+    """A list of `cls` objects converted when the field is first read, not when its document is parsed: the field
+    holds a _Later until then, which _Lazy (the class's descriptor for the field, installed by @_lazy_fields) turns
+    into what _list(_obj(cls)) makes of the list. Only the shape is checked at once (not a list: the field's default,
+    as _list's _Bad gives); _list's own check is the same `isinstance(v, list)`, and past it nothing in _list or
+    _obj fails (an entry that is not an object is skipped, every object gives one), so the value read later is the
+    eager one exactly. The status's change log (50 entries and their writers in a real one, ~100 objects a site)
+    is read only when a provider's state calls for it."""
+
+    def parse(v: Any) -> Any:
+        if not isinstance(v, list):
+            raise _Bad
+        return _Later(cls, v)
+
+    parse.of = ("list", _obj(cls))  # type: ignore[attr-defined]  # what it gives: a list of objects (the tests' reference)
+    parse.later = cls  # type: ignore[attr-defined]  # (so _compile takes no shortcut that would read it at once)
+    return parse
+
+
+class _Later:
+    """A _later field's list, as the document gave it, until the field is read. `where` reads a part of it: the
+    entries whose value of one field a test keeps, each built as the whole list's reading builds it, and kept (`made`,
+    by place) for that reading: no entry is built twice."""
+
+    __slots__ = ("cls", "raw", "done", "made")
+
+    def __init__(self, cls: type, raw: list) -> None:
+        self.cls, self.raw, self.done, self.made = cls, raw, None, None
+
+    def value(self) -> tuple:
+        done = self.done
+        if done is None:
+            cls, made = self.cls, self.made
+            parser = _PARSERS.get(cls)
+            if made:
+                parse = parser or (lambda x: _parse(cls, x))
+                done = tuple([made[i] if i in made else parse(x) for i, x in enumerate(self.raw) if isinstance(x, dict)])
+            elif parser is not None:
+                done = tuple([parser(x) for x in self.raw if isinstance(x, dict)])
+            else:
+                done = tuple([_parse(cls, x) for x in self.raw if isinstance(x, dict)])
+            self.done, self.made = done, None
+        return done
+
+    def where(self, attr: str, keep: Callable[[Any], bool]) -> tuple:
+        """The entries whose field `attr` passes `keep` (a pure test of the value), in order: the same objects as
+        `tuple(e for e in self.value() if keep(getattr(e, attr)))`, the others unbuilt."""
+        if self.done is not None:
+            return tuple([e for e in self.done if keep(getattr(e, attr))])
+        raw = self.raw
+        name, kind, read = _field_reader(self.cls, attr)
+        if set(map(type, raw)) <= _DICT:  # every entry a plain object (a bridge's log): each one's value read in C
+            values = list(map(dict.get, raw, repeat(name)))
+            if set(map(type, values)) <= {kind}:  # (and each one's value of the type the field takes as it is)
+                wanted = {v for v in set(values) if keep(v)}  # keep asked once per value
+                return tuple([self._entry(i) for i, v in enumerate(values) if v in wanted]) if wanted else ()
+        asked: dict[Any, bool] = {}
+        out = []
+        for i, x in enumerate(raw):
+            if not isinstance(x, dict):
+                continue  # not an entry (_list skips it)
+            v = x.get(name, _MISSING)
+            if type(v) is not kind:
+                v = read(x)
+            k = asked.get(v)
+            if k is None:
+                k = asked[v] = bool(keep(v))
+            if k:
+                out.append(self._entry(i))
+        return tuple(out)
+
+    def _entry(self, i: int) -> Any:
+        """The object of the list's entry i (an object), built once."""
+        made = self.made
+        if made is None:
+            made = self.made = {}
+        entry = made.get(i)
+        if entry is None:
+            entry = made[i] = _parse(self.cls, self.raw[i])
+        return entry
+
+
+_DICT = frozenset({dict})  # (the type of every entry of a bridge's change log)
+
+
+_READERS: dict[tuple[type, str], tuple[str, type, Callable[[Mapping[str, Any]], Any]]] = {}
+
+
+def _field_reader(cls: type, attr: str) -> tuple[str, type, Callable[[Mapping[str, Any]], Any]]:
+    """How one field of a `cls` object parsed from `raw` is read from `raw` alone, as the plain parse reads it (its
+    converter, else its default): (its JSON name, the type its value is taken as it is when it has it (_TAKEN),
+    `read(raw)`: the field's value for any object)."""
+    reader = _READERS.get((cls, attr))
+    if reader is None:
+        f = next(f for f in fields(cls) if f.name == attr and "conv" in f.metadata)
+        name, conv = json_name(f), f.metadata["conv"]
+        factory = f.default_factory if f.default is MISSING else None
+        default = f.default
+
+        def read(raw: Mapping[str, Any]) -> Any:
+            v = raw.get(name, _MISSING)
+            if v is _MISSING:
+                return factory() if factory is not None else default
+            return _convert(conv, v, default, factory)
+
+        reader = _READERS[(cls, attr)] = (name, _TAKEN.get(conv, _Never), read)
+    return reader
+
+
+class _Lazy:
+    """The descriptor of a _later field: reading it turns the _Later its object holds into the value, kept in the
+    object's __dict__ in its place (a frozen record's __init__ writes there too)."""
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name, self.default = name, default
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self.default  # the class's attribute: the field's default, as a dataclass has it
+        d = obj.__dict__
+        v = d.get(self.name, self.default)  # (unset: the class's default, as for any dataclass field)
+        if type(v) is _Later:
+            v = d[self.name] = v.value()
+        return v
+
+    def __set__(self, obj: Any, value: Any) -> None:  # object.__setattr__ (a frozen record's own refuses before this)
+        obj.__dict__[self.name] = value
+
+
+def _lazy_fields(cls: type) -> type:
+    """After @record: a _Lazy descriptor for each field whose converter is a _later."""
+    for f in fields(cls):
+        if getattr(f.metadata.get("conv"), "later", None) is not None:
+            setattr(cls, f.name, _Lazy(f.name, f.default))
+    return cls
 
 
 def _str_lists(v: Any) -> Mapping[str, tuple[str, ...]]:
@@ -351,6 +494,8 @@ def _sparse(conv: Callable[[Any], Any], default: Any, factory: Callable[[], Any]
         return _convert(conv, v, default, factory)
 
     kind, inner = getattr(conv, "of", (None, None))
+    if getattr(conv, "later", None) is not None:
+        return _Never, other  # read when the field is
     if conv in _OPTIONAL:
         return _TAKEN[conv], lambda v: None if v is None else other(v)
     if conv in _TAKEN:
@@ -380,6 +525,8 @@ def _fast(conv: Callable[[Any], Any], i: int, ns: dict[str, Any]) -> tuple[str, 
     """(test, value): when `v` passes the test, the converter would give `value` (no _Bad possible); None: no shortcut."""
     if conv in _SAME:
         return _SAME[conv], "v"
+    if getattr(conv, "later", None) is not None:
+        return None  # read when the field is
     kind, inner = getattr(conv, "of", (None, None))
     if kind == "obj":
         ns[f"P{i}"] = _parser(inner)
@@ -635,6 +782,7 @@ class CurrentUser(_Contract):
         return {"id": self.id, "slug": self.slug, "roles": list(self.roles), "capabilities": {"manage_options": self.manage_options}}
 
 
+@_lazy_fields
 @record(frozen=True)
 class BridgeStatus(_Contract):
     """GET /aimo/v1/status: everything aimo needs about a site in one request."""
@@ -654,12 +802,22 @@ class BridgeStatus(_Contract):
     approval: Approval = _f(_obj(Approval), Approval())
     models: ModelPrefs = _f(_obj(ModelPrefs), ModelPrefs())
     no_sampling_prefixes: tuple[str, ...] | None = _f(_opt(_list(_str)), None)  # None: the bridge did not say
-    change_log: tuple[ChangeLogEntry, ...] = _f(_list(_obj(ChangeLogEntry)), ())  # oldest first, capped by the bridge
+    # oldest first, capped by the bridge; built when first read (_later: an in-sync site never reads it)
+    change_log: tuple[ChangeLogEntry, ...] = _f(_later(ChangeLogEntry), ())
     current_user: CurrentUser | None = _f(_opt(_obj(CurrentUser)), None)  # None: a bridge too old to say
     extra: Mapping[str, Any] = _extra()
 
     def connector(self, provider_id: str) -> Connector | None:
         return self.connectors_by_id.get(provider_id)
+
+    def change_log_where(self, keep: Callable[[str], bool]) -> tuple[ChangeLogEntry, ...]:
+        """The change log's entries whose `setting` passes `keep`, oldest first: the same objects as
+        `tuple(e for e in self.change_log if keep(e.setting))`, without building the others while the log is unread
+        (a site's sync status asks for a provider's entries). `keep`: a pure test of a setting."""
+        log = self.__dict__.get("change_log")
+        if type(log) is _Later:
+            return log.where("setting", keep)
+        return tuple([e for e in self.change_log if keep(e.setting)])
 
     @property
     def connectors_by_id(self) -> dict[str, Connector]:
