@@ -327,3 +327,29 @@ def test_the_reference_sees_a_late_log_that_differs(monkeypatch):
     assert snapshot(B.parse_status(raw).change_log) != snapshot(eager)
     monkeypatch.setattr(B._Later, "where", lambda self, attr, k: real_where(self, attr, lambda s: k(s) or s == "connectors_ai_openai_api_key"))
     assert snapshot(B.parse_status(raw).change_log_where(keep)) != snapshot(tuple(e for e in eager if keep(e.setting)))
+
+
+LATE = {cls: [f for f in fields(cls) if getattr(f.metadata.get("conv"), "later", None) is not None] for cls in CLASSES}
+
+
+def test_the_fields_read_late():
+    assert {cls.__name__: [f.name for f in fs] for cls, fs in LATE.items() if fs} == {
+        "BridgeStatus": ["change_log"], "Connector": ["registrant", "served_by", "page", "ollama_host"]}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_late_field_holds_the_answer_until_read_then_the_eager_value(data):
+    """Unread, a late field holds the answer's value when its shape is right (a list; an object) and its default or
+    None at once otherwise; read in any order, each is what the eager parse gives."""
+    cls = data.draw(st.sampled_from([B.BridgeStatus, B.Connector]))
+    raw = data.draw(document(cls))
+    got, ref = B._parse(cls, raw), ref_parse(cls, raw)
+    for f in LATE[cls]:
+        value = raw.get(B.json_name(f))
+        waits = isinstance(value, list) if f.metadata["conv"].of[0] == "list" else isinstance(value, dict)
+        assert (type(vars(got)[f.name]) is B._Later) == waits, (f.name, value)
+    for f in data.draw(st.permutations(LATE[cls])):
+        assert snapshot(getattr(got, f.name)) == snapshot(getattr(ref, f.name))
+        assert type(vars(got)[f.name]) is not B._Later
+    assert snapshot(got) == snapshot(ref) and got == ref

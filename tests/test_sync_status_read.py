@@ -104,9 +104,11 @@ def _real_status(remote: dict[str, str]) -> dict:
 
 @pytest.fixture(params=["plain", "compiled"])
 def built(request, monkeypatch):
-    """The change-log entries the bridge parse builds, counted (each object, whichever way the process parses)."""
+    """The objects the bridge parse builds of the classes it reads late (change-log entries; a connector's registrant,
+    served_by, page and Ollama host), counted each time one is built, whichever way the process parses."""
     from aimo_cli.wordpress import bridge as B
 
+    late = (B.ChangeLogEntry, B.PluginRef, B.ServedBy, B.PageState, B.OllamaHost)
     count: list = []
     monkeypatch.setattr(B, "_SEEN", {})
     monkeypatch.setattr(B, "_SIZES", {})
@@ -114,11 +116,15 @@ def built(request, monkeypatch):
         monkeypatch.setattr(B, "_PARSERS", {})
         monkeypatch.setattr(B, "COMPILE_AFTER", 10**9)
         plain = B._slow_parse
-        monkeypatch.setattr(B, "_slow_parse", lambda cls, raw: (count.append(cls) if cls is B.ChangeLogEntry else None) or plain(cls, raw))
+        monkeypatch.setattr(B, "_slow_parse", lambda cls, raw: (count.append(cls) if cls in late else None) or plain(cls, raw))
     else:  # every class compiled at once
+
+        def counted(cls):
+            compiled = B._straight(cls)
+            return lambda raw: count.append(cls) or compiled(raw)
+
         monkeypatch.setattr(B, "COMPILE_AFTER", 0)
-        compiled = B._straight(B.ChangeLogEntry)
-        monkeypatch.setattr(B, "_PARSERS", {B.ChangeLogEntry: lambda raw: count.append(B.ChangeLogEntry) or compiled(raw)})
+        monkeypatch.setattr(B, "_PARSERS", {cls: counted(cls) for cls in late})
     return count
 
 
@@ -131,6 +137,8 @@ def _eagerly(monkeypatch) -> None:
 
 
 def test_a_fleet_site_in_sync_builds_no_change_log_entry(built, monkeypatch):
+    from aimo_cli.wordpress import bridge as B
+
     keys = {pid: make_key(f"sk-{pid}") for pid in ("openai", "anthropic", "groq")}
     for pid, key in keys.items():
         MemoryBackend._data[f"provider/{pid}"] = key
@@ -143,12 +151,14 @@ def test_a_fleet_site_in_sync_builds_no_change_log_entry(built, monkeypatch):
         return _rows(sync.status_site(ctx, SITE, local=sync.LocalKeys(ctx)))
 
     in_sync = rows(keys)
-    assert {in_sync[pid][0] for pid in keys} == {"in sync"} and built == []  # not one entry built
+    assert {in_sync[pid][0] for pid in keys} == {"in sync"} and built == []  # not one entry built, nor a connector's parts
     no_groq = rows({pid: key for pid, key in keys.items() if pid != "groq"})
     assert no_groq["groq"][0] == "remote empty" and "(on the site: " in no_groq["groq"][2]
-    assert len(built) == groq_entries  # the entries of the one provider whose status reads them
+    assert built == [B.ChangeLogEntry] * groq_entries  # the entries of the one provider whose status reads them
     built.clear()
     other = rows({**keys, "openai": make_key("sk-other")})
-    assert other["openai"][0] == "remote changed" and len(built) == 50  # rollbacks: the whole log, as before
+    assert other["openai"][0] == "remote changed" and built == [B.ChangeLogEntry] * 50  # rollbacks: the whole log, as before
+    built.clear()
+    assert B.parse_status(REAL).connector("openai").served_by.label and len(built) == 1  # (the count sees a connector's parts)
     _eagerly(monkeypatch)  # the same rows when every log is read at once
     assert (rows(keys), rows({pid: key for pid, key in keys.items() if pid != "groq"}), rows({**keys, "openai": make_key("sk-other")})) == (in_sync, no_groq, other)

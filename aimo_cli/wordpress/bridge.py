@@ -21,10 +21,11 @@ default, so a newer bridge never breaks an older aimo. The version check: the br
 aimo speaks to bridges of the same major.minor (`core.versions.BRIDGE_COMPAT`). `status()` refuses an incompatible
 bridge (ConfigError, exit 3) unless asked not to (the doctor reports it as a check instead).
 
-A status's change log is built when it is first read (`_later`: a site in sync never reads it; `change_log_where`
-builds only the entries of the settings asked for), the same objects, defaults and skipped entries as an eager parse
-(tests/test_bridge_parse.py). Until then the status holds the answer's own list: a document given to the parse is
-not to be changed afterwards (an answer's is json.loads's own, held by nothing else).
+A status's change log and a connector's parts (registrant, served_by, page, ollama_host) are built when first read
+(`_later`: sync status of a site in sync reads none of them; `change_log_where` builds only the entries of the
+settings asked for), the same objects, defaults and skipped entries as an eager parse (tests/test_bridge_parse.py).
+Until then the object holds the answer's own value: a document given to the parse is not to be changed afterwards
+(an answer's is json.loads's own, held by nothing else).
 
 HOW TO ADD A FIELD (e.g. a connector's `served_by`): 1. add it to the schema (contract/status.schema.json, the
 matching "properties"); 2. add one line to the dataclass below, with its converter and default:
@@ -142,44 +143,58 @@ def _obj(cls: type) -> Callable[[Any], Any]:
     return parse
 
 
-def _later(cls: type) -> Callable[[Any], Any]:
-    """A list of `cls` objects converted when the field is first read, not when its document is parsed: the field
-    holds a _Later until then, which _Lazy (the class's descriptor for the field, installed by @_lazy_fields) turns
-    into what _list(_obj(cls)) makes of the list. Only the shape is checked at once (not a list: the field's default,
-    as _list's _Bad gives); _list's own check is the same `isinstance(v, list)`, and past it nothing in _list or
-    _obj fails (an entry that is not an object is skipped, every object gives one), so the value read later is the
-    eager one exactly. The status's change log (50 entries and their writers in a real one, ~100 objects a site)
-    is read only when a provider's state calls for it."""
+def _later(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A field read when it is first read, not when its document is parsed: `conv` is what it would be read with,
+    `_list(_obj(cls))` (a list of objects) or `_opt(_obj(cls))` (an object or None). The field holds a _Later until
+    then, which _Lazy (the class's descriptor for the field, installed by @_lazy_fields) turns into what `conv` makes
+    of the value. Only the shape is checked at once: not a list (an object or None): the field's default, as `conv`'s
+    _Bad gives, by the same isinstance test. Past it nothing in `conv` fails (an entry that is not an object is
+    skipped, every object gives one), so the value read later is the eager one exactly. A status's change log (50
+    entries and their writers in a real one) is read only when a provider's state calls for it; a connector's
+    registrant, served_by, page and ollama_host only by the commands that show them (not by sync status)."""
+    kind, inner = conv.of  # type: ignore[attr-defined]
+    cls = inner.of[1]
+    if kind == "list":
 
-    def parse(v: Any) -> Any:
-        if not isinstance(v, list):
-            raise _Bad
-        return _Later(cls, v)
+        def parse(v: Any) -> Any:
+            if not isinstance(v, list):
+                raise _Bad
+            return _Later(cls, v, True)
 
-    parse.of = ("list", _obj(cls))  # type: ignore[attr-defined]  # what it gives: a list of objects (the tests' reference)
+    else:  # "opt": an object, or None
+
+        def parse(v: Any) -> Any:
+            if v is None:
+                return None
+            if not isinstance(v, dict):
+                raise _Bad
+            return _Later(cls, v, False)
+
+    parse.of = conv.of  # type: ignore[attr-defined]  # what it gives (the tests' reference reads it so)
     parse.later = cls  # type: ignore[attr-defined]  # (so _compile takes no shortcut that would read it at once)
     return parse
 
 
 class _Later:
-    """A _later field's list, as the document gave it, until the field is read. `where` reads a part of it: the
-    entries whose value of one field a test keeps, each built as the whole list's reading builds it, and kept (`made`,
-    by place) for that reading: no entry is built twice."""
+    """A _later field's value as the document gave it (a list of objects, or one object), until the field is read.
+    `where` reads a part of a list: the entries whose value of one field a test keeps, each built as the whole
+    list's reading builds it, and kept (`made`, by place) for that reading: no entry is built twice."""
 
-    __slots__ = ("cls", "raw", "done", "made")
+    __slots__ = ("cls", "raw", "many", "done", "made")
 
-    def __init__(self, cls: type, raw: list) -> None:
-        self.cls, self.raw, self.done, self.made = cls, raw, None, None
+    def __init__(self, cls: type, raw: Any, many: bool) -> None:
+        self.cls, self.raw, self.many, self.done, self.made = cls, raw, many, None, None
 
-    def value(self) -> tuple:
+    def value(self) -> Any:
         done = self.done
         if done is None:
             cls, made = self.cls, self.made
-            parser = _PARSERS.get(cls)
-            if made:
-                parse = parser or (lambda x: _parse(cls, x))
-                done = tuple([made[i] if i in made else parse(x) for i, x in enumerate(self.raw) if isinstance(x, dict)])
-            elif parser is not None:
+            if not self.many:
+                done = _parse(cls, self.raw)
+            elif made:
+                parser = _PARSERS.get(cls) or (lambda x: _parse(cls, x))
+                done = tuple([made[i] if i in made else parser(x) for i, x in enumerate(self.raw) if isinstance(x, dict)])
+            elif (parser := _PARSERS.get(cls)) is not None:
                 done = tuple([parser(x) for x in self.raw if isinstance(x, dict)])
             else:
                 done = tuple([_parse(cls, x) for x in self.raw if isinstance(x, dict)])
@@ -525,9 +540,12 @@ def _fast(conv: Callable[[Any], Any], i: int, ns: dict[str, Any]) -> tuple[str, 
     """(test, value): when `v` passes the test, the converter would give `value` (no _Bad possible); None: no shortcut."""
     if conv in _SAME:
         return _SAME[conv], "v"
-    if getattr(conv, "later", None) is not None:
-        return None  # read when the field is
     kind, inner = getattr(conv, "of", (None, None))
+    if getattr(conv, "later", None) is not None:  # read when the field is: kept as it is until then
+        ns["_Later"], ns[f"L{i}"] = _Later, conv.later  # type: ignore[attr-defined]
+        if kind == "list":
+            return "type(v) is list", f"_Later(L{i}, v, True)"
+        return "v is None or type(v) is dict", f"None if v is None else _Later(L{i}, v, False)"
     if kind == "obj":
         ns[f"P{i}"] = _parser(inner)
         return "type(v) is dict", f"P{i}(v)"
@@ -693,6 +711,7 @@ class OllamaHost(_Contract):
     extra: Mapping[str, Any] = _extra()
 
 
+@_lazy_fields
 @record(frozen=True)
 class Connector(_Contract):
     """One AI connector on the site, as the bridge sees it. Keys never travel: only a fingerprint and the mask's tail."""
@@ -713,10 +732,10 @@ class Connector(_Contract):
     unreachable_since: str | None = _f(_opt_str, None)  # the bridge's cached failure: unreachable since (ISO 8601, UTC)
     base_url: str | None = _f(_opt_str, None)
     base_url_source: str | None = _f(_opt_str, None)  # default | option (aimo bridge base-url) | constant (wp-config.php)
-    registrant: PluginRef | None = _f(_opt(_obj(PluginRef)), None)  # who registered the connector
-    served_by: ServedBy | None = _f(_opt(_obj(ServedBy)), None)  # whose AI Client class serves it
-    page: PageState | None = _f(_opt(_obj(PageState)), None)  # None: a bridge too old to say
-    ollama_host: OllamaHost | None = _f(_opt(_obj(OllamaHost)), None)  # only for ollama under Fueled's plugin
+    registrant: PluginRef | None = _f(_later(_opt(_obj(PluginRef))), None)  # who registered the connector
+    served_by: ServedBy | None = _f(_later(_opt(_obj(ServedBy))), None)  # whose AI Client class serves it
+    page: PageState | None = _f(_later(_opt(_obj(PageState))), None)  # None: a bridge too old to say
+    ollama_host: OllamaHost | None = _f(_later(_opt(_obj(OllamaHost))), None)  # only for ollama under Fueled's plugin
     extra: Mapping[str, Any] = _extra()
 
 
@@ -803,7 +822,7 @@ class BridgeStatus(_Contract):
     models: ModelPrefs = _f(_obj(ModelPrefs), ModelPrefs())
     no_sampling_prefixes: tuple[str, ...] | None = _f(_opt(_list(_str)), None)  # None: the bridge did not say
     # oldest first, capped by the bridge; built when first read (_later: an in-sync site never reads it)
-    change_log: tuple[ChangeLogEntry, ...] = _f(_later(ChangeLogEntry), ())
+    change_log: tuple[ChangeLogEntry, ...] = _f(_later(_list(_obj(ChangeLogEntry))), ())
     current_user: CurrentUser | None = _f(_opt(_obj(CurrentUser)), None)  # None: a bridge too old to say
     extra: Mapping[str, Any] = _extra()
 
