@@ -226,8 +226,8 @@ def test_the_reference_sees_a_change_of_meaning(monkeypatch):
 
 
 # -- the change log, built when it is read (bridge._later) ---------------------------------------------------------------
-# A status's change_log holds the answer's list until something reads it: the whole log (`change_log`) or the entries
-# of some settings (`change_log_where`, a site's sync status asks for a provider's). Either way, the same objects as
+# A status's change_log holds the answer's list until something reads it: the whole log (`change_log`) or the newest
+# entry of some settings (`change_log_newest`, a site's sync status asks for a provider's). Either way, the same objects as
 # the eager parse (the reference above) and the same defaults and skipped entries; a value that is not a list is the
 # default at once, as before. Nothing in a change log's parse raises (every malformed value has its default, every
 # entry that is not an object is skipped), so there is no error to defer: the whole status stays as valid as before.
@@ -269,6 +269,15 @@ _keeps = st.one_of(
 )
 
 
+def _newest(log, keep):
+    """describe_change's reading of a whole log, as it was: the latest time, the later entry within one second."""
+    newest = None
+    for e in log:
+        if keep(e.setting) and (newest is None or e.time >= newest.time):
+            newest = e
+    return newest
+
+
 def _unread(status) -> bool:
     return type(vars(status)["change_log"]) is B._Later
 
@@ -276,7 +285,8 @@ def _unread(status) -> bool:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(st.one_of(_logs, junk), st.lists(st.one_of(st.none(), _keeps), max_size=4), st.sampled_from(["status", "real"]))
 def test_the_change_log_read_late_is_the_eager_one(log, reads, around):
-    """Whatever is read first (the whole log, or a few settings' entries), in any order: the eager parse's objects."""
+    """Whatever is read first (the whole log, or the newest entry of a few settings), in any order: the eager parse's
+    objects (an entry found first and the whole log read after: the same object in both)."""
     raw = json.loads(REAL.read_text()) if around == "real" else {}
     raw["change_log"] = log
     eager = ref_parse(B.BridgeStatus, raw).change_log
@@ -286,9 +296,10 @@ def test_the_change_log_read_late_is_the_eager_one(log, reads, around):
         if keep is None:
             assert snapshot(status.change_log) == snapshot(eager)
         else:
-            assert snapshot(status.change_log_where(keep)) == snapshot(tuple(e for e in eager if keep(e.setting)))
+            assert snapshot(status.change_log_newest(keep)) == snapshot(_newest(eager, keep))
+    found = [status.change_log_newest(keep) for keep in reads if keep is not None]
     assert snapshot(status) == snapshot(ref_parse(B.BridgeStatus, raw))
-    assert not _unread(status)
+    assert not _unread(status) and all(e is None or any(e is x for x in status.change_log) for e in found)
 
 
 def test_a_status_with_its_log_unread_is_the_same_status():
@@ -318,15 +329,19 @@ def test_a_status_with_its_log_unread_is_the_same_status():
 
 
 def test_the_reference_sees_a_late_log_that_differs(monkeypatch):
-    """The comparison can fail: a late reading that dropped an entry, or built one of another setting, is caught."""
+    """The comparison can fail: a late reading that dropped an entry, or found the first of a tie, is caught."""
     raw = json.loads(REAL.read_text())
     eager = ref_parse(B.BridgeStatus, raw).change_log
     keep = lambda s: s == "connectors_ai_groq_api_key"  # noqa: E731
-    real_value, real_where = B._Later.value, B._Later.where
+    assert snapshot(B.parse_status(raw).change_log_newest(keep)) == snapshot(_newest(eager, keep))
+    real_value, real_newest = B._Later.value, B._Later.newest
     monkeypatch.setattr(B._Later, "value", lambda self: real_value(self)[1:])
     assert snapshot(B.parse_status(raw).change_log) != snapshot(eager)
-    monkeypatch.setattr(B._Later, "where", lambda self, attr, k: real_where(self, attr, lambda s: k(s) or s == "connectors_ai_openai_api_key"))
-    assert snapshot(B.parse_status(raw).change_log_where(keep)) != snapshot(tuple(e for e in eager if keep(e.setting)))
+    tie = json.loads(REAL.read_text())
+    tie["change_log"] = [dict(e, time="2026-11-29T19:06:11Z", user=str(i)) for i, e in enumerate(tie["change_log"])]
+    assert B.parse_status(tie).change_log_newest(keep).user == str(max(i for i, e in enumerate(tie["change_log"]) if keep(e["setting"])))
+    monkeypatch.setattr(B._Later, "newest", lambda self, attr, k, by: real_newest(self, attr, k, by) and self.value()[[e.setting for e in self.value()].index("connectors_ai_groq_api_key")])
+    assert snapshot(B.parse_status(tie).change_log_newest(keep)) != snapshot(_newest(ref_parse(B.BridgeStatus, tie).change_log, keep))
 
 
 LATE = {cls: [f for f in fields(cls) if getattr(f.metadata.get("conv"), "later", None) is not None] for cls in CLASSES}

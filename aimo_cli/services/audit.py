@@ -219,12 +219,9 @@ def describe_change(status, provider: str, *, now: float | None = None) -> str |
     "changed in wp-admin by alice, 2 h ago" (None when the log has nothing)."""
     if not status:
         return None
-    newest = None
     known = _PROVIDER_OF
-    # the provider's entries only: an unread log builds no others (a fleet's site asks for a provider or two)
-    for e in status.change_log_where(lambda setting: (known.get(setting) or _provider_of(setting)) == provider):
-        if newest is None or e.time >= newest.time:
-            newest = e  # same second: the later entry (the log is oldest first)
+    # the latest time, the later entry within one second; an unread log builds that entry alone
+    newest = status.change_log_newest(lambda setting: (known.get(setting) or _provider_of(setting)) == provider)
     if newest is None or newest.by_aimo:
         return None
     last = _site_event("", provider, newest)

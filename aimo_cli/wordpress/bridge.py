@@ -22,15 +22,10 @@ aimo speaks to bridges of the same major.minor (`core.versions.BRIDGE_COMPAT`). 
 bridge (ConfigError, exit 3) unless asked not to (the doctor reports it as a check instead).
 
 A status's change log and a connector's parts (registrant, served_by, page, ollama_host) are built when first read
-(`_later`: sync status of a site in sync reads none of them; `change_log_where` builds only the entries of the
-settings asked for), the same objects, defaults and skipped entries as an eager parse (tests/test_bridge_parse.py).
-Until then the object holds the answer's own value: a document given to the parse is not to be changed afterwards
-(an answer's is json.loads's own, held by nothing else).
-
-HOW TO ADD A FIELD (e.g. a connector's `served_by`): 1. add it to the schema (contract/status.schema.json, the
-matching "properties"); 2. add one line to the dataclass below, with its converter and default:
-    served_by: str | None = _f(_opt_str, None)
-That is all: the parser, `as_dict()` and the drift test (schema properties == dataclass fields) pick it up.
+(`_later`: sync status of a site in sync reads none of them; `change_log_newest` builds only the entry it finds),
+the same objects, defaults and skipped entries as an eager parse (tests/test_bridge_parse.py). Until then the object
+holds the answer's own value: a document given to the parse is not to be changed afterwards (an answer's is
+json.loads's own, held by nothing else).
 """
 
 from __future__ import annotations
@@ -177,8 +172,8 @@ def _later(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 class _Later:
     """A _later field's value as the document gave it (a list of objects, or one object), until the field is read.
-    `where` reads a part of a list: the entries whose value of one field a test keeps, each built as the whole
-    list's reading builds it, and kept (`made`, by place) for that reading: no entry is built twice."""
+    `newest` finds one entry of a list without building the others; an entry so built is kept (`made`, by place) for
+    the whole list's reading: no entry is built twice."""
 
     __slots__ = ("cls", "raw", "many", "done", "made")
 
@@ -201,20 +196,31 @@ class _Later:
             self.done, self.made = done, None
         return done
 
-    def where(self, attr: str, keep: Callable[[Any], bool]) -> tuple:
-        """The entries whose field `attr` passes `keep` (a pure test of the value), in order: the same objects as
-        `tuple(e for e in self.value() if keep(getattr(e, attr)))`, the others unbuilt."""
+    def newest(self, attr: str, keep: Callable[[Any], bool], by: str) -> Any:
+        """Of the entries whose field `attr` passes `keep` (a pure test of the value), the one whose field `by` is the
+        greatest, the later in the list on a tie (None: no entry passes): the same object as the loop over
+        self.value() would pick, built alone (its fields read from the answer as the parse reads them)."""
         if self.done is not None:
-            return tuple([e for e in self.done if keep(getattr(e, attr))])
+            best = None
+            for e in self.done:
+                if keep(getattr(e, attr)) and (best is None or getattr(e, by) >= getattr(best, by)):
+                    best = e
+            return best
         raw = self.raw
         name, kind, read = _field_reader(self.cls, attr)
-        if set(map(type, raw)) <= _DICT:  # every entry a plain object (a bridge's log): each one's value read in C
+        by_name, by_kind, by_read = _field_reader(self.cls, by)
+        if set(map(type, raw)) <= _DICT:  # every entry a plain object (a bridge's log): their values read in C
             values = list(map(dict.get, raw, repeat(name)))
-            if set(map(type, values)) <= {kind}:  # (and each one's value of the type the field takes as it is)
+            order = list(map(dict.get, raw, repeat(by_name)))
+            if set(map(type, values)) <= {kind} and set(map(type, order)) <= {by_kind}:  # (each of the type taken as it is)
                 wanted = {v for v in set(values) if keep(v)}  # keep asked once per value
-                return tuple([self._entry(i) for i, v in enumerate(values) if v in wanted]) if wanted else ()
+                best = None
+                for i in [i for i, v in enumerate(values) if v in wanted]:
+                    if best is None or order[i] >= order[best]:
+                        best = i
+                return None if best is None else self._entry(best)
         asked: dict[Any, bool] = {}
-        out = []
+        best, top = None, None
         for i, x in enumerate(raw):
             if not isinstance(x, dict):
                 continue  # not an entry (_list skips it)
@@ -225,8 +231,12 @@ class _Later:
             if k is None:
                 k = asked[v] = bool(keep(v))
             if k:
-                out.append(self._entry(i))
-        return tuple(out)
+                w = x.get(by_name, _MISSING)
+                if type(w) is not by_kind:
+                    w = by_read(x)
+                if best is None or w >= top:
+                    best, top = i, w
+        return None if best is None else self._entry(best)
 
     def _entry(self, i: int) -> Any:
         """The object of the list's entry i (an object), built once."""
@@ -829,14 +839,18 @@ class BridgeStatus(_Contract):
     def connector(self, provider_id: str) -> Connector | None:
         return self.connectors_by_id.get(provider_id)
 
-    def change_log_where(self, keep: Callable[[str], bool]) -> tuple[ChangeLogEntry, ...]:
-        """The change log's entries whose `setting` passes `keep`, oldest first: the same objects as
-        `tuple(e for e in self.change_log if keep(e.setting))`, without building the others while the log is unread
-        (a site's sync status asks for a provider's entries). `keep`: a pure test of a setting."""
+    def change_log_newest(self, keep: Callable[[str], bool]) -> ChangeLogEntry | None:
+        """The newest change-log entry whose `setting` passes `keep` (a pure test of a setting): the latest `time`, the
+        later in the log within one second (the log is oldest first); None when none passes. While the log is unread
+        only that entry is built (a site's sync status asks for a provider's newest change)."""
         log = self.__dict__.get("change_log")
         if type(log) is _Later:
-            return log.where("setting", keep)
-        return tuple([e for e in self.change_log if keep(e.setting)])
+            return log.newest("setting", keep, "time")
+        newest = None
+        for e in self.change_log:
+            if keep(e.setting) and (newest is None or e.time >= newest.time):
+                newest = e
+        return newest
 
     @property
     def connectors_by_id(self) -> dict[str, Connector]:
