@@ -53,11 +53,24 @@ def aimo(env: dict, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
 def bridge_active(info: dict) -> None:
     """This tree's bridge installed and active on the local site (what a fleet aimo manages runs: `sync status` reads
     the bridge's status route, one request per site; without the bridge it is two, the route's 404 and then
-    /wp/v2/settings). The site's options (mode, keys) are left as they are."""
+    /wp/v2/settings). The site's options (mode, keys) are left as they are. Activated through WordPress's REST API
+    (/wp/v2/plugins), not scripts/wp-php: a PHP child loading WordPress would be the benchmark's biggest child, and
+    its peak RSS (RUSAGE_CHILDREN's, which never goes down) would be reported as aimo's."""
+    import http.client
+    from urllib.parse import urlsplit
+
     from aimo_cli.services import bridge as bridge_service
+    from aimo_cli.wordpress.client import _basic_auth
 
     bridge_service.install(info["wp_path"])
-    code = "require_once ABSPATH . 'wp-admin/includes/plugin.php'; $r = activate_plugin('aimo-bridge/aimo-bridge.php'); if (is_wp_error($r)) { fwrite(STDERR, $r->get_error_message()); exit(1); }"
-    proc = subprocess.run([str(REPO / "scripts" / "wp-php"), code], capture_output=True, text=True, timeout=300, env={**os.environ, "AIMO_WP_DIR": info["state_dir"]})
-    if proc.returncode != 0:
-        raise SystemExit(f"could not activate the bridge on the local site: {proc.stderr[-1000:]}")
+    url = urlsplit(info["url"])
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+    try:
+        conn.request("POST", url.path.rstrip("/") + "/wp-json/wp/v2/plugins/aimo-bridge/aimo-bridge", body=json.dumps({"status": "active"}),
+                     headers={"Authorization": _basic_auth(info["admin_user"], info["admin_app_password"]), "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    if resp.status != 200 or json.loads(body).get("status") != "active":
+        raise SystemExit(f"could not activate the bridge on the local site: {resp.status} {body[:500]!r}")
