@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from aimo_cli.errors import AimoError, ConfigError
 from aimo_cli.stores import settings as settings_mod
 
+from .test_settings_scan import runs
 from .test_settings_writer import site_op
 
 
@@ -154,23 +155,6 @@ def outcome(data: bytes, op: str, name: str, *, spliced: bool) -> tuple[str, obj
 PATH: list[str] = []  # the path each spliced=True write took
 
 
-def runs_taken(taken: bool = True):
-    """The scan reads runs of site sections as aimo writes them in one call (settings._run()) whatever the file's
-    length (it does so for files of settings._RUNS_FROM characters or more)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def forced():
-        saved = settings_mod._RUNS_FROM
-        settings_mod._RUNS_FROM = 0 if taken else float("inf")
-        try:
-            yield
-        finally:
-            settings_mod._RUNS_FROM = saved
-
-    return forced()
-
-
 def same_as_the_full_round_trip(data: bytes, op: str, name: str, *, in_hypothesis: bool = False) -> None:
     PATH.clear()
     fast = outcome(data, op, name, spliced=True)
@@ -195,7 +179,7 @@ def same_as_the_full_round_trip(data: bytes, op: str, name: str, *, in_hypothesi
 @example('# b\n[sites.b]\nurl="https://b.example"\nuser="admin"\n   ', "add", "a")  # tomlkit indents the new header
 def test_a_spliced_write_is_the_full_round_trips_write(text, op, name):
     for taken in (False, True):  # (the scan with and without its one-call read of runs of sections as aimo writes them)
-        with runs_taken(taken=taken):
+        with runs(taken):
             same_as_the_full_round_trip(text.encode("utf-8"), op, name, in_hypothesis=True)
 
 
@@ -352,7 +336,7 @@ def test_same_site_profiles_reads_few_entries_and_finds_them_all(text, pick, tak
     from aimo_cli.context import AppContext, Options
     from aimo_cli.services.sites import identities, same_site_profiles
 
-    with tempfile.TemporaryDirectory() as d, runs_taken(taken=taken):
+    with tempfile.TemporaryDirectory() as d, runs(taken):
         config = Path(d) / "aimo.toml"
         config.write_text(text)
         ctx = AppContext(Options(config=str(config)))
