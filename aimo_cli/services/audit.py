@@ -219,9 +219,8 @@ def describe_change(status, provider: str, *, now: float | None = None) -> str |
     "changed in wp-admin by alice, 2 h ago" (None when the log has nothing)."""
     if not status:
         return None
-    known = _PROVIDER_OF
     # the latest time, the later entry within one second; an unread log builds that entry alone
-    newest = status.change_log_newest(lambda setting: (known.get(setting) or _provider_of(setting)) == provider)
+    newest = status.change_log_newest(lambda setting: _provider_of(setting) == provider)
     if newest is None or newest.by_aimo:
         return None
     last = _site_event("", provider, newest)

@@ -186,13 +186,12 @@ class _Later:
             cls, made = self.cls, self.made
             if not self.many:
                 done = _parse(cls, self.raw)
-            elif made:
-                parser = _PARSERS.get(cls) or (lambda x: _parse(cls, x))
-                done = tuple([made[i] if i in made else parser(x) for i, x in enumerate(self.raw) if isinstance(x, dict)])
-            elif (parser := _PARSERS.get(cls)) is not None:
-                done = tuple([parser(x) for x in self.raw if isinstance(x, dict)])
             else:
-                done = tuple([_parse(cls, x) for x in self.raw if isinstance(x, dict)])
+                parser = _PARSERS.get(cls) or (lambda x: _parse(cls, x))
+                if made:
+                    done = tuple([made[i] if i in made else parser(x) for i, x in enumerate(self.raw) if isinstance(x, dict)])
+                else:
+                    done = tuple([parser(x) for x in self.raw if isinstance(x, dict)])
             self.done, self.made = done, None
         return done
 
@@ -201,11 +200,7 @@ class _Later:
         greatest, the later in the list on a tie (None: no entry passes): the same object as the loop over
         self.value() would pick, built alone (its fields read from the answer as the parse reads them)."""
         if self.done is not None:
-            best = None
-            for e in self.done:
-                if keep(getattr(e, attr)) and (best is None or getattr(e, by) >= getattr(best, by)):
-                    best = e
-            return best
+            return _newest(self.done, attr, keep, by)
         raw = self.raw
         name, kind, read = _field_reader(self.cls, attr)
         by_name, by_kind, by_read = _field_reader(self.cls, by)
@@ -250,6 +245,15 @@ class _Later:
 
 
 _DICT = frozenset({dict})  # (the type of every entry of a bridge's change log)
+
+
+def _newest(entries: Any, attr: str, keep: Callable[[Any], bool], by: str) -> Any:
+    """Of built `entries`, the one whose `attr` passes `keep` and whose `by` is the greatest, the later on a tie."""
+    best = None
+    for e in entries:
+        if keep(getattr(e, attr)) and (best is None or getattr(e, by) >= getattr(best, by)):
+            best = e
+    return best
 
 
 _READERS: dict[tuple[type, str], tuple[str, type, Callable[[Mapping[str, Any]], Any]]] = {}
@@ -846,11 +850,7 @@ class BridgeStatus(_Contract):
         log = self.__dict__.get("change_log")
         if type(log) is _Later:
             return log.newest("setting", keep, "time")
-        newest = None
-        for e in self.change_log:
-            if keep(e.setting) and (newest is None or e.time >= newest.time):
-                newest = e
-        return newest
+        return _newest(self.change_log, "setting", keep, "time")
 
     @property
     def connectors_by_id(self) -> dict[str, Connector]:
